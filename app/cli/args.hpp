@@ -1,0 +1,50 @@
+#pragma once
+// A strict command-line parser for attnscope-cli.
+//
+// Errors in the command line's shape (unknown option, missing value or
+// required option) throw UsageError: exit code 2. A value that is present but
+// wrong (not a number, out of range, not one of the choices) throws
+// attn::Error: exit code 3, like any other bad input.
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cli {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+  std::string name;  // without the leading "--"
+  bool takes_value = true;
+};
+
+class Args {
+ public:
+  // argv[first..argc) are parsed against `spec`. "--help" is always known.
+  Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec);
+
+  bool has(std::string_view name) const { return values_.count(std::string(name)) > 0; }
+  bool help() const { return has("help"); }
+  std::optional<std::string> get(std::string_view name) const;
+  std::string require(std::string_view name) const;  // UsageError if absent
+
+  long long get_int(std::string_view name, long long fallback, long long lo, long long hi) const;
+  double get_double(std::string_view name, double fallback) const;
+  // The value's index in `choices`, or `fallback` if the option is absent.
+  int get_choice(std::string_view name, std::initializer_list<std::string_view> choices, int fallback) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+// Parses "A,B" into two integers (attn::Error naming `what` otherwise).
+std::pair<long long, long long> parse_pair(const std::string& text, const std::string& what);
+
+}  // namespace cli

@@ -1,0 +1,23 @@
+#pragma once
+// The CLI's subcommands. Each returns the process exit code; errors are
+// thrown (attn::Error: bad input, exit 3; cli::UsageError: exit 2) and
+// reported once, in main().
+#include "args.hpp"
+#include "core/attention.hpp"
+
+namespace cli {
+
+int run_attend(int argc, char** argv);
+int run_render(int argc, char** argv);
+
+// Options shared by attend and render.
+inline const std::vector<OptionSpec> kAttentionOptionSpecs = {
+    {"temperature"}, {"score"}, {"norm"}, {"seed"}, {"max-matrix-mb"},
+};
+// --temperature, --score, --norm, --seed (additive score's parameters).
+attn::AttentionOptions attention_options(const Args& args);
+// Refuses (attn::Error) a job whose logits and weights, H × Nq × Nk floats
+// each, would exceed --max-matrix-mb (default 1024 MiB).
+void check_matrix_budget(const Args& args, long long heads, long long nq, long long nk);
+
+}  // namespace cli

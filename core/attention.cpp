@@ -1,0 +1,233 @@
+#include "attention.hpp"
+
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+#include "error.hpp"
+#include "rng.hpp"
+
+namespace attn {
+namespace {
+
+// Seed streams of the additive score's parameters.
+enum : std::uint64_t { kStreamAdditiveQ = 101, kStreamAdditiveK = 102, kStreamAdditiveV = 103 };
+
+Matrix normalise_rows_l2(const MatrixRef& x) {
+  Matrix out = x;
+  for (Eigen::Index i = 0; i < out.rows(); ++i) {
+    const double n = out.row(i).cast<double>().norm();
+    if (n > 0.0) out.row(i) /= static_cast<float>(n);
+  }
+  return out;
+}
+
+Matrix additive_scores(const MatrixRef& q, const MatrixRef& k, const AdditiveParams& p) {
+  if (p.wq.cols() != q.cols() || p.wk.cols() != k.cols() || p.wq.rows() != p.wk.rows() ||
+      p.v.size() != p.wq.rows())
+    throw Error("additive score parameters do not fit Q and K");
+  const Matrix a = q * p.wq.transpose();  // [Nq, d_a]
+  const Matrix b = k * p.wk.transpose();  // [Nk, d_a]
+  Matrix s(q.rows(), k.rows());
+  const Eigen::Index da = a.cols();
+  for (Eigen::Index i = 0; i < q.rows(); ++i)
+    for (Eigen::Index j = 0; j < k.rows(); ++j) {
+      double acc = 0.0;
+      for (Eigen::Index t = 0; t < da; ++t) acc += p.v[t] * std::tanh(a(i, t) + b(j, t));
+      s(i, j) = static_cast<float>(acc);
+    }
+  return s;
+}
+
+}  // namespace
+
+AdditiveParams AdditiveParams::random(int d_q, int d_k, int d_a, std::uint64_t seed) {
+  AdditiveParams p;
+  p.wq = random_matrix(d_a, d_q, Distribution::Gaussian, seed, kStreamAdditiveQ,
+                       1.0f / std::sqrt(static_cast<float>(d_q)));
+  p.wk = random_matrix(d_a, d_k, Distribution::Gaussian, seed, kStreamAdditiveK,
+                       1.0f / std::sqrt(static_cast<float>(d_k)));
+  p.v = random_matrix(d_a, 1, Distribution::Gaussian, seed, kStreamAdditiveV,
+                      1.0f / std::sqrt(static_cast<float>(d_a)))
+            .col(0);
+  return p;
+}
+
+Norm effective_norm(const AttentionOptions& opt) {
+  return opt.score == Score::Raw ? Norm::None : opt.norm;
+}
+
+Matrix compute_logits(Score score, const MatrixRef& q, const MatrixRef& k, const AdditiveParams* additive) {
+  if (score != Score::Additive && q.cols() != k.cols())
+    throw Error("Q and K must have the same width d_k for a dot-product score (Q has " +
+                std::to_string(q.cols()) + ", K has " + std::to_string(k.cols()) + ")");
+  Matrix s;
+  switch (score) {
+    case Score::ScaledDot:
+      s = (q * k.transpose()) * (1.0f / std::sqrt(static_cast<float>(std::max<Eigen::Index>(k.cols(), 1))));
+      break;
+    case Score::Dot:
+    case Score::Raw:
+      s = q * k.transpose();
+      break;
+    case Score::Cosine:
+      s = normalise_rows_l2(q) * normalise_rows_l2(k).transpose();
+      break;
+    case Score::Additive:
+      assert(additive && "Score::Additive needs its parameters");
+      s = additive_scores(q, k, *additive);
+      break;
+  }
+  if (!s.allFinite()) {
+    for (Eigen::Index i = 0; i < s.rows(); ++i)
+      for (Eigen::Index j = 0; j < s.cols(); ++j)
+        if (!std::isfinite(s(i, j)))
+          throw Error("scores overflow the float range at query " + std::to_string(i) + ", key " +
+                      std::to_string(j) + ": Q and K values are too large");
+  }
+  return s;
+}
+
+Matrix normalise(const MatrixRef& logits, Norm norm, double temperature, const Mask& mask, QueryRows rows) {
+  check_temperature(temperature);
+  const int nq = static_cast<int>(logits.rows()), nk = static_cast<int>(logits.cols());
+  const int total = rows.total < 0 ? nq : rows.total;
+  assert(rows.first >= 0 && rows.first + nq <= total);
+  const int first_query = rows.first;
+  mask.validate(total, nk);
+  Matrix w(nq, nk);
+  std::vector<std::uint8_t> visible(static_cast<size_t>(nk), 1);
+  const bool masked = mask.structure != MaskStructure::None || !mask.hidden_keys.empty();
+  for (int i = 0; i < nq; ++i) {
+    if (masked)
+      for (int j = 0; j < nk; ++j) visible[static_cast<size_t>(j)] = mask.allows(first_query + i, j);
+    normalise_row(norm, std::span<const float>(logits.row(i).data(), static_cast<size_t>(nk)), temperature,
+                  visible, std::span<float>(w.row(i).data(), static_cast<size_t>(nk)));
+  }
+  return w;
+}
+
+HeadResult attend(const MatrixRef& q, const MatrixRef& k, const MatrixRef& v, const AttentionOptions& opt,
+                  QueryRows rows) {
+  if (v.cols() > 0 && v.rows() != k.rows())
+    throw Error("K and V must have the same number of rows (K has " + std::to_string(k.rows()) + ", V has " +
+                std::to_string(v.rows()) + ")");
+  HeadResult r;
+  if (opt.score == Score::Additive) {
+    const int da = opt.additive_dim > 0 ? opt.additive_dim : static_cast<int>(std::max<Eigen::Index>(k.cols(), 1));
+    const AdditiveParams p =
+        AdditiveParams::random(static_cast<int>(q.cols()), static_cast<int>(k.cols()), da, opt.seed);
+    r.logits = compute_logits(opt.score, q, k, &p);
+  } else {
+    r.logits = compute_logits(opt.score, q, k);
+  }
+  r.weights = normalise(r.logits, effective_norm(opt), opt.temperature, opt.mask, rows);
+  if (v.cols() > 0) {
+    r.output = r.weights * v;
+    if (!r.output.allFinite()) throw Error("the weighted sum of V overflows the float range");
+  }
+  return r;
+}
+
+MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
+                             QueryRows rows) {
+  if (q.size() != k.size())
+    throw Error("Q has " + std::to_string(q.size()) + " heads but K has " + std::to_string(k.size()));
+  if (!v.empty() && v.size() != k.size())
+    throw Error("V has " + std::to_string(v.size()) + " heads but K has " + std::to_string(k.size()));
+  MultiHeadResult r;
+  r.heads.reserve(q.size());
+  for (size_t h = 0; h < q.size(); ++h) {
+    const Matrix none;
+    r.heads.push_back(attend(q[h], k[h], v.empty() ? none : v[h], opt, rows));
+  }
+  if (!v.empty()) {
+    Heads outs;
+    for (auto& h : r.heads) outs.push_back(h.output);
+    r.output = concat_heads(outs);
+  }
+  return r;
+}
+
+Heads split_heads(const MatrixRef& x, int heads, const char* what) {
+  if (heads <= 0) throw Error("the number of heads must be >= 1 (got " + std::to_string(heads) + ")");
+  if (x.cols() % heads != 0)
+    throw Error(std::string(what) + " width " + std::to_string(x.cols()) + " is not divisible by " +
+                std::to_string(heads) + " heads");
+  const Eigen::Index d = x.cols() / heads;
+  Heads out;
+  for (int h = 0; h < heads; ++h) out.push_back(x.middleCols(h * d, d));
+  return out;
+}
+
+Matrix concat_heads(const Heads& heads) {
+  if (heads.empty()) return {};
+  Eigen::Index cols = 0;
+  for (auto& h : heads) cols += h.cols();
+  Matrix out(heads.front().rows(), cols);
+  Eigen::Index c = 0;
+  for (auto& h : heads) {
+    assert(h.rows() == out.rows());
+    out.middleCols(c, h.cols()) = h;
+    c += h.cols();
+  }
+  return out;
+}
+
+Matrix Linear::apply(const MatrixRef& x) const {
+  if (x.cols() != w.cols())
+    throw Error("projection expects inputs of width " + std::to_string(w.cols()) + " but got " +
+                std::to_string(x.cols()));
+  Matrix y = x * w.transpose();
+  if (b.size() > 0) {
+    if (b.size() != w.rows()) throw Error("projection bias has the wrong length");
+    y.rowwise() += b.transpose();
+  }
+  return y;
+}
+
+MultiHeadResult multi_head_attention(const MatrixRef& xq, const MatrixRef& xk, const MatrixRef& xv,
+                                     const MultiHeadProjections& proj, int heads, const AttentionOptions& opt) {
+  const Matrix q = proj.q.apply(xq), k = proj.k.apply(xk), v = proj.v.apply(xv);
+  MultiHeadResult r = attend_heads(split_heads(q, heads, "projected Q"), split_heads(k, heads, "projected K"),
+                                   split_heads(v, heads, "projected V"), opt);
+  r.output = proj.o.apply(r.output);
+  return r;
+}
+
+RowStats row_stats(std::span<const float> w) {
+  RowStats s;
+  double sum = 0.0;
+  bool non_negative = true;
+  for (size_t j = 0; j < w.size(); ++j) {
+    sum += w[j];
+    if (w[j] < 0.0f) non_negative = false;
+    if (s.argmax < 0 || w[j] > s.max_weight) {
+      s.max_weight = w[j];
+      s.argmax = static_cast<int>(j);
+    }
+  }
+  if (s.argmax >= 0 && s.max_weight == 0.0f && non_negative) s.argmax = -1;  // all-zero row
+  s.is_distribution = non_negative && std::abs(sum - 1.0) < 1e-3;
+  if (s.is_distribution) {
+    double h = 0.0;
+    for (float x : w)
+      if (x > 0.0f) h -= static_cast<double>(x) * std::log(static_cast<double>(x));
+    s.entropy_nats = std::max(h, 0.0);
+    s.entropy_bits = s.entropy_nats / std::log(2.0);
+    s.effective_keys = std::exp(s.entropy_nats);
+  }
+  return s;
+}
+
+void check_finite(const MatrixRef& m, const std::string& name, int head) {
+  if (m.allFinite()) return;
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j)
+      if (!std::isfinite(m(i, j)))
+        throw Error(name + " contains " + (std::isnan(m(i, j)) ? "NaN" : "Inf") +
+                    (head >= 0 ? " in head " + std::to_string(head) + "," : "") + " at row " +
+                    std::to_string(i) + ", column " + std::to_string(j));
+}
+
+}  // namespace attn

@@ -1,0 +1,37 @@
+#pragma once
+// Attention between an image's patches: the pipeline behind `attnscope-cli
+// render` and the app's image view.
+//
+//   image -> patch grid -> features -> Q, K, V [N, d_model] -> H heads
+//   -> for one query patch: logits and weights [H, N]
+//
+// The expensive part (features and projections) is done once by
+// PatchModel; each query row is then O(H · N · d_head).
+#include <span>
+
+#include "attention.hpp"
+#include "sources.hpp"
+
+namespace attn {
+
+struct PatchModel {
+  PatchGrid grid;
+  Heads q, k, v;  // H × [N, d_head]
+
+  // Throws attn::Error for impossible settings (patch larger than the image,
+  // d_model not divisible by heads, ...).
+  static PatchModel build(const Image& img, int patch, int heads, const ImageSourceOptions& source);
+
+  int heads() const { return static_cast<int>(q.size()); }
+  int tokens() const { return grid.count(); }
+  int d_model() const { return heads() * static_cast<int>(q.front().cols()); }
+};
+
+// One query's attention in every head. opt.mask's grid is filled in from the
+// model. Result: per head, logits and weights [1, N] (and output [1, d_head]).
+MultiHeadResult attend_query(const PatchModel& model, int query, AttentionOptions opt);
+
+// The mean over heads of each head's row 0 of weights: [N].
+std::vector<float> mean_over_heads(const MultiHeadResult& r);
+
+}  // namespace attn
