@@ -107,7 +107,8 @@ class HeaderParser {
     fail("fortran_order must be True or False");
   }
   std::vector<std::int64_t> parse_tuple() {
-    expect('(');
+    if (peek() != '(') fail("shape must be a tuple of integers, like (3, 4)");
+    ++pos_;
     std::vector<std::int64_t> dims;
     skip_ws();
     while (peek() != ')') {
