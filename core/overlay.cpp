@@ -8,6 +8,7 @@ namespace attn {
 namespace {
 
 constexpr float kGridAlpha = 0.15f;  // grid lines: white at this opacity
+constexpr float kColdShare = 0.25f;  // opacity at value 0, relative to value 1
 constexpr float kCroppedDim = 0.45f;  // brightness of the strips outside the grid
 
 std::uint8_t blend(float under, float over, float alpha) {
@@ -62,10 +63,12 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
         for (int k = 0; k < 3; ++k) px[k] = static_cast<std::uint8_t>(std::lround(px[k] * kCroppedDim));
         continue;
       }
-      const Rgb c = colormap_lookup(table, sample_map(scaled, grid, style.upsample, x, y));
-      px[0] = blend(px[0], c.r, alpha);
-      px[1] = blend(px[1], c.g, alpha);
-      px[2] = blend(px[2], c.b, alpha);
+      const float v = sample_map(scaled, grid, style.upsample, x, y);
+      const Rgb c = colormap_lookup(table, v);
+      const float a = alpha * (kColdShare + (1.0f - kColdShare) * v);
+      px[0] = blend(px[0], c.r, a);
+      px[1] = blend(px[1], c.g, a);
+      px[2] = blend(px[2], c.b, a);
       if (style.grid && (x % p == 0 || y % p == 0))
         for (int k = 0; k < 3; ++k) px[k] = blend(px[k], 255.0f, kGridAlpha);
       px[3] = 255;

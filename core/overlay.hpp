@@ -24,7 +24,11 @@ enum class MapScale {
 
 struct OverlayStyle {
   Colormap colormap = Colormap::Inferno;
-  float opacity = 0.65f;  // heatmap's share of each covered pixel, [0, 1]
+  // The heatmap's share of a pixel whose scaled value is 1, in [0, 1]. The
+  // share falls linearly to a quarter of that at value 0, so cold regions
+  // stay readable and hot ones stand out:
+  //   alpha(v) = opacity · (0.25 + 0.75 v),  out = img + (colour - img) · alpha(v)
+  float opacity = 0.8f;
   Upsample upsample = Upsample::Bilinear;
   MapScale scale = MapScale::Max;
   bool grid = true;       // thin lines between patches

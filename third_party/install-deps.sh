@@ -6,13 +6,15 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake ninja-build g++ pkg-config
+  cmake make g++ pkg-config
   # engine
   libeigen3-dev libstb-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the reference users trust, for the cross-checks in tests/
   python3 python3-numpy python3-torch
+  # tests: run the CLI as an unprivileged user (util-linux's setpriv)
+  util-linux
 )
 
 missing=()

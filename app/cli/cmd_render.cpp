@@ -41,7 +41,7 @@ Attention:
   --radius R             local window radius in patches (default 2)
 Drawing:
   --colormap viridis|magma|inferno|plasma|cividis|turbo|greyscale (default inferno)
-  --opacity A            heatmap opacity in [0, 1] (default 0.65)
+  --opacity A            heatmap opacity in [0, 1] (default 0.8)
   --upsample nearest|bilinear    (default bilinear)
   --scale max|minmax|fixed   map normalisation (default max)
   --no-grid              no patch grid lines
@@ -84,7 +84,7 @@ int run_render(int argc, char** argv) {
     if (!cm) throw attn::Error("--colormap: unknown colormap '" + *name + "'");
     style.colormap = *cm;
   }
-  style.opacity = static_cast<float>(args.get_double("opacity", 0.65));
+  style.opacity = static_cast<float>(args.get_double("opacity", 0.8));
   if (!(style.opacity >= 0.0f && style.opacity <= 1.0f)) throw attn::Error("--opacity must be in [0, 1]");
   style.upsample = args.get_choice("upsample", {"nearest", "bilinear"}, 1) == 0 ? attn::Upsample::Nearest
                                                                                   : attn::Upsample::Bilinear;

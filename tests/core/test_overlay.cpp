@@ -47,8 +47,10 @@ TEST(Overlay, BlendsColormapAtOpacityAndDimsTheCroppedStrip) {
   style.upsample = attn::Upsample::Nearest;
   const std::vector<float> map = {0.0f, 1.0f, 0.5f, 0.25f};
   const attn::Image out = attn::render_overlay(img, grid, map, style);
-  EXPECT_EQ(out.pixel(1, 1)[0], 100);             // 200 blended with black
-  EXPECT_EQ(out.pixel(5, 1)[0], 228);             // with white: (200 + 255) / 2 rounded
+  // alpha(v) = 0.5 (0.25 + 0.75 v): v = 0 blends 12.5% black, v = 1 50% white.
+  EXPECT_EQ(out.pixel(1, 1)[0], 175);
+  EXPECT_EQ(out.pixel(5, 1)[0], 228);
+  EXPECT_EQ(out.pixel(1, 5)[0], 178);  // v = 0.5: grey 128 at alpha 0.3125, 200 - 72 * 0.3125 = 177.5
   EXPECT_EQ(out.pixel(9, 1)[0], 90);              // cropped strip: dimmed, no overlay
   EXPECT_EQ(out.pixel(1, 8)[1], 90);
   EXPECT_EQ(out.pixel(1, 1)[3], 255);

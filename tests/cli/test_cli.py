@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""The attnscope-cli contract: exit codes (0 ok, 2 usage, 3 bad input), one
+clear stderr line naming the file or argument, no partial output files, and
+every bad input of ../shared/reference/bad-inputs.md.
+
+usage: test_cli.py PATH/TO/attnscope-cli"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+CLI = os.path.abspath(sys.argv[1])
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BAD = os.path.join(ROOT, "tests", "data", "bad")
+VALID = os.path.join(ROOT, "tests", "data", "valid")
+SAMPLE = os.path.join(ROOT, "assets", "sample.png")
+TMP = tempfile.mkdtemp(prefix="attnscope-cli-test-")
+results = {"passed": 0, "failed": 0}
+
+
+def run(*args, timeout=60, as_nobody=False):
+    cmd = [CLI, *map(str, args)]
+    if as_nobody:
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def check(name, ok, detail=""):
+    if ok:
+        results["passed"] += 1
+    else:
+        results["failed"] += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def leftovers(directory):
+    return [f for f in os.listdir(directory) if ".tmp-" in f]
+
+
+def expect_error(name, args, code=3, mentions=(), output=None, **kw):
+    """The command fails with `code`, one stderr line mentioning each of `mentions`,
+    and leaves no `output` file and no temporary file behind."""
+    if output and os.path.exists(output):
+        os.remove(output)
+    r = run(*args, **kw)
+    lines = r.stderr.strip().splitlines()
+    ok = r.returncode == code and len(lines) == 1 and all(m.lower() in lines[0].lower() for m in mentions)
+    if output:
+        ok = ok and not os.path.exists(output) and not leftovers(os.path.dirname(output))
+    check(name, ok, f"exit {r.returncode}, stderr {r.stderr!r}")
+    return r
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+def save(name, array):
+    path = tmp(name)
+    np.save(path, np.asarray(array, dtype=np.float32))
+    return path
+
+
+def test_help_version_usage():
+    for args in (["--help"], ["attend", "--help"], ["render", "--help"], ["--version"]):
+        r = run(*args)
+        check(f"{args} exits 0", r.returncode == 0 and r.stdout, r.stderr)
+    check("no command is usage (exit 2)", run().returncode == 2)
+    expect_error("unknown command", ["frobnicate"], code=2, mentions=["frobnicate"])
+    expect_error("unknown option", ["render", "--image", SAMPLE, "--out", tmp("x.png"), "--bogus", "1"], code=2, mentions=["--bogus"])
+    expect_error("missing --q", ["attend", "--k", "k.npy"], code=2, mentions=["--q"])
+    expect_error("missing value", ["render", "--image"], code=2, mentions=["--image"])
+    expect_error("bad number", ["render", "--image", SAMPLE, "--out", tmp("x.png"), "--patch", "ten"], mentions=["--patch", "ten"])
+    expect_error("bad choice", ["render", "--image", SAMPLE, "--out", tmp("x.png"), "--score", "magic"], mentions=["--score", "magic"])
+
+
+def test_render_sample():
+    out, w = tmp("overlay.png"), tmp("w.npy")
+    r = run("render", "--image", SAMPLE, "--query", "3,4", "--out", out, "--weights-out", w)
+    check("render succeeds", r.returncode == 0, r.stderr)
+    check("render writes a PNG", os.path.exists(out) and open(out, "rb").read(8) == b"\x89PNG\r\n\x1a\n")
+    weights = np.load(w)
+    check("render weights shape [H, 1, N]", weights.shape == (4, 1, 28 * 28), weights.shape)
+    check("render weights rows sum to 1", np.allclose(weights.sum(-1), 1, atol=1e-5))
+    check("render reports the query", "query (3,4)" in r.stdout, r.stdout)
+    for extra in (["--source", "random"], ["--source", "pixels", "--heads", "3"], ["--score", "cosine", "--norm", "sparsemax"],
+                  ["--mask", "local", "--radius", "3"], ["--mask", "causal"], ["--score", "additive", "--patch", "32"],
+                  ["--head", "2", "--colormap", "viridis", "--upsample", "nearest", "--scale", "minmax", "--no-grid"],
+                  ["--pos-encoding", "--temperature", "0.2"], ["--query-index", "0", "--temperature", "1e-30"]):
+        r = run("render", "--image", SAMPLE, "--out", tmp("o.png"), *extra)
+        check(f"render {extra}", r.returncode == 0, r.stderr)
+    expect_error("query outside grid", ["render", "--image", SAMPLE, "--out", out, "--query", "28,0"], mentions=["--query", "28x28"])
+    expect_error("heads must divide d_model", ["render", "--image", SAMPLE, "--out", tmp("h.png"), "--heads", "5"],
+                 mentions=["divisible"], output=tmp("h.png"))
+    expect_error("patch larger than the image", ["render", "--image", SAMPLE, "--out", tmp("p.png"), "--patch", "500"],
+                 mentions=["smaller than one patch"], output=tmp("p.png"))
+
+
+def test_bad_images():
+    for name in sorted(os.listdir(os.path.join(BAD, "images"))):
+        path = os.path.join(BAD, "images", name)
+        expect_error(f"image {name}", ["render", "--image", path, "--out", tmp("bad.png")], mentions=[name], output=tmp("bad.png"))
+    for name in sorted(f for f in os.listdir(VALID) if f.endswith((".png", ".jpg", ".bmp"))):
+        r = run("render", "--image", os.path.join(VALID, name), "--out", tmp("v.png"), "--patch", "8")
+        check(f"valid image {name} loads", r.returncode == 0, r.stderr)
+    # Over 2 GiB, made sparse so it costs no disk.
+    big = tmp("huge.png")
+    with open(big, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.truncate(2**31 + 10)
+    expect_error("2 GiB image", ["render", "--image", big, "--out", tmp("bad.png")], mentions=["huge.png", "limit"])
+    os.remove(big)
+
+
+def test_paths():
+    out = tmp("p.png")
+    expect_error("missing file", ["render", "--image", tmp("nope.png"), "--out", out], mentions=["nope.png", "no such file"])
+    expect_error("directory", ["render", "--image", TMP, "--out", out], mentions=["directory"])
+    fifo = tmp("fifo.npy")
+    os.mkfifo(fifo)
+    expect_error("fifo does not hang", ["attend", "--q", fifo, "--k", fifo], mentions=["fifo.npy", "regular file"], timeout=10)
+    expect_error("unwritable output dir", ["render", "--image", SAMPLE, "--out", tmp("no/such/dir/x.png")], mentions=["x.png"])
+    # No read permission (root reads everything, so drop to nobody when root).
+    secret = tmp("secret.npy")
+    np.save(secret, np.ones((2, 2), np.float32))
+    os.chmod(secret, 0)
+    os.chmod(TMP, 0o755)
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        expect_error("no read permission", ["attend", "--q", secret, "--k", secret], mentions=["secret.npy", "permission denied"], as_nobody=True)
+        # A read-only directory: the output is refused whole, nothing left behind.
+        ro = tmp("readonly")
+        os.mkdir(ro, 0o555)
+        expect_error("read-only output dir", ["render", "--image", SAMPLE, "--out", os.path.join(ro, "x.png")],
+                     mentions=["x.png", "permission denied"], output=os.path.join(ro, "x.png"), as_nobody=True)
+    elif os.geteuid() != 0:
+        expect_error("no read permission", ["attend", "--q", secret, "--k", secret], mentions=["secret.npy", "permission denied"])
+    # An existing output survives a failed run untouched.
+    keep = tmp("keep.png")
+    with open(keep, "wb") as f:
+        f.write(b"precious")
+    expect_error("failed run keeps existing output", ["render", "--image", os.path.join(BAD, "images", "truncated.png"), "--out", keep])
+    check("existing output untouched", open(keep, "rb").read() == b"precious")
+
+
+def test_bad_npy_and_csv():
+    k = save("k.npy", np.random.randn(3, 4))
+    for name in sorted(os.listdir(os.path.join(BAD, "npy"))):
+        expect_error(f"npy {name}", ["attend", "--q", os.path.join(BAD, "npy", name), "--k", k, "--weights-out", tmp("w.npy")],
+                     mentions=[name], output=tmp("w.npy"))
+    for name in sorted(os.listdir(os.path.join(BAD, "csv"))):
+        expect_error(f"csv {name}", ["attend", "--q", os.path.join(BAD, "csv", name), "--k", k, "--weights-out", tmp("w.npy")],
+                     mentions=[name], output=tmp("w.npy"))
+    # Every valid variant of the same matrix gives the same attention.
+    ref = None
+    for name in sorted(f for f in os.listdir(VALID) if f.endswith((".npy", ".csv"))):
+        w = tmp("w_" + name + ".npy")
+        r = run("attend", "--q", os.path.join(VALID, name), "--k", os.path.join(VALID, "c_f4.npy"), "--weights-out", w)
+        check(f"valid {name} loads", r.returncode == 0, r.stderr)
+        if r.returncode == 0:
+            got = np.load(w)
+            ref = got if ref is None else ref
+            check(f"valid {name} equals the C-order float32 file", np.allclose(got, ref, atol=1e-6))
+    big = tmp("big.csv")
+    with open(big, "wb") as f:
+        f.truncate(2**30)
+    expect_error("1 GB CSV refused before reading", ["attend", "--q", big, "--k", k], mentions=["big.csv", "limit"])
+    os.remove(big)
+
+
+def test_numbers_and_shapes():
+    q, k, v = (save(n, np.random.randn(5, 8)) for n in ("q.npy", "kk.npy", "v.npy"))
+    w = tmp("w.npy")
+    nan = np.random.randn(5, 8)
+    nan[3, 2] = np.nan
+    expect_error("NaN in Q", ["attend", "--q", save("qnan.npy", nan), "--k", k, "--weights-out", w], mentions=["Q", "NaN", "row 3"], output=w)
+    inf = np.random.randn(2, 5, 4)
+    inf[1, 4, 0] = np.inf
+    expect_error("Inf in 3-D K", ["attend", "--q", save("q3.npy", np.random.randn(2, 5, 4)), "--k", save("kinf.npy", inf)], mentions=["K", "Inf", "head 1", "row 4"])
+    expect_error("scores overflow", ["attend", "--q", save("qbig.npy", np.full((2, 4), 1e30)), "--k", save("kbig.npy", np.full((2, 4), 1e30))], mentions=["overflow"])
+    huge = save("qhuge.npy", np.array([[3e38, 1.0], [-3e38, 2.0]]))
+    r = run("attend", "--q", huge, "--k", save("kone.npy", np.eye(2)), "--weights-out", w)
+    check("huge finite values: stable softmax", r.returncode == 0 and np.isfinite(np.load(w)).all(), r.stderr)
+    for t in ("0", "-1", "nan", "inf", "-inf"):
+        expect_error(f"temperature {t}", ["attend", "--q", q, "--k", k, "--temperature", t], mentions=["--temperature"])
+    r = run("attend", "--q", q, "--k", k, "--temperature", "1e-30", "--weights-out", w)
+    ww = np.load(w)
+    check("temperature 1e-30 is argmax", r.returncode == 0 and np.allclose(ww.max(-1), 1) and np.isfinite(ww).all(), r.stderr)
+    expect_error("d_q != d_k", ["attend", "--q", q, "--k", save("k6.npy", np.random.randn(5, 6))], mentions=["width"])
+    expect_error("Nk != Nv", ["attend", "--q", q, "--k", k, "--v", save("v7.npy", np.random.randn(7, 8))], mentions=["rows"])
+    expect_error("d_model not divisible by heads", ["attend", "--q", q, "--k", k, "--heads", "3"], mentions=["divisible", "3 heads"])
+    expect_error("Q and K head counts differ", ["attend", "--q", save("q2h.npy", np.random.randn(2, 5, 4)), "--k", save("k3h.npy", np.random.randn(3, 5, 4))], mentions=["heads"])
+    expect_error("--heads disagrees with 3-D", ["attend", "--q", save("q2h.npy", np.random.randn(2, 5, 4)), "--k", save("k2h.npy", np.random.randn(2, 5, 4)), "--heads", "4"], mentions=["--heads"])
+    expect_error("causal needs Nq = Nk", ["attend", "--q", save("q4.npy", np.random.randn(4, 8)), "--k", k, "--mask", "causal"], mentions=["causal"])
+    expect_error("rank-1 input", ["attend", "--q", save("r1.npy", np.arange(5)), "--k", k], mentions=["r1.npy", "rank 1"])
+    for n, d in ((1, 1), (1, 8), (2, 1)):
+        qq = save(f"q_{n}_{d}.npy", np.random.randn(n, d))
+        r = run("attend", "--q", qq, "--k", qq, "--v", qq, "--weights-out", w, "--output-out", tmp("o.npy"))
+        check(f"N={n} d={d} works", r.returncode == 0 and np.allclose(np.load(w).sum(-1), 1), r.stderr)
+    # N = 16384: H x N x N logits and weights would be 2 GiB; refused before allocating.
+    n16 = save("n16k.npy", np.random.randn(16384, 2))
+    expect_error("N=16384 over the matrix budget", ["attend", "--q", n16, "--k", n16], mentions=["GiB", "--max-matrix-mb"])
+
+
+def test_outputs_and_stats():
+    q = save("sq.npy", np.random.randn(2, 6, 4))
+    v = save("sv.npy", np.random.randn(2, 6, 3))
+    w, o = tmp("sw.npy"), tmp("so.npy")
+    r = run("attend", "--q", q, "--k", q, "--v", v, "--weights-out", w, "--output-out", o, "--stats")
+    check("3-D attend succeeds", r.returncode == 0, r.stderr)
+    check("3-D weights shape", np.load(w).shape == (2, 6, 6))
+    check("3-D output shape [H, Nq, d_v]", np.load(o).shape == (2, 6, 3))
+    lines = r.stdout.strip().splitlines()
+    check("--stats prints a row per head and query", len(lines) == 1 + 12 and lines[0].startswith("head\trow\tentropy_nats"), r.stdout)
+    q2 = save("sq2.npy", np.random.randn(6, 8))
+    v2 = save("sv2.npy", np.random.randn(6, 10))
+    r = run("attend", "--q", q2, "--k", q2, "--v", v2, "--heads", "2", "--output-out", o)
+    check("2-D output shape [Nq, H*d_v]", r.returncode == 0 and np.load(o).shape == (6, 10), r.stderr)
+    r = run("attend", "--q", q2, "--k", q2, "--score", "raw", "--stats")
+    check("raw score stats say n/a", r.returncode == 0 and "n/a" in r.stdout, r.stdout)
+    expect_error("--output-out needs --v", ["attend", "--q", q2, "--k", q2, "--output-out", o], code=2, mentions=["--v"])
+
+
+if __name__ == "__main__":
+    try:
+        for name, fn in list(globals().items()):
+            if name.startswith("test_"):
+                fn()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    print(f"cli_contract: {results['passed']} passed, {results['failed']} failed")
+    sys.exit(1 if results["failed"] else 0)

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Writes tests/data/bad/ and tests/data/valid/: one file per case of ../shared/reference/bad-inputs.md
+(plus valid-but-unusual files that must load). The files are committed; run
+this again only to change them. Needs Debian's python3-numpy and python3-pil.
+
+Cases too large to commit (2 GiB images, 1 GB CSV) are made at test time,
+sparse, by tests/cli/test_cli.py."""
+import io
+import os
+import struct
+import zlib
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = HERE
+
+
+def write(rel, data):
+    path = os.path.join(OUT, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def chunk(kind, data, length=None):
+    body = kind + data
+    return struct.pack(">I", len(data) if length is None else length) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def png(w, h, depth, ctype, raw, plte=None, idat=None):
+    sig = b"\x89PNG\r\n\x1a\n"
+    out = sig + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0))
+    if plte:
+        out += chunk(b"PLTE", plte)
+    out += chunk(b"IDAT", zlib.compress(raw) if idat is None else idat)
+    return out + chunk(b"IEND", b"")
+
+
+def npy(header, payload, major=1, raw=False):
+    h = header.encode("latin1")
+    if not raw:
+        prefix = 10 if major == 1 else 12
+        h += b" " * ((64 - (prefix + len(h) + 1) % 64) % 64) + b"\n"
+    length = struct.pack("<H", len(h)) if major == 1 else struct.pack("<I", len(h))
+    return b"\x93NUMPY" + bytes([major, 0]) + length + h + payload
+
+
+def scene(w=64, h=48):
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 4 % 256, y * 5 % 256, (x + y) % 256], -1).astype(np.uint8)
+
+
+def images():
+    rgb = scene()
+    good = io.BytesIO()
+    Image.fromarray(rgb).save(good, "PNG")
+    good = good.getvalue()
+    jpg = io.BytesIO()
+    Image.fromarray(rgb).save(jpg, "JPEG", quality=90)
+    jpg = jpg.getvalue()
+
+    write("bad/images/empty.png", b"")
+    write("bad/images/one_byte.png", b"\x89")
+    write("bad/images/signature_only.png", good[:8])
+    write("bad/images/truncated.png", good[: len(good) // 2])
+    write("bad/images/truncated.jpg", jpg[: len(jpg) // 2])
+    header_only = lambda w, h: b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    write("bad/images/claims_100000x100000.png", header_only(100000, 100000) + chunk(b"IEND", b""))
+    write("bad/images/claims_16777217x1.png", header_only(2**24 + 1, 1) + chunk(b"IEND", b""))
+    write("bad/images/claims_0x5.png", header_only(0, 5) + chunk(b"IEND", b""))
+    write("bad/images/over_budget_20000x20000.png", header_only(20000, 20000) + chunk(b"IEND", b""))
+    write("bad/images/huge_chunk_length.png", header_only(4, 4) + chunk(b"IDAT", b"\x00" * 16, length=0x7FFFFFF0))
+    raw = b"".join(b"\x00" + bytes(12) for _ in range(4))
+    write("bad/images/invalid_deflate.png", png(4, 4, 8, 2, raw, idat=b"\x78\x01\x07\xff\xff\xff"))
+    write("bad/images/gif_renamed.png", b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+    write("bad/images/pnm_renamed.png", b"P6\n2 2\n255\n" + bytes(12))
+    write("bad/images/hdr_renamed.png", b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 2\n" + bytes(16))
+    write("bad/images/tga_renamed.png", bytes([0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 24, 0]) + bytes(12))
+    # 12-bit and arithmetic-coded JPEG: the frame header says so.
+    sof = jpg.index(b"\xff\xc0")
+    write("bad/images/jpeg_12bit.jpg", jpg[: sof + 4] + b"\x0c" + jpg[sof + 5 :])
+    write("bad/images/jpeg_arithmetic.jpg", jpg[:sof] + b"\xff\xc9" + jpg[sof + 2 :])
+    write("bad/images/not_an_image.png", b"This is a text file, not a picture.\n")
+
+    # Valid but unusual: these must load.
+    rows16 = b"".join(b"\x00" + b"".join(struct.pack(">HHH", x * 1000, y * 1000, 65535 - x * 1000) for x in range(32)) for y in range(32))
+    write("valid/rgb16.png", png(32, 32, 16, 2, rows16))
+    plte = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])
+    write("valid/palette.png", png(32, 32, 8, 3, b"".join(b"\x00" + bytes((x // 8) for x in range(32)) for _ in range(32)), plte))
+    write("valid/grey_alpha.png", png(32, 32, 8, 4, b"".join(b"\x00" + bytes(v for x in range(32) for v in (x * 8, 255)) for _ in range(32))))
+    write("valid/one_bit.png", png(32, 32, 1, 0, b"".join(b"\x00" + bytes([0xF0, 0x0F, 0xAA, 0x55]) for _ in range(32))))
+    write("valid/baseline.jpg", jpg)
+    prog = io.BytesIO()
+    Image.fromarray(rgb).save(prog, "JPEG", quality=90, progressive=True)
+    write("valid/progressive.jpg", prog.getvalue())
+    bmp = io.BytesIO()
+    Image.fromarray(rgb).save(bmp, "BMP")
+    write("valid/scene.bmp", bmp.getvalue())
+
+
+def npys():
+    data = np.arange(12, dtype="<f4").tobytes()
+    hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"
+    good = npy(hdr, data)
+    write("bad/npy/bad_magic.npy", b"\x93NUMPX" + good[6:])
+    write("bad/npy/version_4.npy", good[:6] + b"\x04\x00" + good[8:])
+    v2 = npy(hdr, data, major=2)
+    write("bad/npy/v2_header_0xFFFFFFF0.npy", v2[:8] + struct.pack("<I", 0xFFFFFFF0) + v2[12:])
+    write("bad/npy/header_past_end.npy", good[:8] + struct.pack("<H", 60000) + good[10:])
+    write("bad/npy/header_no_newline.npy", npy(hdr, data, raw=True))
+    write("bad/npy/missing_key.npy", npy("{'descr': '<f4', 'shape': (3, 4), }", data))
+    write("bad/npy/extra_key.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), 'x': 1, }", data))
+    write("bad/npy/duplicate_key.npy", npy("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", data))
+    write("bad/npy/not_a_dict.npy", npy("('descr', '<f4')", data))
+    for name, descr in [("object", "|O"), ("unicode", "<U4"), ("complex64", "<c8"), ("int32", "<i4"), ("bool", "|b1")]:
+        write(f"bad/npy/dtype_{name}.npy", npy("{'descr': '%s', 'fortran_order': False, 'shape': (3, 4), }" % descr, data))
+    write("bad/npy/dtype_structured.npy", npy("{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (12,), }", data))
+    write("bad/npy/shape_scalar.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", data[:4]))
+    write("bad/npy/shape_0x64.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 64), }", b""))
+    write("bad/npy/shape_rank4.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 3, 4), }", data))
+    write("bad/npy/shape_10L.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (10L,), }", data))
+    write("bad/npy/shape_overflow.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", data))
+    write("bad/npy/data_truncated.npy", good[:-8])
+    write("bad/npy/data_trailing.npy", good + b"\x00\x00\x00\x00")
+    # Valid variants: the same 3x4 matrix every time.
+    m = np.arange(12, dtype=np.float64).reshape(3, 4) / 7.0
+    write("valid/c_f4.npy", npy(hdr, m.astype("<f4").tobytes()))
+    write("valid/big_endian_f4.npy", npy(hdr.replace("<f4", ">f4"), m.astype(">f4").tobytes()))
+    write("valid/big_endian_f8.npy", npy(hdr.replace("<f4", ">f8"), m.astype(">f8").tobytes()))
+    write("valid/fortran_f4.npy", npy(hdr.replace("False", "True"), m.astype("<f4").tobytes(order="F")))
+    write("valid/v3_f8.npy", npy(hdr.replace("<f4", "<f8"), m.astype("<f8").tobytes(), major=3))
+
+
+def csvs():
+    write("bad/csv/ragged.csv", b"1,2,3\n4,5\n")
+    write("bad/csv/empty.csv", b"")
+    write("bad/csv/decimal_comma.csv", b"1,5;2,25;3\n4;5;6\n")
+    write("bad/csv/nan.csv", b"1,2,3\n4,nan,6\n")
+    write("bad/csv/inf.csv", b"1,2,inf\n")
+    write("bad/csv/overflow_1e400.csv", b"1,2,1e400\n")
+    write("bad/csv/non_numeric.csv", b"1,2,3\n4,five,6\n")
+    m = np.arange(12, dtype=np.float64).reshape(3, 4) / 7.0
+    text = "\r\n".join(",".join(repr(float(np.float32(v))) for v in row) for row in m) + "\r\n"
+    write("valid/bom_crlf_header.csv", b"\xef\xbb\xbfa,b,c,d\r\n" + text.encode())
+
+
+if __name__ == "__main__":
+    images()
+    npys()
+    csvs()
+    print("wrote", sum(len(f) for d, _, f in os.walk(OUT) if "/bad" in d or "/valid" in d), "files")
