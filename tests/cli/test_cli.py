@@ -133,7 +133,10 @@ def test_paths():
         # A read-only directory: the output is refused whole, nothing left behind.
         ro = tmp("readonly")
         os.mkdir(ro, 0o555)
-        expect_error("read-only output dir", ["render", "--image", SAMPLE, "--out", os.path.join(ro, "x.png")],
+        readable = tmp("sample.png")  # the checkout itself may not be readable by nobody
+        shutil.copy(SAMPLE, readable)
+        os.chmod(readable, 0o644)
+        expect_error("read-only output dir", ["render", "--image", readable, "--out", os.path.join(ro, "x.png")],
                      mentions=["x.png", "permission denied"], output=os.path.join(ro, "x.png"), as_nobody=True)
     elif os.geteuid() != 0:
         expect_error("no read permission", ["attend", "--q", secret, "--k", secret], mentions=["secret.npy", "permission denied"])
