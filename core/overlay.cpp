@@ -74,33 +74,31 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
       px[3] = 255;
     }
   // Outlines: two white pixels inside the patch edge, one black outside it,
-  // so the selection reads on light and dark images alike.
-  for (int t : outlined) {
-    if (t < 0 || t >= grid.count()) continue;
+  // so the selection reads on light and dark images alike. All black rings
+  // first, then all white ones: where outlines of adjacent patches meet,
+  // white wins whatever the order of `outlined` (the shader does the same).
+  auto paint_ring = [&](int t, int inset, std::uint8_t value) {
     const int x0 = (t % grid.cols) * p, y0 = (t / grid.cols) * p;
-    auto paint = [&](int inset, std::uint8_t value) {
-      const int a0 = x0 + inset, b0 = y0 + inset, a1 = x0 + p - 1 - inset, b1 = y0 + p - 1 - inset;
-      for (int x = a0; x <= a1; ++x)
-        for (int y : {b0, b1})
-          if (x >= 0 && y >= 0 && x < img.width && y < img.height) {
-            std::uint8_t* px = out.pixel(x, y);
-            px[0] = px[1] = px[2] = value;
-          }
-      for (int y = b0; y <= b1; ++y)
-        for (int x : {a0, a1})
-          if (x >= 0 && y >= 0 && x < img.width && y < img.height) {
-            std::uint8_t* px = out.pixel(x, y);
-            px[0] = px[1] = px[2] = value;
-          }
+    const int a0 = x0 + inset, b0 = y0 + inset, a1 = x0 + p - 1 - inset, b1 = y0 + p - 1 - inset;
+    auto set = [&](int x, int y) {
+      if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;
+      std::uint8_t* px = out.pixel(x, y);
+      px[0] = px[1] = px[2] = value;
     };
-    paint(-1, 0);
-    if (p >= 3) {
-      paint(0, 255);
-      paint(1, 255);
-    } else {
-      paint(0, 255);
+    for (int x = a0; x <= a1; ++x) {
+      set(x, b0);
+      set(x, b1);
     }
-  }
+    for (int y = b0; y <= b1; ++y) {
+      set(a0, y);
+      set(a1, y);
+    }
+  };
+  for (int t : outlined)
+    if (t >= 0 && t < grid.count()) paint_ring(t, -1, 0);
+  for (int t : outlined)
+    if (t >= 0 && t < grid.count())
+      for (int inset = 0; inset < std::min(2, (p + 1) / 2); ++inset) paint_ring(t, inset, 255);
   return out;
 }
 
