@@ -1,5 +1,6 @@
 #include "patch_attention.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "error.hpp"
@@ -16,6 +17,24 @@ PatchModel PatchModel::build(const Image& img, int patch, int heads, const Image
   m.q = split_heads(qkv.q, heads, what);
   m.k = split_heads(qkv.k, heads, what);
   m.v = split_heads(qkv.v, heads, what);
+  return m;
+}
+
+PatchModel PatchModel::from_heads(Heads q, Heads k, Heads v, int cell) {
+  if (q.empty() || q.size() != k.size() || (!v.empty() && v.size() != q.size()))
+    throw Error("Q, K and V must have the same number of heads");
+  const auto n = q.front().rows();
+  for (size_t h = 0; h < q.size(); ++h) {
+    if (q[h].rows() != n || k[h].rows() != n || (!v.empty() && v[h].rows() != n))
+      throw Error("self-attention over a token grid needs Q, K and V with the same number of tokens");
+    if (q[h].cols() != k[h].cols()) throw Error("Q and K must have the same width d_k");
+  }
+  PatchModel m;
+  const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+  m.grid = {cell, cols, static_cast<int>((n + cols - 1) / cols)};
+  m.q = std::move(q);
+  m.k = std::move(k);
+  m.v = std::move(v);
   return m;
 }
 

@@ -15,15 +15,22 @@
 namespace attn {
 
 struct PatchModel {
+  // Where the tokens sit: token t at column t % cols, row t / cols. For an
+  // image these are its patches (tokens() == grid.count()); tokens that come
+  // from files or random numbers are laid out on a grid with possibly a few
+  // empty cells at the end (tokens() <= grid.count()).
   PatchGrid grid;
   Heads q, k, v;  // H × [N, d_head]
 
   // Throws attn::Error for impossible settings (patch larger than the image,
   // d_model not divisible by heads, ...).
   static PatchModel build(const Image& img, int patch, int heads, const ImageSourceOptions& source);
+  // Tokens given directly (per head [N, d_head], all heads alike), laid out
+  // on the smallest near-square grid of `cell`-pixel cells that holds them.
+  static PatchModel from_heads(Heads q, Heads k, Heads v, int cell);
 
   int heads() const { return static_cast<int>(q.size()); }
-  int tokens() const { return grid.count(); }
+  int tokens() const { return static_cast<int>(q.front().rows()); }
   int d_model() const { return heads() * static_cast<int>(q.front().cols()); }
 };
 

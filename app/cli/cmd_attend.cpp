@@ -5,9 +5,14 @@
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "core/npy.hpp"
-#include "tensors.hpp"
+#include "common/tensors.hpp"
 
 namespace cli {
+
+using app::load_tensor;
+using app::to_heads;
+using app::to_matrix;
+
 namespace {
 
 constexpr const char* kHelp = R"(usage: attnscope-cli attend --q Q.npy --k K.npy [--v V.npy] [options]

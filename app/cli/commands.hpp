@@ -2,10 +2,15 @@
 // The CLI's subcommands. Each returns the process exit code; errors are
 // thrown (attn::Error: bad input, exit 3; cli::UsageError: exit 2) and
 // reported once, in main().
-#include "args.hpp"
+#include "common/args.hpp"
 #include "core/attention.hpp"
 
 namespace cli {
+
+using app::Args;
+using app::OptionSpec;
+using app::parse_pair;
+using app::UsageError;
 
 int run_attend(int argc, char** argv);
 int run_render(int argc, char** argv);

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <new>
 
-#include "args.hpp"
+#include "common/args.hpp"
 #include "commands.hpp"
 #include "core/error.hpp"
 

@@ -1,12 +1,12 @@
 #pragma once
-// Loading Q/K/V tensors for the CLI: .npy (by its magic) or CSV (by the
+// Loading Q/K/V tensors for the front ends: .npy (by its magic) or CSV (by the
 // .csv extension), and turning them into heads.
 #include <string>
 
 #include "core/npy.hpp"
 #include "core/types.hpp"
 
-namespace cli {
+namespace app {
 
 // Rank 1 is refused (a tensor needs rows and columns); CSV is always rank 2.
 attn::Array load_tensor(const std::string& path);
@@ -18,4 +18,4 @@ attn::Heads to_heads(const attn::Array& a, int heads, const std::string& what);
 // The whole 2-D array as a matrix (for projection inputs and weights).
 attn::Matrix to_matrix(const attn::Array& a, const std::string& what);
 
-}  // namespace cli
+}  // namespace app

@@ -8,7 +8,7 @@
 #include "core/error.hpp"
 #include "core/io.hpp"
 
-namespace cli {
+namespace app {
 
 attn::Array load_tensor(const std::string& path) {
   const bool csv = path.size() >= 4 && (path.compare(path.size() - 4, 4, ".csv") == 0 ||
@@ -45,4 +45,4 @@ attn::Matrix to_matrix(const attn::Array& a, const std::string& what) {
   return Eigen::Map<const attn::Matrix>(a.data.data(), a.dim(0), a.dim(1));
 }
 
-}  // namespace cli
+}  // namespace app

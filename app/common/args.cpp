@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 
-namespace cli {
+namespace app {
 namespace {
 
 long long to_int(const std::string& text, const std::string& what) {
@@ -99,4 +99,4 @@ std::pair<long long, long long> parse_pair(const std::string& text, const std::s
   return {to_int(text.substr(0, comma), what), to_int(text.substr(comma + 1), what)};
 }
 
-}  // namespace cli
+}  // namespace app

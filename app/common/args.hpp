@@ -1,5 +1,5 @@
 #pragma once
-// A strict command-line parser for attnscope-cli.
+// A strict command-line parser for attnscope-cli and attnscope.
 //
 // Errors in the command line's shape (unknown option, missing value or
 // required option) throw UsageError: exit code 2. A value that is present but
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cli {
+namespace app {
 
 class UsageError : public std::runtime_error {
  public:
@@ -47,4 +47,4 @@ class Args {
 // Parses "A,B" into two integers (attn::Error naming `what` otherwise).
 std::pair<long long, long long> parse_pair(const std::string& text, const std::string& what);
 
-}  // namespace cli
+}  // namespace app

@@ -1,0 +1,115 @@
+#pragma once
+// The one owner of the app's state: the settings, the scene they produced
+// (image and model), the attention of the selected queries, and messages.
+// Knows nothing of GL or ImGui: panels edit `settings`; update() notices
+// what changed, recomputes cheap things at once (a query row: well under a
+// millisecond) and hands heavy ones (loading files, building Q/K/V, the full
+// matrix) to background workers.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/patch_attention.hpp"
+#include "settings.hpp"
+#include "worker.hpp"
+
+namespace gui {
+
+// The settings a model is built from; a change to any of them rebuilds it.
+struct ModelKey {
+  Source source;
+  std::string image_path, q_path, k_path, v_path;
+  int patch, d_model, heads, token_side;
+  std::uint64_t seed;
+  bool position_encoding;
+  bool operator==(const ModelKey&) const = default;
+  static ModelKey of(const Settings& s);
+};
+
+// The settings a query row depends on, besides the model.
+struct RowKey {
+  std::vector<int> queries, hidden_keys;
+  double temperature;
+  attn::Score score;
+  attn::Norm norm;
+  attn::MaskStructure mask;
+  int radius;
+  bool operator==(const RowKey&) const = default;
+  static RowKey of(const Settings& s);
+};
+
+struct Scene {
+  std::shared_ptr<const attn::Image> image;  // drawn under the overlay
+  std::shared_ptr<const attn::PatchModel> model;
+  ModelKey key;
+  Settings built_from;  // the settings at the time it was requested
+};
+
+struct Message {
+  std::string text;
+  bool error = false;
+  double time = 0.0;  // seconds since start, when it was posted
+};
+
+class AppState {
+ public:
+  Settings settings;
+  Scene scene;  // empty until the first model is built
+
+  // The selected queries' attention, averaged over the queries: per head,
+  // weights [1, N] (and logits [1, N] of the first query, for the steps view).
+  attn::MultiHeadResult row;
+  attn::MultiHeadResult primary;  // the first selected query alone
+  std::vector<float> map;         // what the overlay shows: grid.count() values
+  std::uint64_t map_revision = 0; // bumps whenever `map` or the scene changes
+
+  // The full matrix for the matrix view: weights [Nq, Nk] of the shown head
+  // (or their mean), when computed.
+  std::shared_ptr<const attn::Matrix> matrix;
+  std::uint64_t matrix_revision = 0;
+
+  std::vector<Message> messages;
+  double now = 0.0;
+
+  explicit AppState(Settings s);
+  // Once per frame, before panels draw.
+  void update(double seconds);
+  // While a background job has run for more than `after` seconds: its name.
+  std::string busy_label(double after = 0.1) const;
+
+  void post(const std::string& text, bool error);
+  int tokens() const { return scene.model ? scene.model->tokens() : 0; }
+  // The first selected query (the centre token when none is selected).
+  int primary_query() const;
+  std::vector<int> effective_queries() const;
+  // The options every query row and the matrix use.
+  attn::AttentionOptions attention_options() const;
+  // A head's map (-1: the mean), grid.count() values.
+  std::vector<float> head_map(int head) const;
+
+  // Picks a file by its type: an image, a session (.json), or Q/K/V
+  // (.npy/.csv: q, then k, then v as they come). Loading happens in the
+  // background; a bad file leaves everything as it was and says why.
+  void open_file(const std::string& path);
+  void open_tensors(const std::string& q, const std::string& k, const std::string& v);
+
+ private:
+  void request_model();
+  void compute_row();
+  void request_matrix();
+
+  Worker model_worker_, matrix_worker_;
+  std::optional<ModelKey> requested_model_;
+  std::optional<RowKey> row_key_;
+  int shown_head_ = -2;
+  const attn::PatchModel* row_model_ = nullptr;
+  struct MatrixKey {
+    const attn::PatchModel* model;
+    int head;
+    RowKey row;
+    bool operator==(const MatrixKey&) const = default;
+  };
+  std::optional<MatrixKey> matrix_key_;
+};
+
+}  // namespace gui

@@ -1,0 +1,88 @@
+// Exports for papers and slides. Every file is written whole or not at all.
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "core/io.hpp"
+#include "core/npy.hpp"
+#include "ui.hpp"
+
+namespace gui {
+
+void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
+  if (!state.scene.model) return state.post("nothing to export yet", true);
+  try {
+    // The overlay target is kept at the image's own resolution.
+    ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.effective_queries(), state.settings);
+    ui.overlay_key.clear();
+    const std::string pixels = ui.overlay.read_rgba();
+    attn::Image img;
+    img.width = ui.overlay.width();
+    img.height = ui.overlay.height();
+    img.rgba.assign(pixels.begin(), pixels.end());
+    attn::save_png(path, img);
+    state.post("exported the overlay to " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")", false);
+  } catch (const std::exception& e) {
+    state.post(e.what(), true);
+  }
+}
+
+void export_weights(AppState& state, const std::string& path, bool csv) {
+  if (state.row.heads.empty()) return state.post("nothing to export yet", true);
+  const int heads = static_cast<int>(state.row.heads.size()), n = state.tokens();
+  try {
+    if (csv) {
+      // One row per head: the selected queries' (mean) weight on every key.
+      std::string text = "head";
+      for (int j = 0; j < n; ++j) text += ",key" + std::to_string(j);
+      text += "\n";
+      char buf[32];
+      for (int h = 0; h < heads; ++h) {
+        text += std::to_string(h);
+        for (int j = 0; j < n; ++j) {
+          std::snprintf(buf, sizeof buf, ",%.9g", state.row.heads[static_cast<size_t>(h)].weights(0, j));
+          text += buf;
+        }
+        text += "\n";
+      }
+      attn::write_file_atomic(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    } else {
+      std::vector<float> w;
+      for (const auto& h : state.row.heads) w.insert(w.end(), h.weights.data(), h.weights.data() + h.weights.size());
+      const std::int64_t shape[3] = {heads, 1, n};
+      attn::write_npy(path, shape, w);
+    }
+    state.post("exported the weights [" + std::to_string(heads) + " heads x " + std::to_string(n) + " keys] to " + path, false);
+  } catch (const std::exception& e) {
+    state.post(e.what(), true);
+  }
+}
+
+void export_sheet(AppState& state, const std::string& path) {
+  if (!state.scene.model) return state.post("nothing to export yet", true);
+  try {
+    // Heads in reading order, then the mean, each drawn by the CPU overlay.
+    const attn::Image& img = *state.scene.image;
+    const int heads = state.scene.model->heads(), count = heads + 1;
+    const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count))));
+    const int rows = (count + cols - 1) / cols, gap = 8;
+    attn::Image sheet = attn::Image::blank(cols * img.width + (cols - 1) * gap, rows * img.height + (rows - 1) * gap);
+    for (auto& c : sheet.rgba) c = 255;
+    attn::OverlayStyle style{state.settings.colormap, state.settings.opacity, state.settings.upsample,
+                             state.settings.scale, state.settings.grid};
+    const auto queries = state.effective_queries();
+    for (int i = 0; i < count; ++i) {
+      const attn::Image tile =
+          attn::render_overlay(img, state.scene.model->grid, state.head_map(i < heads ? i : -1), style, queries);
+      const int x0 = (i % cols) * (img.width + gap), y0 = (i / cols) * (img.height + gap);
+      for (int y = 0; y < img.height; ++y)
+        std::copy_n(tile.pixel(0, y), img.width * 4, sheet.pixel(x0, y0 + y));
+    }
+    attn::save_png(path, sheet);
+    state.post("exported " + std::to_string(heads) + " heads and their mean to " + path, false);
+  } catch (const std::exception& e) {
+    state.post(e.what(), true);
+  }
+}
+
+}  // namespace gui

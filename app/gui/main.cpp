@@ -1,0 +1,256 @@
+// attnscope: the desktop app. Owns the window, the GL context, the AppState
+// and the UI context; runs the frame loop, which lists the panels.
+// Error boundary: bad command lines exit 2 or 3 like the CLI; no display or
+// no usable OpenGL exits 1 with one line; everything after start-up is
+// reported in the window and never ends the program.
+#include <epoxy/gl.h>
+// epoxy before GLFW, so GLFW does not pull in a GL header of its own.
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/args.hpp"
+#include "core/error.hpp"
+#include "core/io.hpp"
+#include "options.hpp"
+#include "theme.hpp"
+#include "ui.hpp"
+
+namespace {
+
+std::string g_glfw_error;
+
+void write_text(const std::string& path, const std::string& text) {
+  attn::write_file_atomic(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+std::string state_json(const gui::AppState& state, const gui::UiContext& ui, int frame) {
+  nlohmann::json j;
+  j["settings"] = nlohmann::json::parse(gui::to_json(state.settings));
+  j["frame"] = frame;
+  j["tokens"] = state.tokens();
+  if (state.scene.model) {
+    const auto& g = state.scene.model->grid;
+    j["grid"] = {{"cols", g.cols}, {"rows", g.rows}, {"patch", g.patch}};
+    j["heads"] = state.scene.model->heads();
+    j["image_size"] = {state.scene.image->width, state.scene.image->height};
+  }
+  j["primary_query"] = state.primary_query();
+  j["queries"] = state.effective_queries();
+  j["image_rect"] = {ui.image_min.x, ui.image_min.y, ui.image_max.x, ui.image_max.y};
+  for (const auto& [name, r] : ui.window_rects) j["windows"][name] = r;
+  j["messages"] = nlohmann::json::array();
+  for (const auto& m : state.messages) j["messages"].push_back({{"text", m.text}, {"error", m.error}});
+  return j.dump(2) + "\n";
+}
+
+bool save_screenshot(GLFWwindow* window, const std::string& path, gui::AppState& state) {
+  int w = 0, h = 0;
+  glfwGetFramebufferSize(window, &w, &h);
+  std::vector<std::uint8_t> pixels(static_cast<size_t>(w) * h * 4);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  glReadBuffer(GL_BACK);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data());
+  attn::Image img = attn::Image::blank(w, h);
+  for (int y = 0; y < h; ++y)  // GL's row 0 is the bottom one
+    std::copy_n(&pixels[static_cast<size_t>(h - 1 - y) * w * 4], static_cast<size_t>(w) * 4, img.pixel(0, y));
+  for (size_t i = 3; i < img.rgba.size(); i += 4) img.rgba[i] = 255;
+  try {
+    attn::save_png(path, img);
+    return true;
+  } catch (const attn::Error& e) {
+    state.post(e.what(), true);
+    std::fprintf(stderr, "attnscope: %s\n", e.what());
+    return false;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Settings: the saved ones, then the command line on top.
+  gui::Settings base;
+  std::string settings_error;
+  const std::string settings_path = gui::config_dir() + "/settings.json";
+  if (!gui::wants_no_persist(argc, argv) && std::filesystem::exists(settings_path)) {
+    try {
+      base = gui::load_settings(settings_path);
+    } catch (const attn::Error& e) {
+      settings_error = std::string(e.what()) + " (using defaults)";
+    }
+  }
+  gui::Options opt;
+  try {
+    opt = gui::parse_options(argc, argv, base);
+  } catch (const app::UsageError& e) {
+    std::fprintf(stderr, "attnscope: %s (see 'attnscope --help')\n", e.what());
+    return 2;
+  } catch (const attn::Error& e) {
+    std::fprintf(stderr, "attnscope: %s\n", e.what());
+    return 3;
+  }
+  if (opt.help) return std::fputs(gui::kUsage, stdout), 0;
+  if (opt.version) return std::printf("attnscope %s\n", ATTNSCOPE_VERSION), 0;
+
+  glfwSetErrorCallback([](int, const char* text) { g_glfw_error = text ? text : ""; });
+  if (!glfwInit()) {
+    std::fprintf(stderr, "attnscope: cannot open a window: %s; for headless use, run attnscope-cli\n",
+                 g_glfw_error.empty() ? "no display" : g_glfw_error.c_str());
+    return 1;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  GLFWwindow* window = glfwCreateWindow(opt.settings.window_width, opt.settings.window_height, "attnscope", nullptr, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "attnscope: no usable OpenGL 3.3: %s; for headless use, run attnscope-cli\n", g_glfw_error.c_str());
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  glfwSwapInterval(1);
+
+  gui::AppState state(opt.settings);
+  gui::UiContext ui;
+  if (!settings_error.empty()) state.post(settings_error, true);
+  try {
+    ui.renderer.init();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "attnscope: no usable OpenGL: %s; for headless use, run attnscope-cli\n", e.what());
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return 1;
+  }
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the layout is computed; settings persist in settings.json
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+  if (!gui::apply_theme(state.settings.ui_scale, state.settings.light_theme))
+    state.post("DejaVu Sans not found (install fonts-dejavu-core); using ImGui's built-in font", true);
+
+  glfwSetWindowUserPointer(window, &ui);
+  glfwSetDropCallback(window, [](GLFWwindow* w, int count, const char** paths) {
+    auto* u = static_cast<gui::UiContext*>(glfwGetWindowUserPointer(w));
+    for (int i = 0; i < count; ++i) u->dropped.emplace_back(paths[i]);
+  });
+  int windowed[4] = {0, 0, opt.settings.window_width, opt.settings.window_height};
+  if (opt.fullscreen) ui.toggle_fullscreen = true;
+
+  const auto start = std::chrono::steady_clock::now();
+  int frame = 0, ready_frames = 0, exit_code = 0;
+  bool dumped = false;
+  float menu_height = 0.0f;
+  while (!glfwWindowShouldClose(window) && !ui.quit) {
+    const bool scripted = !opt.screenshot.empty() || !opt.export_overlay.empty();
+    if (scripted || !state.busy_label(0.0).empty()) glfwPollEvents();
+    else glfwWaitEventsTimeout(0.1);  // idle: no busy loop
+    ++frame;
+    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    if (frame == 3)
+      for (const auto& d : opt.drops) ui.dropped.push_back(d);
+    for (const auto& path : std::exchange(ui.dropped, {})) state.open_file(path);
+    state.update(now);
+    if (opt.query && state.scene.model) {
+      const auto& g = state.scene.model->grid;
+      const auto [c, r] = *opt.query;
+      if (c < g.cols && r < g.rows && g.index(c, r) < state.tokens()) state.settings.queries = {g.index(c, r)};
+      else state.post("--query " + std::to_string(c) + "," + std::to_string(r) + " is outside the " +
+                          std::to_string(g.cols) + "x" + std::to_string(g.rows) + " grid", true);
+      opt.query.reset();
+      state.update(now);
+    }
+    if (ui.fonts_dirty) {
+      gui::apply_theme(state.settings.ui_scale, state.settings.light_theme);
+      ui.fonts_dirty = false;
+      ui.thumbs_key.clear();
+    }
+
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    gui::draw_menu(state, ui, &menu_height);
+    const gui::Layout layout = gui::compute_layout(state.settings, ImGui::GetIO().DisplaySize, menu_height);
+    gui::draw_controls(state, ui, layout);
+    gui::draw_image_view(state, ui, layout);
+    if (state.settings.show_heads) gui::draw_heads(state, ui, layout);
+    if (state.settings.show_steps) gui::draw_lower(state, ui, layout);
+    gui::draw_status(state, ui, layout);
+    gui::draw_help(state, ui);
+    gui::draw_file_dialog(state, ui);
+    gui::handle_shortcuts(state, ui);
+    ImGui::Render();
+
+    int fw = 0, fh = 0;
+    glfwGetFramebufferSize(window, &fw, &fh);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glViewport(0, 0, fw, fh);
+    const bool light = state.settings.light_theme;
+    glClearColor(light ? 0.92f : 0.08f, light ? 0.92f : 0.08f, light ? 0.92f : 0.09f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+    const bool ready = state.scene.model && state.busy_label(0.0).empty();
+    ready_frames = ready ? ready_frames + 1 : 0;
+    if (ready && !dumped && !opt.dump_state.empty()) {
+      write_text(opt.dump_state, state_json(state, ui, frame));
+      dumped = true;
+    }
+    if (ready_frames >= opt.frames) {
+      if (!opt.export_overlay.empty()) {
+        gui::export_overlay(state, ui, opt.export_overlay);
+        if (state.messages.empty() || state.messages.back().error) exit_code = 3;
+        ui.quit = true;
+      }
+      if (!opt.screenshot.empty()) {
+        if (!save_screenshot(window, opt.screenshot, state)) exit_code = 3;
+        ui.quit = true;
+      }
+    }
+    if (scripted && now > 120.0) {
+      std::fprintf(stderr, "attnscope: gave up waiting for the first picture after 120 s\n");
+      exit_code = 1;
+      ui.quit = true;
+    }
+    glfwSwapBuffers(window);
+
+    if (std::exchange(ui.toggle_fullscreen, false)) {
+      if (GLFWmonitor* m = glfwGetWindowMonitor(window); m) {
+        glfwSetWindowMonitor(window, nullptr, windowed[0], windowed[1], windowed[2], windowed[3], 0);
+      } else if (GLFWmonitor* primary = glfwGetPrimaryMonitor()) {
+        glfwGetWindowPos(window, &windowed[0], &windowed[1]);
+        glfwGetWindowSize(window, &windowed[2], &windowed[3]);
+        const GLFWvidmode* mode = glfwGetVideoMode(primary);
+        glfwSetWindowMonitor(window, primary, 0, 0, mode->width, mode->height, mode->refreshRate);
+      }
+    }
+  }
+
+  if (!glfwGetWindowMonitor(window)) glfwGetWindowSize(window, &state.settings.window_width, &state.settings.window_height);
+  if (!opt.dump_state.empty()) write_text(opt.dump_state, state_json(state, ui, frame));
+  if (opt.persist) {
+    try {
+      std::filesystem::create_directories(gui::config_dir());
+      gui::save_settings(settings_path, state.settings);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "attnscope: could not save settings: %s\n", e.what());
+    }
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  ui = {};  // GL objects go while the context is still current
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return exit_code;
+}

@@ -1,0 +1,112 @@
+#include "options.hpp"
+
+#include <cstring>
+
+#include "common/args.hpp"
+#include "core/colormap.hpp"
+#include "core/error.hpp"
+
+namespace gui {
+
+const char* const kUsage = R"(usage: attnscope [IMAGE | SESSION.json] [--q Q.npy --k K.npy [--v V.npy]] [options]
+
+The attention explorer: click a patch and see where it looks.
+
+Settings (all of them can also be changed in the window):
+  --source similarity|random|pixels|random-tokens|files
+  --patch P  --d-model D  --heads H  --seed S  --pos-encoding  --tokens-per-side N
+  --query COL,ROW  --head h|mean  --temperature T
+  --score scaled-dot|dot|cosine|additive|raw  --norm softmax|sparsemax|none
+  --mask none|causal|local  --radius R
+  --colormap NAME  --opacity A  --upsample nearest|bilinear  --scale max|minmax|fixed  --no-grid
+  --ui-scale S (1-3)  --light  --fullscreen
+Scripting and tests:
+  --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
+  --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
+  --dump-state OUT.json  write the state when the first picture is ready and again at exit
+  --drop FILE            handle FILE as if it had been dropped on the window
+  --no-persist           neither read nor write the saved settings
+)";
+
+bool wants_no_persist(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--no-persist") || !std::strcmp(argv[i], "--screenshot") ||
+        !std::strcmp(argv[i], "--export-overlay"))
+      return true;
+  return false;
+}
+
+Options parse_options(int argc, char** argv, const Settings& base) {
+  Options o;
+  o.settings = base;
+  Settings& s = o.settings;
+  // A leading positional argument is the image (or a session).
+  int first = 1;
+  std::string positional;
+  if (argc > 1 && argv[1][0] != '-') positional = argv[first++];
+  const app::Args a(argc, argv, first,
+                    {{"q"}, {"k"}, {"v"}, {"source"}, {"patch"}, {"d-model"}, {"heads"}, {"seed"},
+                     {"pos-encoding", false}, {"tokens-per-side"}, {"query"}, {"head"}, {"temperature"}, {"score"},
+                     {"norm"}, {"mask"}, {"radius"}, {"colormap"}, {"opacity"}, {"upsample"}, {"scale"},
+                     {"no-grid", false}, {"ui-scale"}, {"light", false}, {"fullscreen", false}, {"screenshot"},
+                     {"frames"}, {"export-overlay"}, {"dump-state"}, {"drop"}, {"no-persist", false},
+                     {"version", false}});
+  o.help = a.help();
+  o.version = a.has("version");
+  if (!positional.empty()) {
+    if (positional.size() > 5 && positional.compare(positional.size() - 5, 5, ".json") == 0) s = load_settings(positional, s);
+    else s.image_path = positional, s.source = Source::Similarity, s.queries.clear(), s.hidden_keys.clear();
+  }
+  if (a.has("q") || a.has("k") || a.has("v")) {
+    if (!a.has("q") || !a.has("k")) throw app::UsageError("--q and --k go together");
+    s.source = Source::Files;
+    s.q_path = *a.get("q");
+    s.k_path = *a.get("k");
+    s.v_path = a.get("v").value_or("");
+    s.queries.clear();
+    s.hidden_keys.clear();
+  }
+  if (a.has("source"))
+    s.source = static_cast<Source>(a.get_choice("source", {"similarity", "random", "pixels", "random-tokens", "files"}, 0));
+  s.patch = static_cast<int>(a.get_int("patch", s.patch, 1, 4096));
+  s.d_model = static_cast<int>(a.get_int("d-model", s.d_model, 1, 4096));
+  s.heads = static_cast<int>(a.get_int("heads", s.heads, 1, 4096));
+  s.seed = static_cast<std::uint64_t>(a.get_int("seed", static_cast<long long>(s.seed), 0, 1LL << 53));
+  if (a.has("pos-encoding")) s.position_encoding = true;
+  s.token_side = static_cast<int>(a.get_int("tokens-per-side", s.token_side, 1, 256));
+  s.temperature = a.get_double("temperature", s.temperature);
+  attn::check_temperature(s.temperature, "--temperature");
+  s.score = static_cast<attn::Score>(a.get_choice("score", {"scaled-dot", "dot", "cosine", "additive", "raw"}, static_cast<int>(s.score)));
+  s.norm = static_cast<attn::Norm>(a.get_choice("norm", {"softmax", "sparsemax", "none"}, static_cast<int>(s.norm)));
+  s.mask = static_cast<attn::MaskStructure>(a.get_choice("mask", {"none", "causal", "local"}, static_cast<int>(s.mask)));
+  s.radius = static_cast<int>(a.get_int("radius", s.radius, 0, 1 << 20));
+  if (const auto c = a.get("colormap")) {
+    const auto m = attn::colormap_from_name(*c);
+    if (!m) throw attn::Error("--colormap: unknown colormap '" + *c + "'");
+    s.colormap = *m;
+  }
+  s.opacity = static_cast<float>(a.get_double("opacity", s.opacity));
+  if (!(s.opacity >= 0 && s.opacity <= 1)) throw attn::Error("--opacity must be in [0, 1]");
+  s.upsample = static_cast<attn::Upsample>(a.get_choice("upsample", {"nearest", "bilinear"}, static_cast<int>(s.upsample)));
+  s.scale = static_cast<attn::MapScale>(a.get_choice("scale", {"max", "minmax", "fixed"}, static_cast<int>(s.scale)));
+  if (a.has("no-grid")) s.grid = false;
+  s.ui_scale = static_cast<float>(a.get_double("ui-scale", s.ui_scale));
+  if (!(s.ui_scale >= 1 && s.ui_scale <= 3)) throw attn::Error("--ui-scale must be in [1, 3]");
+  if (a.has("light")) s.light_theme = true;
+  if (const auto h = a.get("head")) s.head = *h == "mean" ? -1 : static_cast<int>(a.get_int("head", 0, 0, 4095));
+  if (const auto q = a.get("query")) {
+    const auto [c, r] = app::parse_pair(*q, "--query");
+    if (c < 0 || r < 0 || c > (1 << 20) || r > (1 << 20)) throw attn::Error("--query: out of range");
+    o.query = {static_cast<int>(c), static_cast<int>(r)};
+  }
+  o.screenshot = a.get("screenshot").value_or("");
+  o.export_overlay = a.get("export-overlay").value_or("");
+  o.frames = static_cast<int>(a.get_int("frames", 5, 1, 100000));
+  o.dump_state = a.get("dump-state").value_or("");
+  if (const auto d = a.get("drop")) o.drops.push_back(*d);
+  o.persist = !a.has("no-persist") && o.screenshot.empty() && o.export_overlay.empty();
+  o.fullscreen = a.has("fullscreen");
+  return o;
+}
+
+}  // namespace gui

@@ -1,0 +1,31 @@
+#pragma once
+// attnscope's command line: any setting, plus what scripts and tests need
+// (screenshots, exports, a state dump, a simulated file drop).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "settings.hpp"
+
+namespace gui {
+
+struct Options {
+  Settings settings;
+  bool persist = true;              // read and write the settings file
+  std::string screenshot;           // write the window to this PNG after `frames`, then exit 0
+  int frames = 5;
+  std::string export_overlay;       // write the overlay at image resolution after `frames`, then exit
+  std::string dump_state;           // JSON of the state: once the first scene is shown, and at exit
+  std::vector<std::string> drops;   // handled as if dropped on the window at frame 3
+  std::optional<std::pair<int, int>> query;  // --query COL,ROW: applied once the grid is known
+  bool fullscreen = false;
+  bool help = false, version = false;
+};
+
+// Settings start from `base` (the persisted ones); flags override them.
+// Throws app::UsageError (exit 2) or attn::Error (exit 3).
+Options parse_options(int argc, char** argv, const Settings& base);
+bool wants_no_persist(int argc, char** argv);
+extern const char* const kUsage;
+
+}  // namespace gui

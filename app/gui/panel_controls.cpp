@@ -1,0 +1,183 @@
+// The controls panel: every setting, each with a one-sentence tooltip.
+#include <algorithm>
+#include <cmath>
+
+#include "ui.hpp"
+
+namespace gui {
+namespace {
+
+template <typename Enum, size_t N>
+bool combo(const char* label, Enum& value, const char* const (&names)[N], const char* help) {
+  int i = static_cast<int>(value);
+  const bool changed = ImGui::Combo(label, &i, names, static_cast<int>(N));
+  tooltip(help);
+  if (changed) value = static_cast<Enum>(i);
+  return changed;
+}
+
+// The widths heads can split: divisors of `width`, at most 64 of them.
+std::vector<int> divisors(int width) {
+  std::vector<int> out;
+  for (int h = 1; h <= width && out.size() < 64; ++h)
+    if (width % h == 0) out.push_back(h);
+  return out;
+}
+
+void legend(const Settings& s) {
+  const auto& table = attn::colormap_table(s.colormap);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  const float w = ImGui::GetContentRegionAvail().x, h = ImGui::GetTextLineHeight();
+  for (int i = 0; i < 64; ++i) {
+    const attn::Rgb c = table[static_cast<size_t>(i * 255 / 63)];
+    dl->AddRectFilled(ImVec2(p.x + w * i / 64.0f, p.y), ImVec2(p.x + w * (i + 1) / 64.0f + 1, p.y + h),
+                      IM_COL32(c.r, c.g, c.b, 255));
+  }
+  ImGui::Dummy(ImVec2(w, h));
+  const char* lo = s.scale == attn::MapScale::MinMax ? "min" : "0";
+  const char* hi = s.scale == attn::MapScale::Fixed ? "1" : "max";
+  ImGui::TextUnformatted(lo);
+  ImGui::SameLine(std::max(0.0f, w - ImGui::CalcTextSize(hi).x));
+  ImGui::TextUnformatted(hi);
+}
+
+void section(const char* title) {
+  ImGui::Spacing();
+  ImGui::TextColored(ImGui::GetStyle().Colors[ImGuiCol_PlotHistogram], "%s", title);
+  ImGui::Separator();
+}
+
+}  // namespace
+
+void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
+  Settings& s = state.settings;
+  ImGui::SetNextWindowPos(l.controls_pos);
+  ImGui::SetNextWindowSize(l.controls_size);
+  ImGui::Begin("Controls", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  record_window(ui, "Controls");
+  ImGui::PushItemWidth(-ImGui::GetFontSize() * 7.5f);
+
+  section("Tokens");
+  static const char* const kSources[] = {"image: similarity", "image: random projections", "image: raw pixels",
+                                         "random tokens (no image)", "Q, K, V from files"};
+  Source source = s.source;
+  if (combo("Q/K/V source", source, kSources,
+            "Where queries, keys and values come from: an image's patches (three ways), random numbers, or your files.")) {
+    if (source == Source::Files && s.q_path.empty()) {
+      ui.dialog.open = true;
+      ui.dialog.action = FileAction::OpenTensors;
+    } else {
+      s.source = source;
+      s.queries.clear();
+      s.hidden_keys.clear();
+    }
+  }
+  const bool image_source = s.source == Source::Similarity || s.source == Source::Random || s.source == Source::Pixels;
+  if (image_source) {
+    if (ImGui::SliderInt("patch size", &s.patch, 4, 64, "%d px")) s.queries.clear(), s.hidden_keys.clear();
+    tooltip("Side of each square patch in pixels: smaller patches mean more tokens (N grows with 1/patch^2).");
+  } else if (s.source == Source::RandomTokens) {
+    if (ImGui::SliderInt("tokens per side", &s.token_side, 2, 128)) s.queries.clear(), s.hidden_keys.clear();
+    tooltip("The random tokens are laid out on a square grid of this many per side.");
+  } else {
+    ImGui::TextWrapped("Q: %s", s.q_path.c_str());
+    ImGui::TextWrapped("K: %s", s.k_path.c_str());
+    ImGui::TextWrapped("V: %s", s.v_path.empty() ? "(none)" : s.v_path.c_str());
+    if (ImGui::Button("Load Q, K, V files...")) {
+      ui.dialog.open = true;
+      ui.dialog.action = FileAction::OpenTensors;
+    }
+    tooltip("Pick .npy or CSV files: the first is Q, the second K, the third V.");
+  }
+  if (state.scene.model) {
+    const auto& g = state.scene.model->grid;
+    ImGui::Text("N = %d tokens (%d x %d)", state.tokens(), g.cols, g.rows);
+  }
+
+  const bool fixed_width = s.source == Source::Pixels || s.source == Source::Files;
+  if (!fixed_width) {
+    if (ImGui::SliderInt("d_model", &s.d_model, 4, 512)) {
+      s.d_model = std::max(4, s.d_model / 4 * 4);
+      if (s.d_model % s.heads) s.heads = 1;
+    }
+    tooltip("Width of every query, key and value vector before it is split into heads.");
+  }
+  const int width = s.source == Source::Pixels ? 3 * s.patch * s.patch
+                    : (s.source == Source::Files && state.scene.model)
+                        ? state.scene.model->heads() * static_cast<int>(state.scene.model->q.front().cols())
+                        : s.d_model;
+  const auto options = divisors(width);
+  if (std::find(options.begin(), options.end(), s.heads) == options.end()) s.heads = 1;
+  if (ImGui::BeginCombo("heads", std::to_string(s.heads).c_str())) {
+    for (int h : options)
+      if (ImGui::Selectable(std::to_string(h).c_str(), h == s.heads)) s.heads = h, s.head = -1;
+    ImGui::EndCombo();
+  }
+  tooltip("Number of attention heads; only counts that divide d_model are offered, each head gets d_model / heads.");
+  ImGui::Text("d_k = d_model / heads = %d", width / std::max(1, s.heads));
+  if (s.source != Source::Pixels && s.source != Source::Files) {
+    int seed = static_cast<int>(s.seed);
+    if (ImGui::InputInt("seed", &seed)) s.seed = static_cast<std::uint64_t>(std::max(0, seed));
+    tooltip("Seed of every random projection and random token: the same seed gives the same picture anywhere.");
+  }
+  if (image_source) {
+    ImGui::Checkbox("position encoding", &s.position_encoding);
+    tooltip("Append a 2-D sinusoidal position encoding, so nearby patches also look alike.");
+  }
+
+  section("Attention");
+  float t = static_cast<float>(s.temperature);
+  if (ImGui::SliderFloat("temperature", &t, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic))
+    s.temperature = std::clamp(static_cast<double>(t), 0.01, 100.0);
+  tooltip("Divides every score before the softmax: small T sharpens attention towards one key, large T spreads it evenly.");
+  static const char* const kScores[] = {"scaled dot  q.k / sqrt(d_k)", "dot  q.k", "cosine", "additive (Bahdanau)",
+                                        "raw q.k (no softmax)"};
+  combo("score", s.score, kScores,
+        "How a query scores a key: the Transformer's scaled dot product, plain dot, cosine, additive, or the raw product as weights.");
+  static const char* const kNorms[] = {"softmax", "sparsemax", "none"};
+  if (s.score == attn::Score::Raw) ImGui::BeginDisabled();
+  combo("normalise", s.norm, kNorms, "How scores become weights: softmax, sparsemax (exact zeros), or none.");
+  if (s.score == attn::Score::Raw) ImGui::EndDisabled();
+  static const char* const kMasks[] = {"none", "causal", "local window"};
+  combo("mask", s.mask, kMasks,
+        "Which keys each query may see: all, only earlier tokens in reading order, or a window around it.");
+  if (s.mask == attn::MaskStructure::Local) {
+    ImGui::SliderInt("radius", &s.radius, 0, 16, "%d patches");
+    tooltip("The local window: keys at most this many patches away in each direction.");
+  }
+  ImGui::Text("painted mask: %zu keys hidden", s.hidden_keys.size());
+  tooltip("Right-drag over the image to hide keys from every query; Ctrl+right-drag shows them again.");
+  if (!s.hidden_keys.empty()) {
+    ImGui::SameLine();
+    if (ImGui::SmallButton("clear")) s.hidden_keys.clear();
+  }
+
+  section("Display");
+  const int heads = state.scene.model ? state.scene.model->heads() : s.heads;
+  const std::string head_name = s.head < 0 ? "mean of heads" : "head " + std::to_string(s.head);
+  if (ImGui::BeginCombo("show", head_name.c_str())) {
+    if (ImGui::Selectable("mean of heads", s.head < 0)) s.head = -1;
+    for (int h = 0; h < heads; ++h)
+      if (ImGui::Selectable(("head " + std::to_string(h)).c_str(), s.head == h)) s.head = h;
+    ImGui::EndCombo();
+  }
+  tooltip("Which head's attention the image shows, or the mean over all heads.");
+  static const char* const kMaps[] = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo", "greyscale"};
+  combo("colormap", s.colormap, kMaps, "The colours for weights: low on the left of the bar, high on the right.");
+  legend(s);
+  ImGui::SliderFloat("opacity", &s.opacity, 0.0f, 1.0f, "%.2f");
+  tooltip("How strongly the heatmap covers the image where attention is highest.");
+  static const char* const kUpsample[] = {"nearest (blocks)", "bilinear (smooth)"};
+  combo("upsampling", s.upsample, kUpsample, "Draw each patch as one flat block, or blend smoothly between patch centres.");
+  static const char* const kScales[] = {"per-map max", "min-max", "fixed 0-1"};
+  combo("scale", s.scale, kScales,
+        "Map weights to colours relative to the strongest patch, to the range, or as absolute weights in 0-1.");
+  ImGui::Checkbox("patch grid", &s.grid);
+  tooltip("Draw thin lines between patches.");
+
+  ImGui::PopItemWidth();
+  ImGui::End();
+}
+
+}  // namespace gui

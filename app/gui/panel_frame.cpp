@@ -1,0 +1,297 @@
+// The frame around the panels: layout, menu bar, status bar, the help
+// window, the file dialog and keyboard shortcuts.
+#include <algorithm>
+#include <filesystem>
+
+#include "ui.hpp"
+
+namespace gui {
+namespace fs = std::filesystem;
+
+void tooltip(const char* text) {
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 24.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+void record_window(UiContext& ui, const char* name) {
+  const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
+  ui.window_rects[name] = {p.x, p.y, s.x, s.y};
+}
+
+Layout compute_layout(const Settings& s, ImVec2 d, float menu) {
+  Layout l;
+  const float f = ImGui::GetFontSize();
+  const float status = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y;
+  const float top = menu, bottom = d.y - status;
+  const float left = std::min(f * 21.0f, d.x * 0.28f);
+  const bool right_column = s.show_heads || s.show_steps;
+  const float right = right_column ? std::min(f * 30.0f, d.x * 0.34f) : 0.0f;
+  l.controls_pos = ImVec2(0, top);
+  l.controls_size = ImVec2(left, bottom - top);
+  l.image_pos = ImVec2(left, top);
+  l.image_size = ImVec2(d.x - left - right, bottom - top);
+  const float split = s.show_heads && s.show_steps ? top + (bottom - top) * 0.42f : (s.show_heads ? bottom : top);
+  l.heads_pos = ImVec2(d.x - right, top);
+  l.heads_size = ImVec2(right, split - top);
+  l.lower_pos = ImVec2(d.x - right, split);
+  l.lower_size = ImVec2(right, bottom - split);
+  l.status_pos = ImVec2(0, bottom);
+  l.status_size = ImVec2(d.x, d.y - bottom);
+  return l;
+}
+
+void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
+  Settings& s = state.settings;
+  if (ImGui::BeginMainMenuBar()) {
+    auto dialog = [&](FileAction a) {
+      ui.dialog.open = true;
+      ui.dialog.action = a;
+    };
+    if (ImGui::BeginMenu("File")) {
+      if (ImGui::MenuItem("Open image or session...", "Ctrl+O")) dialog(FileAction::Open);
+      if (ImGui::MenuItem("Open Q, K, V files...")) dialog(FileAction::OpenTensors);
+      if (ImGui::BeginMenu("Recent", !s.recent_files.empty())) {
+        for (const auto& f : std::vector<std::string>(s.recent_files))
+          if (ImGui::MenuItem(f.c_str())) state.open_file(f);
+        ImGui::EndMenu();
+      }
+      if (ImGui::MenuItem("Use the bundled sample")) state.open_file("");
+      ImGui::Separator();
+      if (ImGui::MenuItem("Save session...", "Ctrl+Shift+S")) dialog(FileAction::SaveSession);
+      ImGui::Separator();
+      if (ImGui::MenuItem("Export overlay (PNG)...", "Ctrl+S")) dialog(FileAction::ExportOverlay);
+      if (ImGui::MenuItem("Export weights (.npy)...")) dialog(FileAction::ExportWeightsNpy);
+      if (ImGui::MenuItem("Export weights (CSV)...")) dialog(FileAction::ExportWeightsCsv);
+      if (ImGui::MenuItem("Export all heads (PNG sheet)...")) dialog(FileAction::ExportSheet);
+      ImGui::Separator();
+      if (ImGui::MenuItem("Quit", "Ctrl+Q")) ui.quit = true;
+      ImGui::EndMenu();
+    }
+    if (ImGui::BeginMenu("View")) {
+      ImGui::MenuItem("Heads", nullptr, &s.show_heads);
+      ImGui::MenuItem("Details (steps, matrix)", nullptr, &s.show_steps);
+      ImGui::Separator();
+      if (ImGui::MenuItem("Full screen", "F11")) ui.toggle_fullscreen = true;
+      if (ImGui::MenuItem("Light theme", nullptr, &s.light_theme)) ui.fonts_dirty = true;
+      float scale = s.ui_scale;
+      if (ImGui::SliderFloat("UI scale", &scale, 1.0f, 3.0f, "%.2fx")) s.ui_scale = scale;
+      if (ImGui::IsItemDeactivatedAfterEdit()) ui.fonts_dirty = true;
+      if (ImGui::MenuItem("Reset zoom", "F")) ui.zoom = 1.0f, ui.pan = ImVec2(0, 0);
+      ImGui::EndMenu();
+    }
+    if (ImGui::BeginMenu("Help")) {
+      if (ImGui::MenuItem("About attention and shortcuts", "F1")) ui.show_help = true;
+      ImGui::EndMenu();
+    }
+    *menu_height = ImGui::GetWindowSize().y;
+    ImGui::EndMainMenuBar();
+  }
+}
+
+void draw_status(AppState& state, UiContext& ui, const Layout& l) {
+  ImGui::SetNextWindowPos(l.status_pos);
+  ImGui::SetNextWindowSize(l.status_size);
+  ImGui::Begin("##status", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+  record_window(ui, "Status");
+  const std::string busy = state.busy_label();
+  if (!busy.empty()) {
+    static const char spinner[] = "|/-\\";
+    ImGui::Text("%c %s...", spinner[static_cast<int>(state.now * 8) % 4], busy.c_str());
+    ImGui::SameLine();
+  }
+  if (!state.messages.empty()) {
+    const Message& m = state.messages.back();
+    const bool fresh = state.now - m.time < 20.0;
+    if (m.error && fresh) ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.3f, 1.0f), "Error: %s", m.text.c_str());
+    else if (fresh) ImGui::TextUnformatted(m.text.c_str());
+  } else if (busy.empty() && state.scene.model) {
+    const auto& g = state.scene.model->grid;
+    ImGui::Text("%d tokens (%d x %d), %d heads. Click a patch to pick the query; F1 for help.", state.tokens(), g.cols,
+                g.rows, state.scene.model->heads());
+  }
+  ImGui::End();
+}
+
+void draw_help(AppState&, UiContext& ui) {
+  if (!ui.show_help) return;
+  const ImVec2 d = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowSize(ImVec2(std::min(d.x * 0.8f, ImGui::GetFontSize() * 44), d.y * 0.75f), ImGuiCond_Appearing);
+  ImGui::SetNextWindowPos(ImVec2(d.x * 0.5f, d.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  if (ImGui::Begin("About attention", &ui.show_help)) {
+    record_window(ui, "About attention");
+    ImGui::TextWrapped(
+        "Attention lets each token (here: each image patch) gather information from the others. Every token has a "
+        "query q, a key k and a value v. A query scores every key, the scores become weights that sum to 1, and the "
+        "output is the weighted sum of the values:");
+    ImGui::BulletText("weights = softmax(score(q, K) / T),   output = weights . V");
+    ImGui::TextWrapped(
+        "Additive attention was introduced for machine translation by Bahdanau, Cho and Bengio (2014), \"Neural "
+        "Machine Translation by Jointly Learning to Align and Translate\": score = v^T tanh(W_q q + W_k k).");
+    ImGui::TextWrapped(
+        "The Transformer of Vaswani et al. (2017), \"Attention Is All You Need\", uses the scaled dot product "
+        "q . k / sqrt(d_k): dividing by sqrt(d_k) keeps the scores' spread independent of the vector width, so the "
+        "softmax does not saturate. It runs several heads side by side, each on its own slice of d_model.");
+    ImGui::TextWrapped(
+        "The temperature T divides the scores: T -> 0 puts all weight on the best key, large T spreads it evenly. "
+        "Sparsemax (Martins and Astudillo 2016) gives exact zeros. The raw product without softmax shows why "
+        "normalisation matters: weights can be negative and do not sum to 1.");
+    ImGui::Separator();
+    ImGui::TextUnformatted("Mouse and keyboard");
+    if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_Borders)) {
+      static const char* const rows[][2] = {
+          {"click a patch", "make it the query"},
+          {"shift + click", "add or remove a query (their attention is averaged)"},
+          {"arrow keys", "move the query"},
+          {"right-drag", "hide keys (the painted mask); Ctrl + right-drag shows them again"},
+          {"mouse wheel, middle-drag", "zoom and pan the image or the matrix; F resets"},
+          {"[  ]", "temperature down / up"},
+          {"H", "next head (then the mean)"},
+          {"C", "next colormap"},
+          {"G", "patch grid on / off"},
+          {"M", "next mask (none, causal, local)"},
+          {"Ctrl+O", "open an image, session or .npy/.csv file (or drop it on the window)"},
+          {"Ctrl+S / Ctrl+Shift+S", "export the overlay (PNG) / save the session"},
+          {"F11", "full screen"},
+          {"Ctrl+= / Ctrl+-", "larger / smaller interface (for projectors)"},
+          {"F1", "this window"},
+          {"Ctrl+Q", "quit"},
+      };
+      for (const auto& r : rows) {
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(r[0]);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(r[1]);
+      }
+      ImGui::EndTable();
+    }
+  }
+  ImGui::End();
+}
+
+void draw_file_dialog(AppState& state, UiContext& ui) {
+  FileDialog& d = ui.dialog;
+  if (!d.open) return;
+  std::error_code ec;
+  if (d.directory.empty()) d.directory = fs::current_path(ec).string();
+  if (d.listed != d.directory) {
+    d.entries.clear();
+    for (const auto& e : fs::directory_iterator(d.directory, fs::directory_options::skip_permission_denied, ec)) {
+      std::error_code ec2;
+      d.entries.emplace_back(e.path().filename().string(), e.is_directory(ec2));
+    }
+    std::sort(d.entries.begin(), d.entries.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    d.listed = d.directory;
+  }
+  const bool saving = d.action != FileAction::Open && d.action != FileAction::OpenTensors;
+  static const char* const titles[] = {"Open", "Open Q, K, V (pick Q, then K, then V)", "Save session",
+                                       "Export overlay", "Export weights (.npy)", "Export weights (CSV)",
+                                       "Export heads sheet"};
+  const ImVec2 disp = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowSize(ImVec2(std::min(disp.x * 0.8f, ImGui::GetFontSize() * 40), disp.y * 0.7f), ImGuiCond_Appearing);
+  ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  std::string title = std::string(titles[static_cast<int>(d.action)]) + "###filedialog";
+  if (!ImGui::Begin(title.c_str(), &d.open)) {
+    ImGui::End();
+    return;
+  }
+  record_window(ui, "File dialog");
+  ImGui::TextWrapped("%s", d.directory.c_str());
+  if (ImGui::Button("up")) d.directory = fs::path(d.directory).parent_path().string();
+  const float footer = ImGui::GetFrameHeightWithSpacing() * 2;
+  ImGui::BeginChild("entries", ImVec2(0, -footer), true);
+  for (const auto& [name, dir] : d.entries) {
+    if (name.size() && name[0] == '.') continue;
+    const std::string label = dir ? name + "/" : name;
+    if (ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_AllowDoubleClick)) {
+      if (dir) d.directory = (fs::path(d.directory) / name).string();
+      else std::snprintf(d.name, sizeof d.name, "%s", name.c_str());
+      if (!dir && ImGui::IsMouseDoubleClicked(0) && !saving) {
+        state.open_file((fs::path(d.directory) / name).string());
+        if (d.action == FileAction::Open || !state.settings.v_path.empty()) d.open = false;
+      }
+    }
+  }
+  ImGui::EndChild();
+  ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 8);
+  const bool enter = ImGui::InputText("##name", d.name, sizeof d.name, ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  const bool ok = ImGui::Button(saving ? "Save" : "Open") || enter;
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel")) d.open = false;
+  if (ok && d.name[0]) {
+    const std::string path = fs::path(d.name).is_absolute() ? std::string(d.name) : (fs::path(d.directory) / d.name).string();
+    switch (d.action) {
+      case FileAction::Open: state.open_file(path); d.open = false; break;
+      case FileAction::OpenTensors:
+        state.open_file(path);
+        if (!state.settings.v_path.empty()) d.open = false;
+        break;
+      case FileAction::SaveSession:
+        try {
+          save_settings(path, state.settings);
+          state.post("saved session " + path, false);
+        } catch (const std::exception& e) {
+          state.post(e.what(), true);
+        }
+        d.open = false;
+        break;
+      case FileAction::ExportOverlay: export_overlay(state, ui, path); d.open = false; break;
+      case FileAction::ExportWeightsNpy: export_weights(state, path, false); d.open = false; break;
+      case FileAction::ExportWeightsCsv: export_weights(state, path, true); d.open = false; break;
+      case FileAction::ExportSheet: export_sheet(state, path); d.open = false; break;
+    }
+    d.name[0] = 0;
+  }
+  ImGui::End();
+}
+
+void handle_shortcuts(AppState& state, UiContext& ui) {
+  ImGuiIO& io = ImGui::GetIO();
+  if (io.WantTextInput) return;
+  Settings& s = state.settings;
+  auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
+  auto char_pressed = [](int c) { return ImGui::IsKeyPressed(c); };
+  auto dialog = [&](FileAction a) {
+    ui.dialog.open = true;
+    ui.dialog.action = a;
+  };
+  if (io.KeyCtrl) {
+    if (char_pressed('O')) dialog(FileAction::Open);
+    if (char_pressed('S')) dialog(io.KeyShift ? FileAction::SaveSession : FileAction::ExportOverlay);
+    if (char_pressed('Q')) ui.quit = true;
+    if (char_pressed('=') || char_pressed('+')) s.ui_scale = std::min(3.0f, s.ui_scale + 0.25f), ui.fonts_dirty = true;
+    if (char_pressed('-')) s.ui_scale = std::max(1.0f, s.ui_scale - 0.25f), ui.fonts_dirty = true;
+    return;
+  }
+  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) ui.show_help = false, ui.dialog.open = false;
+  if (ImGui::IsKeyPressed(290 /* GLFW_KEY_F1 */)) ui.show_help = !ui.show_help;
+  if (ImGui::IsKeyPressed(300 /* GLFW_KEY_F11 */)) ui.toggle_fullscreen = true;
+  if (!state.scene.model || ui.dialog.open) return;
+  if (char_pressed('[')) s.temperature = std::max(0.01, s.temperature / 1.25);
+  if (char_pressed(']')) s.temperature = std::min(100.0, s.temperature * 1.25);
+  if (char_pressed('H')) s.head = s.head + 1 >= state.scene.model->heads() ? -1 : s.head + 1;
+  if (char_pressed('C')) s.colormap = static_cast<attn::Colormap>((static_cast<int>(s.colormap) + 1) % 7);
+  if (char_pressed('G')) s.grid = !s.grid;
+  if (char_pressed('M')) s.mask = static_cast<attn::MaskStructure>((static_cast<int>(s.mask) + 1) % 3);
+  if (char_pressed('F')) ui.zoom = 1.0f, ui.pan = ImVec2(0, 0);
+  const auto& g = state.scene.model->grid;
+  int q = state.primary_query();
+  const int c = q % g.cols, r = q / g.cols;
+  int nc = c, nr = r;
+  if (pressed(ImGuiKey_LeftArrow)) nc = std::max(0, c - 1);
+  if (pressed(ImGuiKey_RightArrow)) nc = std::min(g.cols - 1, c + 1);
+  if (pressed(ImGuiKey_UpArrow)) nr = std::max(0, r - 1);
+  if (pressed(ImGuiKey_DownArrow)) nr = std::min(g.rows - 1, r + 1);
+  if ((nc != c || nr != r) && g.index(nc, nr) < state.tokens()) s.queries = {g.index(nc, nr)};
+}
+
+}  // namespace gui

@@ -1,0 +1,67 @@
+// Heads: a small overlay per head plus the mean; clicking one shows it in
+// the image view.
+#include <cmath>
+#include <sstream>
+
+#include "ui.hpp"
+
+namespace gui {
+
+void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
+  ImGui::SetNextWindowPos(l.heads_pos);
+  ImGui::SetNextWindowSize(l.heads_size);
+  ImGui::Begin("Heads", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
+  record_window(ui, "Heads");
+  if (!state.scene.model || state.row.heads.empty()) {
+    ImGui::End();
+    return;
+  }
+  Settings& s = state.settings;
+  const int heads = state.scene.model->heads();
+  const int count = heads + 1;  // the heads, then the mean
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const int cols = std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count)))));
+  const float cell = std::floor(avail / cols) - ImGui::GetStyle().ItemSpacing.x;
+  const auto& img = *state.scene.image;
+  const float aspect = static_cast<float>(img.height) / img.width;
+  // Thumbnails are rendered by the overlay shader at a reduced resolution.
+  const int step = std::max(1, static_cast<int>(img.width / std::max(cell, 16.0f)));
+
+  const auto selected = state.effective_queries();
+  std::ostringstream key;
+  key << state.scene.image.get() << '/' << state.map_revision << '/' << step << '/' << static_cast<int>(s.colormap) << '/'
+      << s.opacity << '/' << static_cast<int>(s.upsample) << '/' << static_cast<int>(s.scale);
+  for (int t : selected) key << ',' << t;
+  if (ui.thumbs.size() != static_cast<size_t>(count)) ui.thumbs.resize(static_cast<size_t>(count)), ui.thumbs_key.clear();
+  if (key.str() != ui.thumbs_key) {
+    Settings thumb = s;
+    thumb.grid = false;
+    try {
+      for (int i = 0; i < count; ++i)
+        ui.renderer.draw_overlay(ui.thumbs[static_cast<size_t>(i)], state.scene, state.head_map(i < heads ? i : -1),
+                                 selected, thumb, step);
+    } catch (const std::exception& e) {
+      state.post(e.what(), true);
+    }
+    ui.thumbs_key = key.str();
+  }
+  for (int i = 0; i < count; ++i) {
+    const int head = i < heads ? i : -1;
+    ImGui::BeginGroup();
+    const bool current = s.head == head;
+    ImGui::PushID(i);
+    ImGui::PushStyleColor(ImGuiCol_Button, current ? ImGui::GetStyle().Colors[ImGuiCol_ButtonActive] : ImVec4(0, 0, 0, 0));
+    if (ImGui::ImageButton(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.thumbs[static_cast<size_t>(i)].texture().id())),
+                           ImVec2(cell - 6, (cell - 6) * aspect), ImVec2(0, 0), ImVec2(1, 1), 3))
+      s.head = head;
+    ImGui::PopStyleColor();
+    ImGui::PopID();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show %s in the image view", head < 0 ? "the mean of all heads" : ("head " + std::to_string(head)).c_str());
+    ImGui::Text("%s%s", head < 0 ? "mean" : ("head " + std::to_string(head)).c_str(), current ? "  (shown)" : "");
+    ImGui::EndGroup();
+    if ((i + 1) % cols != 0 && i + 1 < count) ImGui::SameLine();
+  }
+  ImGui::End();
+}
+
+}  // namespace gui

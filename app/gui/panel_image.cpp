@@ -1,0 +1,153 @@
+// The image view: the image with the attention overlay. Click a patch to
+// make it the query, shift-click to add patches (their attention averaged),
+// right-drag to hide keys (Ctrl: show them again), wheel to zoom, middle-drag
+// to pan, hover for the exact weight.
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "ui.hpp"
+
+namespace gui {
+namespace {
+
+// A key for everything the overlay's pixels depend on.
+std::string overlay_key(const AppState& state, const std::vector<int>& selected) {
+  const Settings& s = state.settings;
+  std::ostringstream k;
+  k << state.scene.image.get() << '/' << state.map_revision << '/' << static_cast<int>(s.colormap) << '/' << s.opacity
+    << '/' << static_cast<int>(s.upsample) << '/' << static_cast<int>(s.scale) << '/' << s.grid;
+  for (int t : selected) k << ',' << t;
+  return k.str();
+}
+
+// The token under a screen position, or -1.
+int token_at(const AppState& state, const UiContext& ui, ImVec2 p) {
+  if (!state.scene.model) return -1;
+  const auto& img = *state.scene.image;
+  const float fx = (p.x - ui.image_min.x) / (ui.image_max.x - ui.image_min.x) * img.width;
+  const float fy = (p.y - ui.image_min.y) / (ui.image_max.y - ui.image_min.y) * img.height;
+  if (fx < 0 || fy < 0) return -1;
+  const auto& g = state.scene.model->grid;
+  const int c = static_cast<int>(fx) / g.patch, r = static_cast<int>(fy) / g.patch;
+  if (c >= g.cols || r >= g.rows) return -1;
+  const int t = g.index(c, r);
+  return t < state.tokens() ? t : -1;
+}
+
+}  // namespace
+
+void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
+  ImGui::SetNextWindowPos(l.image_pos);
+  ImGui::SetNextWindowSize(l.image_size);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(4, 4));
+  ImGui::Begin("Image", nullptr,
+               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                   ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  ImGui::PopStyleVar();
+  record_window(ui, "Image");
+  if (!state.scene.model) {
+    ImGui::TextUnformatted(state.busy_label(0.0).empty() ? "no image" : "loading...");
+    ImGui::End();
+    return;
+  }
+  Settings& s = state.settings;
+  const auto selected = state.effective_queries();
+  const std::string key = overlay_key(state, selected);
+  if (key != ui.overlay_key) {
+    try {
+      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, selected, s);
+      ui.overlay_key = key;
+    } catch (const std::exception& e) {
+      state.post(e.what(), true);
+      ui.overlay_key = key;
+    }
+  }
+
+  // Fit the image in the canvas, then apply zoom and pan.
+  const ImVec2 canvas_pos = ImGui::GetCursorScreenPos();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const auto& img = *state.scene.image;
+  const float fit = std::min(avail.x / img.width, avail.y / img.height);
+  const float scale = fit * ui.zoom;
+  const ImVec2 size(img.width * scale, img.height * scale);
+  ImVec2 origin(canvas_pos.x + (avail.x - size.x) * 0.5f - ui.pan.x * scale,
+                canvas_pos.y + (avail.y - size.y) * 0.5f - ui.pan.y * scale);
+  ui.pan.x = std::clamp(ui.pan.x, -img.width * 0.5f, img.width * 0.5f);
+  ui.pan.y = std::clamp(ui.pan.y, -img.height * 0.5f, img.height * 0.5f);
+  ui.image_min = origin;
+  ui.image_max = ImVec2(origin.x + size.x, origin.y + size.y);
+
+  ImGui::InvisibleButton("canvas", avail, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight |
+                                              ImGuiButtonFlags_MouseButtonMiddle);
+  const bool hovered = ImGui::IsItemHovered();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->PushClipRect(canvas_pos, ImVec2(canvas_pos.x + avail.x, canvas_pos.y + avail.y), true);
+  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.overlay.texture().id())), ui.image_min, ui.image_max);
+
+  ImGuiIO& io = ImGui::GetIO();
+  ui.hovered = hovered ? token_at(state, ui, io.MousePos) : -1;
+  const auto& g = state.scene.model->grid;
+  if (hovered) {
+    // Zoom about the mouse.
+    if (io.MouseWheel != 0.0f) {
+      const float old = ui.zoom;
+      ui.zoom = std::clamp(ui.zoom * std::pow(1.2f, io.MouseWheel), 1.0f, 64.0f);
+      const float mx = (io.MousePos.x - origin.x) / scale, my = (io.MousePos.y - origin.y) / scale;
+      ui.pan.x += (mx - img.width * 0.5f - ui.pan.x) * (1.0f - old / ui.zoom);
+      ui.pan.y += (my - img.height * 0.5f - ui.pan.y) * (1.0f - old / ui.zoom);
+    }
+    if (ImGui::IsMouseDragging(ImGuiMouseButton_Middle)) {
+      ui.pan.x -= io.MouseDelta.x / scale;
+      ui.pan.y -= io.MouseDelta.y / scale;
+    }
+    if (ui.hovered >= 0 && ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
+      if (io.KeyShift) {
+        auto q = state.effective_queries();
+        const auto it = std::find(q.begin(), q.end(), ui.hovered);
+        if (it == q.end()) q.push_back(ui.hovered);
+        else if (q.size() > 1) q.erase(it);
+        s.queries = q;
+      } else {
+        s.queries = {ui.hovered};
+      }
+    }
+    if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) {
+      ui.painting = true;
+      ui.paint_hide = !io.KeyCtrl;
+    }
+  }
+  if (!ImGui::IsMouseDown(ImGuiMouseButton_Right)) ui.painting = false;
+  if (ui.painting && ui.hovered >= 0) {
+    auto& h = s.hidden_keys;
+    const auto it = std::find(h.begin(), h.end(), ui.hovered);
+    if (ui.paint_hide && it == h.end()) h.push_back(ui.hovered);
+    if (!ui.paint_hide && it != h.end()) h.erase(it);
+  }
+
+  // Painted (hidden) keys: hatched in grey.
+  const float cell = g.patch * scale;
+  for (int t : s.hidden_keys) {
+    if (t >= state.tokens()) continue;
+    const ImVec2 a(origin.x + (t % g.cols) * cell, origin.y + (t / g.cols) * cell);
+    dl->AddRectFilled(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(40, 40, 40, 170));
+    dl->AddLine(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(200, 200, 200, 160), 1.0f);
+  }
+  if (ui.hovered >= 0) {
+    const int t = ui.hovered;
+    const ImVec2 a(origin.x + (t % g.cols) * cell, origin.y + (t / g.cols) * cell);
+    dl->AddRect(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(0, 255, 255, 255), 0.0f, 0, 2.0f);
+    const float w = state.map[static_cast<size_t>(t)];
+    int rank = 1;
+    for (int j = 0; j < state.tokens(); ++j) rank += state.map[static_cast<size_t>(j)] > w;
+    ImGui::BeginTooltip();
+    ImGui::Text("patch (%d, %d), token %d", t % g.cols, t / g.cols, t);
+    ImGui::Text("weight %.6f  (%s)", w, s.head < 0 ? "mean of heads" : ("head " + std::to_string(s.head)).c_str());
+    ImGui::Text("rank %d of %d", rank, state.tokens());
+    ImGui::EndTooltip();
+  }
+  dl->PopClipRect();
+  ImGui::End();
+}
+
+}  // namespace gui

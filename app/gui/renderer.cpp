@@ -1,0 +1,106 @@
+#include "renderer.hpp"
+
+#include <stdexcept>
+
+#include "gl_shaders.hpp"
+
+namespace gui {
+
+void Renderer::init() {
+  overlay_ = Program::fullscreen("overlay", kShader_overlay_frag);
+  matrix_ = Program::fullscreen("matrix", kShader_matrix_frag);
+  vao_.create();
+}
+
+const Texture& Renderer::lut(attn::Colormap map) {
+  Texture& t = luts_[map];
+  if (!t) {
+    std::vector<std::uint8_t> rgba;
+    for (const attn::Rgb& c : attn::colormap_table(map)) rgba.insert(rgba.end(), {c.r, c.g, c.b, 255});
+    t.upload(256, 1, GL_RGBA8, rgba.data());
+  }
+  return t;
+}
+
+void Renderer::upload_image(const Scene& scene) {
+  if (uploaded_image_ == scene.image.get()) return;
+  GLint max_size = 0;
+  glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
+  if (scene.image->width > max_size || scene.image->height > max_size)
+    throw std::runtime_error("the image is larger than this GPU's texture limit of " + std::to_string(max_size) +
+                             " pixels a side");
+  image_.upload(scene.image->width, scene.image->height, GL_RGBA8, scene.image->rgba.data());
+  uploaded_image_ = scene.image.get();
+}
+
+void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
+                            const std::vector<int>& selected, const Settings& s, int step) {
+  upload_image(scene);
+  const attn::PatchGrid& g = scene.model->grid;
+  const std::vector<float> scaled = attn::scale_map(map, s.scale);
+  map_.upload(g.cols, g.rows, GL_R32F, scaled.data());
+  std::vector<std::uint8_t> sel(static_cast<size_t>(g.count()), 0);
+  for (int t : selected)
+    if (t >= 0 && t < g.count()) sel[static_cast<size_t>(t)] = 255;
+  selected_.upload(g.cols, g.rows, GL_R8, sel.data());
+
+  target.resize(std::max(1, scene.image->width / step), std::max(1, scene.image->height / step));
+  target.bind();
+  overlay_.use();
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D, image_.id());
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D, map_.id());
+  glActiveTexture(GL_TEXTURE2);
+  glBindTexture(GL_TEXTURE_2D, selected_.id());
+  glActiveTexture(GL_TEXTURE3);
+  glBindTexture(GL_TEXTURE_2D, lut(s.colormap).id());
+  glUniform1i(overlay_.uniform("u_image"), 0);
+  glUniform1i(overlay_.uniform("u_map"), 1);
+  glUniform1i(overlay_.uniform("u_selected"), 2);
+  glUniform1i(overlay_.uniform("u_lut"), 3);
+  glUniform1i(overlay_.uniform("u_patch"), g.patch);
+  glUniform2i(overlay_.uniform("u_grid"), g.cols, g.rows);
+  glUniform1f(overlay_.uniform("u_opacity"), s.opacity);
+  glUniform1i(overlay_.uniform("u_bilinear"), s.upsample == attn::Upsample::Bilinear);
+  glUniform1i(overlay_.uniform("u_grid_lines"), s.grid);
+  glUniform1f(overlay_.uniform("u_step"), static_cast<float>(step));
+  vao_.draw_fullscreen();
+  glActiveTexture(GL_TEXTURE0);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void Renderer::draw_matrix(RenderTarget& target, const std::shared_ptr<const attn::Matrix>& m, std::uint64_t revision,
+                           const Settings& s, const float view[4], int row) {
+  if (!m || m->size() == 0) return;
+  if (uploaded_matrix_ != revision || uploaded_matrix_scale_ != s.scale) {
+    // Each row (one query's distribution) is scaled on its own: with one
+    // scale for the whole matrix the bright diagonal hides every other row.
+    std::vector<float> scaled;
+    scaled.reserve(static_cast<size_t>(m->size()));
+    for (Eigen::Index i = 0; i < m->rows(); ++i) {
+      const auto row = attn::scale_map(std::span(m->row(i).data(), static_cast<size_t>(m->cols())), s.scale);
+      scaled.insert(scaled.end(), row.begin(), row.end());
+    }
+    matrix_tex_.upload(static_cast<int>(m->cols()), static_cast<int>(m->rows()), GL_R32F, scaled.data());
+    uploaded_matrix_ = revision;
+    uploaded_matrix_scale_ = s.scale;
+  }
+  target.bind();
+  matrix_.use();
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D, matrix_tex_.id());
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D, lut(s.colormap).id());
+  glUniform1i(matrix_.uniform("u_matrix"), 0);
+  glUniform1i(matrix_.uniform("u_lut"), 1);
+  glUniform4f(matrix_.uniform("u_view"), view[0], view[1], view[2], view[3]);
+  glUniform2i(matrix_.uniform("u_size"), static_cast<int>(m->cols()), static_cast<int>(m->rows()));
+  glUniform1i(matrix_.uniform("u_row"), row);
+  glUniform2f(matrix_.uniform("u_pixels"), static_cast<float>(target.width()), static_cast<float>(target.height()));
+  vao_.draw_fullscreen();
+  glActiveTexture(GL_TEXTURE0);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+}  // namespace gui

@@ -1,0 +1,41 @@
+#pragma once
+// Everything the app draws with its own shaders. Owns every GL object it
+// uses (one owner each) and re-uploads a texture only when its input changed.
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "app_state.hpp"
+#include "gl.hpp"
+
+namespace gui {
+
+class Renderer {
+ public:
+  // Compiles the shaders; throws std::runtime_error with the info log.
+  void init();
+
+  // The overlay of `map` (grid.count() values) at the image's resolution
+  // divided by `step` (1: full size). `selected`: outlined tokens.
+  void draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
+                    const std::vector<int>& selected, const Settings& s, int step = 1);
+
+  // The matrix (values scaled to [0, 1] on upload, per `scale`) into `target`,
+  // showing the window `view` = {x0, y0, x1, y1} in 0..1 and outlining `row`.
+  void draw_matrix(RenderTarget& target, const std::shared_ptr<const attn::Matrix>& m, std::uint64_t revision,
+                   const Settings& s, const float view[4], int row);
+
+ private:
+  const Texture& lut(attn::Colormap map);
+  void upload_image(const Scene& scene);
+
+  Program overlay_, matrix_;
+  EmptyVertexArray vao_;
+  Texture image_, map_, selected_, matrix_tex_;
+  std::map<attn::Colormap, Texture> luts_;
+  const attn::Image* uploaded_image_ = nullptr;
+  std::uint64_t uploaded_matrix_ = ~0ull;
+  attn::MapScale uploaded_matrix_scale_{};
+};
+
+}  // namespace gui

@@ -1,0 +1,72 @@
+#include "worker.hpp"
+
+#include <exception>
+#include <new>
+#include <utility>
+
+namespace gui {
+
+Worker::Worker() : thread_([this] { loop(); }) {}
+
+Worker::~Worker() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    waiting_.reset();
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Worker::submit(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    waiting_ = std::move(job);
+    ++submitted_;
+    done_.reset();  // whatever finished before this is stale
+  }
+  wake_.notify_all();
+}
+
+std::optional<Worker::Result> Worker::take() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(done_, std::nullopt);
+}
+
+bool Worker::busy(double* seconds) const {
+  std::lock_guard lock(mutex_);
+  if (seconds)
+    *seconds = running_ ? std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count() : 0.0;
+  return running_ || waiting_.has_value();
+}
+
+void Worker::loop() {
+  for (;;) {
+    Job job;
+    std::uint64_t id = 0;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || waiting_.has_value(); });
+      if (stop_) return;
+      job = std::move(*waiting_);
+      waiting_.reset();
+      id = submitted_;
+      running_ = true;
+      running_id_ = id;
+      started_ = std::chrono::steady_clock::now();
+    }
+    Result r;
+    try {
+      r.value = job();
+    } catch (const std::bad_alloc&) {
+      r.error = "out of memory";
+    } catch (const std::exception& e) {
+      r.error = e.what();
+    }
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    if (id == submitted_) done_ = std::move(r);  // otherwise a newer job supersedes it
+  }
+}
+
+}  // namespace gui
