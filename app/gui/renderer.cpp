@@ -79,8 +79,8 @@ void Renderer::draw_matrix(RenderTarget& target, const std::shared_ptr<const att
     std::vector<float> scaled;
     scaled.reserve(static_cast<size_t>(m->size()));
     for (Eigen::Index i = 0; i < m->rows(); ++i) {
-      const auto row = attn::scale_map(std::span(m->row(i).data(), static_cast<size_t>(m->cols())), s.scale);
-      scaled.insert(scaled.end(), row.begin(), row.end());
+      const auto line = attn::scale_map(std::span(m->row(i).data(), static_cast<size_t>(m->cols())), s.scale);
+      scaled.insert(scaled.end(), line.begin(), line.end());
     }
     matrix_tex_.upload(static_cast<int>(m->cols()), static_cast<int>(m->rows()), GL_R32F, scaled.data());
     uploaded_matrix_ = revision;
