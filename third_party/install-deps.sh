@@ -9,12 +9,17 @@ packages=(
   cmake make g++ pkg-config
   # engine
   libeigen3-dev libstb-dev
+  # desktop app: window, GL loader, UI, sessions, a TTF font for projectors,
+  # and Mesa's software OpenGL for machines without a GPU driver
+  libglfw3-dev libepoxy-dev libimgui-dev nlohmann-json3-dev fonts-dejavu-core
+  libgl1-mesa-dri libglx-mesa0
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the reference users trust, for the cross-checks in tests/
   python3 python3-numpy python3-torch
-  # tests: run the CLI as an unprivileged user (util-linux's setpriv)
-  util-linux
+  # tests: run the CLI as an unprivileged user (util-linux's setpriv); run
+  # the app in a virtual X server and drive it with real input; read images
+  util-linux xvfb xauth xdotool python3-pil
 )
 
 missing=()

@@ -139,6 +139,11 @@ int main(int argc, char** argv) {
     state.post("DejaVu Sans not found (install fonts-dejavu-core); using ImGui's built-in font", true);
 
   glfwSetWindowUserPointer(window, &ui);
+  // Our key callback replaces the one ImGui installed and forwards to it.
+  glfwSetKeyCallback(window, [](GLFWwindow* w, int key, int scancode, int action, int mods) {
+    ImGui_ImplGlfw_KeyCallback(w, key, scancode, action, mods);
+    if (action != GLFW_RELEASE) static_cast<gui::UiContext*>(glfwGetWindowUserPointer(w))->keys.emplace_back(key, mods);
+  });
   glfwSetDropCallback(window, [](GLFWwindow* w, int count, const char** paths) {
     auto* u = static_cast<gui::UiContext*>(glfwGetWindowUserPointer(w));
     for (int i = 0; i < count; ++i) u->dropped.emplace_back(paths[i]);

@@ -255,43 +255,50 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
 }
 
 void handle_shortcuts(AppState& state, UiContext& ui) {
-  ImGuiIO& io = ImGui::GetIO();
-  if (io.WantTextInput) return;
+  // GLFW key codes and modifier bits (GLFW/glfw3.h), kept here so panels
+  // need no GLFW include.
+  enum : int {
+    kEscape = 256, kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kF1 = 290, kF11 = 300,
+    kShift = 1, kCtrl = 2,
+  };
+  const auto keys = std::exchange(ui.keys, {});
+  if (ImGui::GetIO().WantTextInput) return;
   Settings& s = state.settings;
-  auto pressed = [](ImGuiKey k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
-  auto char_pressed = [](int c) { return ImGui::IsKeyPressed(c); };
   auto dialog = [&](FileAction a) {
     ui.dialog.open = true;
     ui.dialog.action = a;
   };
-  if (io.KeyCtrl) {
-    if (char_pressed('O')) dialog(FileAction::Open);
-    if (char_pressed('S')) dialog(io.KeyShift ? FileAction::SaveSession : FileAction::ExportOverlay);
-    if (char_pressed('Q')) ui.quit = true;
-    if (char_pressed('=') || char_pressed('+')) s.ui_scale = std::min(3.0f, s.ui_scale + 0.25f), ui.fonts_dirty = true;
-    if (char_pressed('-')) s.ui_scale = std::max(1.0f, s.ui_scale - 0.25f), ui.fonts_dirty = true;
-    return;
+  for (const auto& [key, mods] : keys) {
+    if (mods & kCtrl) {
+      if (key == 'O') dialog(FileAction::Open);
+      if (key == 'S') dialog(mods & kShift ? FileAction::SaveSession : FileAction::ExportOverlay);
+      if (key == 'Q') ui.quit = true;
+      if (key == '=') s.ui_scale = std::min(3.0f, s.ui_scale + 0.25f), ui.fonts_dirty = true;
+      if (key == '-') s.ui_scale = std::max(1.0f, s.ui_scale - 0.25f), ui.fonts_dirty = true;
+      continue;
+    }
+    if (key == kEscape) ui.show_help = false, ui.dialog.open = false;
+    if (key == kF1) ui.show_help = !ui.show_help;
+    if (key == kF11) ui.toggle_fullscreen = true;
+    if (!state.scene.model || ui.dialog.open) continue;
+    if (key == '[') s.temperature = std::max(0.01, s.temperature / 1.25);
+    if (key == ']') s.temperature = std::min(100.0, s.temperature * 1.25);
+    if (key == 'H') s.head = s.head + 1 >= state.scene.model->heads() ? -1 : s.head + 1;
+    if (key == 'C') s.colormap = static_cast<attn::Colormap>((static_cast<int>(s.colormap) + 1) % 7);
+    if (key == 'G') s.grid = !s.grid;
+    if (key == 'M') s.mask = static_cast<attn::MaskStructure>((static_cast<int>(s.mask) + 1) % 3);
+    if (key == 'F') ui.zoom = 1.0f, ui.pan = ImVec2(0, 0);
+    if (key >= kRight && key <= kUp) {
+      // Arrows move the first query; the others stay.
+      const auto& g = state.scene.model->grid;
+      auto queries = state.effective_queries();
+      const int q = queries.front(), c = q % g.cols, r = q / g.cols;
+      const int nc = std::clamp(c + (key == kRight) - (key == kLeft), 0, g.cols - 1);
+      const int nr = std::clamp(r + (key == kDown) - (key == kUp), 0, g.rows - 1);
+      if (g.index(nc, nr) < state.tokens()) queries.front() = g.index(nc, nr);
+      s.queries = queries;
+    }
   }
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) ui.show_help = false, ui.dialog.open = false;
-  if (ImGui::IsKeyPressed(290 /* GLFW_KEY_F1 */)) ui.show_help = !ui.show_help;
-  if (ImGui::IsKeyPressed(300 /* GLFW_KEY_F11 */)) ui.toggle_fullscreen = true;
-  if (!state.scene.model || ui.dialog.open) return;
-  if (char_pressed('[')) s.temperature = std::max(0.01, s.temperature / 1.25);
-  if (char_pressed(']')) s.temperature = std::min(100.0, s.temperature * 1.25);
-  if (char_pressed('H')) s.head = s.head + 1 >= state.scene.model->heads() ? -1 : s.head + 1;
-  if (char_pressed('C')) s.colormap = static_cast<attn::Colormap>((static_cast<int>(s.colormap) + 1) % 7);
-  if (char_pressed('G')) s.grid = !s.grid;
-  if (char_pressed('M')) s.mask = static_cast<attn::MaskStructure>((static_cast<int>(s.mask) + 1) % 3);
-  if (char_pressed('F')) ui.zoom = 1.0f, ui.pan = ImVec2(0, 0);
-  const auto& g = state.scene.model->grid;
-  int q = state.primary_query();
-  const int c = q % g.cols, r = q / g.cols;
-  int nc = c, nr = r;
-  if (pressed(ImGuiKey_LeftArrow)) nc = std::max(0, c - 1);
-  if (pressed(ImGuiKey_RightArrow)) nc = std::min(g.cols - 1, c + 1);
-  if (pressed(ImGuiKey_UpArrow)) nr = std::max(0, r - 1);
-  if (pressed(ImGuiKey_DownArrow)) nr = std::min(g.rows - 1, r + 1);
-  if ((nc != c || nr != r) && g.index(nc, nr) < state.tokens()) s.queries = {g.index(nc, nr)};
 }
 
 }  // namespace gui

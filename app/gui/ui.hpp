@@ -50,6 +50,10 @@ struct UiContext {
   bool fonts_dirty = false;
   bool restore_tab = true;  // select the persisted tab on the first frame
   std::vector<std::string> dropped;  // paths dropped on the window, handled next frame
+  // Keys pressed (or repeated) since the last frame, as (GLFW key, GLFW
+  // modifier bits). ImGui 1.86 only keeps "is down" flags, which lose a key
+  // pressed and released between two frames; shortcuts read this queue.
+  std::vector<std::pair<int, int>> keys;
   std::map<std::string, std::array<float, 4>> window_rects;  // for --dump-state
 
   // What was last drawn into `overlay` and `thumbs`.

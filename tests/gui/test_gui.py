@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""The desktop app, run for real under Xvfb with Mesa's software OpenGL.
+
+- the shader overlay equals the core's CPU overlay (attnscope-cli render);
+- screenshots at two queries differ where they should, and the panels exist;
+- xdotool clicks, shift-clicks and arrow keys change the query in the window;
+- a dropped bad file leaves the program running, the state untouched, and
+  shows the error; bad sessions and command lines are refused clearly;
+- settings persist between runs; no display gives one line and exit 1.
+
+usage: test_gui.py BUILD_DIR    (itself run under xvfb-run by ctest)"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from PIL import Image
+
+BUILD = os.path.abspath(sys.argv[1])
+APP, CLI = os.path.join(BUILD, "attnscope"), os.path.join(BUILD, "attnscope-cli")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAMPLE = os.path.join(ROOT, "assets", "sample.png")
+BAD = os.path.join(ROOT, "tests", "data", "bad")
+TMP = tempfile.mkdtemp(prefix="attnscope-gui-test-")
+ENV = dict(os.environ, XDG_CONFIG_HOME=os.path.join(TMP, "config"))
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, ok, detail=""):
+    results["passed" if ok else "failed"] += 1
+    if not ok:
+        print(f"FAIL {name}: {detail}")
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+def app(*args, timeout=120, env=ENV):
+    return subprocess.run([APP, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def load(path):
+    return np.asarray(Image.open(path).convert("RGB")).astype(np.int32)
+
+
+def compare(name, a, b, max_tol=8, mean_tol=0.1):
+    if a.shape != b.shape:
+        return check(name, False, f"shapes {a.shape} vs {b.shape}")
+    d = np.abs(a - b)
+    check(name, d.max() <= max_tol and d.mean() <= mean_tol, f"max {d.max()}, mean {d.mean():.4f}")
+
+
+def test_command_line():
+    for args in (["--help"], ["--version"]):
+        r = app(*args)
+        check(f"{args} exits 0", r.returncode == 0 and r.stdout, r.stderr)
+    r = app("--bogus")
+    check("unknown flag exits 2", r.returncode == 2 and "--bogus" in r.stderr, r.stderr)
+    r = app("--temperature", "0")
+    check("bad value exits 3", r.returncode == 3 and "--temperature" in r.stderr, r.stderr)
+    env = {k: v for k, v in ENV.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    r = app("--screenshot", tmp("none.png"), env=env)
+    lines = r.stderr.strip().splitlines()
+    check("no display: one line, exit 1, points to attnscope-cli",
+          r.returncode == 1 and len(lines) == 1 and "attnscope-cli" in lines[0] and not os.path.exists(tmp("none.png")), r.stderr)
+
+
+def test_shader_matches_cpu_overlay():
+    cases = [
+        ["--query", "8,18"],
+        ["--query", "3,4", "--temperature", "0.3", "--colormap", "viridis", "--upsample", "nearest", "--no-grid"],
+        ["--patch", "8", "--query", "40,10", "--heads", "8", "--scale", "minmax", "--opacity", "0.5", "--colormap", "turbo"],
+        ["--source", "random", "--query", "2,2", "--score", "cosine", "--norm", "sparsemax", "--head", "1", "--colormap", "cividis"],
+        ["--source", "pixels", "--patch", "32", "--query", "5,5", "--heads", "3", "--scale", "fixed", "--mask", "local", "--radius", "2"],
+    ]
+    for i, extra in enumerate(cases):
+        gl, cpu = tmp(f"gl{i}.png"), tmp(f"cpu{i}.png")
+        r = app("--no-persist", *extra, "--export-overlay", gl)
+        check(f"export overlay {extra}", r.returncode == 0, r.stderr)
+        r2 = subprocess.run([CLI, "render", "--image", SAMPLE, "--out", cpu, *extra], capture_output=True, text=True)
+        check(f"cli render {extra}", r2.returncode == 0, r2.stderr)
+        if r.returncode == 0 and r2.returncode == 0:
+            compare(f"shader overlay equals CPU overlay {extra}", load(gl), load(cpu))
+
+
+def screenshot(name, *args):
+    path, dump = tmp(name + ".png"), tmp(name + ".json")
+    r = app("--no-persist", "--screenshot", path, "--dump-state", dump, *args)
+    check(f"screenshot {name}", r.returncode == 0 and os.path.exists(path), r.stderr)
+    return load(path), json.load(open(dump))
+
+
+def test_screenshots_and_panels():
+    a, sa = screenshot("q1", "--query", "3,1")
+    b, sb = screenshot("q2", "--query", "8,18")
+    for name in ("Controls", "Image", "Heads", "Details", "Status"):
+        rect = sa.get("windows", {}).get(name)
+        check(f"panel {name} drawn", rect is not None and rect[2] > 50 and rect[3] > 20, rect)
+    x0, y0, x1, y1 = (int(v) for v in sa["image_rect"])
+    inside = np.abs(a[y0:y1, x0:x1] - b[y0:y1, x0:x1]).mean()
+    controls = sa["windows"]["Controls"]
+    cx, cy, cw, ch = (int(v) for v in controls)
+    outside = np.abs(a[cy + 30:cy + ch // 2, cx:cx + cw] - b[cy + 30:cy + ch // 2, cx:cx + cw]).mean()
+    check("two queries: the image view differs", inside > 3.0, inside)
+    check("two queries: the controls do not", outside < 0.5, outside)
+    check("the query is the one asked for", sa["primary_query"] == 1 * 28 + 3 and sb["primary_query"] == 18 * 28 + 8,
+          (sa["primary_query"], sb["primary_query"]))
+    # The overlay in the screenshot is not black: the image is visible.
+    check("the image view shows the picture", a[y0:y1, x0:x1].mean() > 60, a[y0:y1, x0:x1].mean())
+
+
+class Running:
+    """The app in the background, for xdotool to drive."""
+
+    def __init__(self, *args):
+        self.dump = tmp("running.json")
+        if os.path.exists(self.dump):
+            os.remove(self.dump)
+        self.proc = subprocess.Popen([APP, "--dump-state", self.dump, *args], env=ENV,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while not os.path.exists(self.dump) and time.time() < deadline and self.proc.poll() is None:
+            time.sleep(0.1)
+        self.state = json.load(open(self.dump))
+        self.window = subprocess.run(["xdotool", "search", "--sync", "--name", "^attnscope$"], capture_output=True,
+                                     text=True, timeout=30).stdout.split()[0]
+        # Real input events (XTEST) go to the focused window; events sent to
+        # a window directly are synthetic, and GLFW rightly ignores them.
+        self.xdotool("windowfocus", "--sync", self.window)
+
+    def xdotool(self, *args):
+        subprocess.run(["xdotool", *args], check=True, timeout=30)
+        time.sleep(0.4)
+
+    def click_patch(self, col, row, *modifiers):
+        x0, y0, x1, y1 = self.state["image_rect"]
+        g = self.state["grid"]
+        x = x0 + (col + 0.5) * g["patch"] * (x1 - x0) / self.state["image_size"][0]
+        y = y0 + (row + 0.5) * g["patch"] * (y1 - y0) / self.state["image_size"][1]
+        self.xdotool("mousemove", "--window", self.window, str(int(x)), str(int(y)))
+        for m in modifiers:
+            self.xdotool("keydown", m)
+        self.xdotool("click", "1")
+        for m in modifiers:
+            self.xdotool("keyup", m)
+
+    def quit(self):
+        self.xdotool("mousemove", "--window", self.window, "5", "5")
+        self.xdotool("key", "ctrl+q")
+        self.proc.wait(timeout=30)
+        return json.load(open(self.dump))
+
+
+def test_real_input():
+    r = Running("--no-persist")
+    r.click_patch(20, 5)
+    r.click_patch(7, 18, "shift")
+    r.xdotool("key", "Right")
+    state = r.quit()
+    check("app exits 0 after ctrl+q", r.proc.returncode == 0, r.proc.stderr.read() if r.proc.stderr else "")
+    # Click picked (20,5); shift-click added (7,18); Right moved the first query to (21,5).
+    check("click, shift-click and arrow key change the queries", state["queries"] == [5 * 28 + 21, 18 * 28 + 7],
+          state["queries"])
+
+
+def test_bad_drop_and_sessions():
+    before = screenshot("before", "--query", "8,18")[1]
+    for name in ("truncated.png", "gif_renamed.png", "claims_100000x100000.png"):
+        img, st = screenshot("drop_" + name, "--query", "8,18", "--drop", os.path.join(BAD, "images", name))
+        errors = [m["text"] for m in st["messages"] if m["error"]]
+        check(f"dropped {name}: error shown", any(name in e for e in errors), st["messages"])
+        check(f"dropped {name}: state untouched",
+              st["settings"]["image"] == "" and st["tokens"] == before["tokens"] and st["queries"] == before["queries"],
+              (st["settings"]["image"], st["tokens"], st["queries"]))
+    st = screenshot("drop_bad_npy", "--drop", os.path.join(BAD, "npy", "dtype_object.npy"))[1]
+    check("dropped bad .npy: error, image kept", st["settings"]["source"] == "similarity" and st["tokens"] == 784 and
+          any("dtype_object.npy" in m["text"] for m in st["messages"] if m["error"]), st["messages"])
+
+    # A session reproduces its picture: the same overlay as the CLI for its settings.
+    session = json.loads(json.dumps(before["settings"]))
+    session.update({"temperature": 0.5, "colormap": "viridis", "queries": [18 * 28 + 8], "upsample": "nearest"})
+    path = tmp("session.json")
+    json.dump(session, open(path, "w"))
+    r = app(path, "--export-overlay", tmp("session.png"))
+    check("session loads", r.returncode == 0, r.stderr)
+    subprocess.run([CLI, "render", "--image", SAMPLE, "--query", "8,18", "--temperature", "0.5", "--colormap", "viridis",
+                    "--upsample", "nearest", "--out", tmp("session_cli.png")], check=True, capture_output=True)
+    if r.returncode == 0:
+        compare("session reproduces the picture", load(tmp("session.png")), load(tmp("session_cli.png")))
+    for name, text in (("dup.json", '{"format": "attnscope-session-1", "patch": 8, "patch": 16}'),
+                       ("deep.json", '{"format": "attnscope-session-1", "x": ' + "[" * 50 + "]" * 50 + "}"),
+                       ("notjson.json", "{not json"), ("wrongtype.json", '{"format": "attnscope-session-1", "patch": "big"}')):
+        with open(tmp(name), "w") as f:
+            f.write(text)
+        r = app(tmp(name), "--screenshot", tmp("x.png"))
+        check(f"bad session {name} refused", r.returncode == 3 and name in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr)
+
+
+def test_settings_persist():
+    r = Running("--temperature", "0.37", "--colormap", "magma")
+    r.quit()
+    saved = os.path.join(ENV["XDG_CONFIG_HOME"], "attnscope", "settings.json")
+    check("settings file written", os.path.exists(saved))
+    r = Running()
+    state = r.quit()
+    check("settings persist between runs", abs(state["settings"]["temperature"] - 0.37) < 1e-9 and
+          state["settings"]["colormap"] == "magma", state["settings"])
+
+
+if __name__ == "__main__":
+    try:
+        for name, fn in list(globals().items()):
+            if name.startswith("test_"):
+                fn()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    print(f"gui: {results['passed']} passed, {results['failed']} failed")
+    sys.exit(1 if results["failed"] else 0)
