@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   bool dumped = false;
   float menu_height = 0.0f;
   while (!glfwWindowShouldClose(window) && !ui.quit) {
-    const bool scripted = !opt.screenshot.empty() || !opt.export_overlay.empty();
+    const bool scripted = opt.scripted();
     if (scripted || !state.busy_label(0.0).empty()) glfwPollEvents();
     else glfwWaitEventsTimeout(0.1);  // idle: no busy loop
     ++frame;
@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
     ImGui::NewFrame();
     gui::draw_menu(state, ui, &menu_height);
     const gui::Layout layout = gui::compute_layout(state.settings, ImGui::GetIO().DisplaySize, menu_height);
-    gui::draw_controls(state, ui, layout);
+    if (state.settings.show_controls) gui::draw_controls(state, ui, layout);
     gui::draw_image_view(state, ui, layout);
     if (state.settings.show_heads) gui::draw_heads(state, ui, layout);
     if (state.settings.show_steps) gui::draw_lower(state, ui, layout);
@@ -211,12 +211,27 @@ int main(int argc, char** argv) {
       write_text(opt.dump_state, state_json(state, ui, frame));
       dumped = true;
     }
-    if (ready_frames >= opt.frames) {
-      if (!opt.export_overlay.empty()) {
-        gui::export_overlay(state, ui, opt.export_overlay);
-        if (state.messages.empty() || state.messages.back().error) exit_code = 3;
-        ui.quit = true;
+    if (ready_frames >= opt.frames && scripted) {
+      // Each export posts a message; an error one fails the run (exit 3).
+      auto failed = [&] { return !state.messages.empty() && state.messages.back().error; };
+      if (!opt.export_overlay.empty()) gui::export_overlay(state, ui, opt.export_overlay), exit_code |= failed() ? 3 : 0;
+      if (!opt.export_weights.empty()) {
+        const auto& p = opt.export_weights;
+        gui::export_weights(state, p, p.size() > 4 && p.compare(p.size() - 4, 4, ".csv") == 0);
+        exit_code |= failed() ? 3 : 0;
       }
+      if (!opt.export_sheet.empty()) gui::export_sheet(state, opt.export_sheet), exit_code |= failed() ? 3 : 0;
+      if (!opt.save_session.empty()) {
+        try {
+          gui::save_settings(opt.save_session, state.settings);
+        } catch (const attn::Error& e) {
+          state.post(e.what(), true);
+          exit_code = 3;
+        }
+      }
+      for (const auto& msg : state.messages)
+        if (msg.error) std::fprintf(stderr, "attnscope: %s\n", msg.text.c_str());
+      ui.quit = true;
       if (!opt.screenshot.empty()) {
         if (!save_screenshot(window, opt.screenshot, state)) exit_code = 3;
         ui.quit = true;

@@ -1,5 +1,7 @@
 // The controls panel: every setting, each with a one-sentence tooltip.
 #include <algorithm>
+#include <cfloat>
+#include <string>
 #include <cmath>
 
 #include "ui.hpp"
@@ -7,10 +9,17 @@
 namespace gui {
 namespace {
 
+// Labels sit above full-width widgets: readable at any UI scale.
+void label(const char* text) {
+  ImGui::TextUnformatted(text);
+  ImGui::SetNextItemWidth(-FLT_MIN);
+}
+
 template <typename Enum, size_t N>
-bool combo(const char* label, Enum& value, const char* const (&names)[N], const char* help) {
+bool combo(const char* text, Enum& value, const char* const (&names)[N], const char* help) {
   int i = static_cast<int>(value);
-  const bool changed = ImGui::Combo(label, &i, names, static_cast<int>(N));
+  label(text);
+  const bool changed = ImGui::Combo((std::string("##") + text).c_str(), &i, names, static_cast<int>(N));
   tooltip(help);
   if (changed) value = static_cast<Enum>(i);
   return changed;
@@ -56,7 +65,6 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   ImGui::SetNextWindowSize(l.controls_size);
   ImGui::Begin("Controls", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   record_window(ui, "Controls");
-  ImGui::PushItemWidth(-ImGui::GetFontSize() * 7.5f);
 
   section("Tokens");
   static const char* const kSources[] = {"image: similarity", "image: random projections", "image: raw pixels",
@@ -75,10 +83,12 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   }
   const bool image_source = s.source == Source::Similarity || s.source == Source::Random || s.source == Source::Pixels;
   if (image_source) {
-    if (ImGui::SliderInt("patch size", &s.patch, 4, 64, "%d px")) s.queries.clear(), s.hidden_keys.clear();
+    label("patch size");
+    if (ImGui::SliderInt("##patch size", &s.patch, 4, 64, "%d px")) s.queries.clear(), s.hidden_keys.clear();
     tooltip("Side of each square patch in pixels: smaller patches mean more tokens (N grows with 1/patch^2).");
   } else if (s.source == Source::RandomTokens) {
-    if (ImGui::SliderInt("tokens per side", &s.token_side, 2, 128)) s.queries.clear(), s.hidden_keys.clear();
+    label("tokens per side");
+    if (ImGui::SliderInt("##tokens per side", &s.token_side, 2, 128)) s.queries.clear(), s.hidden_keys.clear();
     tooltip("The random tokens are laid out on a square grid of this many per side.");
   } else {
     ImGui::TextWrapped("Q: %s", s.q_path.c_str());
@@ -97,7 +107,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
 
   const bool fixed_width = s.source == Source::Pixels || s.source == Source::Files;
   if (!fixed_width) {
-    if (ImGui::SliderInt("d_model", &s.d_model, 4, 512)) {
+    label("d_model");
+    if (ImGui::SliderInt("##d_model", &s.d_model, 4, 512)) {
       s.d_model = std::max(4, s.d_model / 4 * 4);
       if (s.d_model % s.heads) s.heads = 1;
     }
@@ -109,16 +120,18 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
                         : s.d_model;
   const auto options = divisors(width);
   if (std::find(options.begin(), options.end(), s.heads) == options.end()) s.heads = 1;
-  if (ImGui::BeginCombo("heads", std::to_string(s.heads).c_str())) {
+  label("heads");
+  if (ImGui::BeginCombo("##heads", std::to_string(s.heads).c_str())) {
     for (int h : options)
       if (ImGui::Selectable(std::to_string(h).c_str(), h == s.heads)) s.heads = h, s.head = -1;
     ImGui::EndCombo();
   }
   tooltip("Number of attention heads; only counts that divide d_model are offered, each head gets d_model / heads.");
-  ImGui::Text("d_k = d_model / heads = %d", width / std::max(1, s.heads));
+  ImGui::Text("d_k = %d / %d = %d per head", width, s.heads, width / std::max(1, s.heads));
   if (s.source != Source::Pixels && s.source != Source::Files) {
     int seed = static_cast<int>(s.seed);
-    if (ImGui::InputInt("seed", &seed)) s.seed = static_cast<std::uint64_t>(std::max(0, seed));
+    label("seed");
+    if (ImGui::InputInt("##seed", &seed)) s.seed = static_cast<std::uint64_t>(std::max(0, seed));
     tooltip("Seed of every random projection and random token: the same seed gives the same picture anywhere.");
   }
   if (image_source) {
@@ -128,7 +141,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
 
   section("Attention");
   float t = static_cast<float>(s.temperature);
-  if (ImGui::SliderFloat("temperature", &t, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic))
+  label("temperature T (log scale)");
+  if (ImGui::SliderFloat("##temperature", &t, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic))
     s.temperature = std::clamp(static_cast<double>(t), 0.01, 100.0);
   tooltip("Divides every score before the softmax: small T sharpens attention towards one key, large T spreads it evenly.");
   static const char* const kScores[] = {"scaled dot  q.k / sqrt(d_k)", "dot  q.k", "cosine", "additive (Bahdanau)",
@@ -143,7 +157,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   combo("mask", s.mask, kMasks,
         "Which keys each query may see: all, only earlier tokens in reading order, or a window around it.");
   if (s.mask == attn::MaskStructure::Local) {
-    ImGui::SliderInt("radius", &s.radius, 0, 16, "%d patches");
+    label("radius");
+    ImGui::SliderInt("##radius", &s.radius, 0, 16, "%d patches");
     tooltip("The local window: keys at most this many patches away in each direction.");
   }
   ImGui::Text("painted mask: %zu keys hidden", s.hidden_keys.size());
@@ -156,7 +171,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   section("Display");
   const int heads = state.scene.model ? state.scene.model->heads() : s.heads;
   const std::string head_name = s.head < 0 ? "mean of heads" : "head " + std::to_string(s.head);
-  if (ImGui::BeginCombo("show", head_name.c_str())) {
+  label("show in the image");
+  if (ImGui::BeginCombo("##show", head_name.c_str())) {
     if (ImGui::Selectable("mean of heads", s.head < 0)) s.head = -1;
     for (int h = 0; h < heads; ++h)
       if (ImGui::Selectable(("head " + std::to_string(h)).c_str(), s.head == h)) s.head = h;
@@ -166,7 +182,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   static const char* const kMaps[] = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo", "greyscale"};
   combo("colormap", s.colormap, kMaps, "The colours for weights: low on the left of the bar, high on the right.");
   legend(s);
-  ImGui::SliderFloat("opacity", &s.opacity, 0.0f, 1.0f, "%.2f");
+  label("opacity");
+  ImGui::SliderFloat("##opacity", &s.opacity, 0.0f, 1.0f, "%.2f");
   tooltip("How strongly the heatmap covers the image where attention is highest.");
   static const char* const kUpsample[] = {"nearest (blocks)", "bilinear (smooth)"};
   combo("upsampling", s.upsample, kUpsample, "Draw each patch as one flat block, or blend smoothly between patch centres.");
@@ -176,7 +193,6 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   ImGui::Checkbox("patch grid", &s.grid);
   tooltip("Draw thin lines between patches.");
 
-  ImGui::PopItemWidth();
   ImGui::End();
 }
 

@@ -28,7 +28,7 @@ Layout compute_layout(const Settings& s, ImVec2 d, float menu) {
   const float f = ImGui::GetFontSize();
   const float status = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().WindowPadding.y;
   const float top = menu, bottom = d.y - status;
-  const float left = std::min(f * 21.0f, d.x * 0.28f);
+  const float left = s.show_controls ? std::min(f * 17.0f, d.x * 0.25f) : 0.0f;
   const bool right_column = s.show_heads || s.show_steps;
   const float right = right_column ? std::min(f * 30.0f, d.x * 0.34f) : 0.0f;
   l.controls_pos = ImVec2(0, top);
@@ -73,6 +73,7 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
       ImGui::EndMenu();
     }
     if (ImGui::BeginMenu("View")) {
+      ImGui::MenuItem("Controls", "Tab", &s.show_controls);
       ImGui::MenuItem("Heads", nullptr, &s.show_heads);
       ImGui::MenuItem("Details (steps, matrix)", nullptr, &s.show_steps);
       ImGui::Separator();
@@ -158,6 +159,7 @@ void draw_help(AppState&, UiContext& ui) {
           {"Ctrl+O", "open an image, session or .npy/.csv file (or drop it on the window)"},
           {"Ctrl+S / Ctrl+Shift+S", "export the overlay (PNG) / save the session"},
           {"F11", "full screen"},
+          {"Tab", "hide or show the controls (more room for the picture)"},
           {"Ctrl+= / Ctrl+-", "larger / smaller interface (for projectors)"},
           {"F1", "this window"},
           {"Ctrl+Q", "quit"},
@@ -258,7 +260,7 @@ void handle_shortcuts(AppState& state, UiContext& ui) {
   // GLFW key codes and modifier bits (GLFW/glfw3.h), kept here so panels
   // need no GLFW include.
   enum : int {
-    kEscape = 256, kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kF1 = 290, kF11 = 300,
+    kEscape = 256, kTab = 258, kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kF1 = 290, kF11 = 300,
     kShift = 1, kCtrl = 2,
   };
   const auto keys = std::exchange(ui.keys, {});
@@ -280,6 +282,7 @@ void handle_shortcuts(AppState& state, UiContext& ui) {
     if (key == kEscape) ui.show_help = false, ui.dialog.open = false;
     if (key == kF1) ui.show_help = !ui.show_help;
     if (key == kF11) ui.toggle_fullscreen = true;
+    if (key == kTab) s.show_controls = !s.show_controls;
     if (!state.scene.model || ui.dialog.open) continue;
     if (key == '[') s.temperature = std::max(0.01, s.temperature / 1.25);
     if (key == ']') s.temperature = std::min(100.0, s.temperature * 1.25);

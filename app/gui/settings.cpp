@@ -59,6 +59,7 @@ std::string to_json(const Settings& s) {
   j["grid"] = s.grid;
   j["ui_scale"] = s.ui_scale;
   j["light_theme"] = s.light_theme;
+  j["show_controls"] = s.show_controls;
   j["show_heads"] = s.show_heads;
   j["show_steps"] = s.show_steps;
   j["show_matrix"] = s.show_matrix;
@@ -140,6 +141,7 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
   get("grid", s.grid);
   get("ui_scale", s.ui_scale);
   get("light_theme", s.light_theme);
+  get("show_controls", s.show_controls);
   get("show_heads", s.show_heads);
   get("show_steps", s.show_steps);
   get("show_matrix", s.show_matrix);

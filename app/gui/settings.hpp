@@ -50,7 +50,7 @@ struct Settings {
   // The window.
   float ui_scale = 1.0f;
   bool light_theme = false;
-  bool show_heads = true, show_steps = true, show_matrix = true;
+  bool show_controls = true, show_heads = true, show_steps = true, show_matrix = false;
   int window_width = 1600, window_height = 1000;
   std::vector<std::string> recent_files;  // most recent first, at most 8
 };

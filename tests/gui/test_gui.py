@@ -88,6 +88,29 @@ def test_shader_matches_cpu_overlay():
             compare(f"shader overlay equals CPU overlay {extra}", load(gl), load(cpu))
 
 
+def test_exports():
+    w, c, sheet, sess = tmp("w.npy"), tmp("w.csv"), tmp("sheet.png"), tmp("saved.json")
+    r = app("--no-persist", "--query", "8,18", "--heads", "4", "--export-weights", w, "--export-sheet", sheet,
+            "--save-session", sess)
+    check("exports succeed", r.returncode == 0, r.stderr)
+    cli_w = tmp("cli_w.npy")
+    subprocess.run([CLI, "render", "--image", SAMPLE, "--query", "8,18", "--out", tmp("c.png"), "--weights-out", cli_w],
+                   check=True, capture_output=True)
+    if r.returncode == 0:
+        ours = np.load(w)
+        check("exported weights [H, 1, N] equal the CLI's", ours.shape == (4, 1, 784) and np.allclose(ours, np.load(cli_w), atol=1e-6),
+              ours.shape)
+        sheet_img = load(sheet)
+        check("heads sheet tiles 4 heads and the mean (3 x 2)", sheet_img.shape == (2 * 448 + 8, 3 * 448 + 16, 3), sheet_img.shape)
+        r2 = app(sess, "--export-weights", c)
+        rows = [line.split(",") for line in open(c).read().strip().splitlines()] if r2.returncode == 0 else []
+        check("a saved session reloads to the same weights (CSV export)", r2.returncode == 0 and len(rows) == 5 and
+              np.allclose(np.array([[float(v) for v in row[1:]] for row in rows[1:]]), ours[:, 0, :], atol=1e-6), r2.stderr)
+    r = app("--no-persist", "--export-overlay", tmp("no/such/dir/x.png"))
+    check("failed export: exit 3, says why, no file", r.returncode == 3 and "x.png" in r.stderr and
+          not os.path.exists(tmp("no/such/dir/x.png")), r.stderr)
+
+
 def screenshot(name, *args):
     path, dump = tmp(name + ".png"), tmp(name + ".json")
     r = app("--no-persist", "--screenshot", path, "--dump-state", dump, *args)
