@@ -9,7 +9,9 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -155,7 +157,9 @@ int main(int argc, char** argv) {
   int frame = 0, ready_frames = 0, exit_code = 0;
   bool dumped = false;
   float menu_height = 0.0f;
+  std::vector<double> frame_ms;  // --bench-frames: each frame's time, GPU work included
   while (!glfwWindowShouldClose(window) && !ui.quit) {
+    const auto frame_start = std::chrono::steady_clock::now();
     const bool scripted = opt.scripted();
     if (scripted || !state.busy_label(0.0).empty()) glfwPollEvents();
     else glfwWaitEventsTimeout(0.1);  // idle: no busy loop
@@ -165,6 +169,14 @@ int main(int argc, char** argv) {
     if (frame == 3)
       for (const auto& d : opt.drops) ui.dropped.push_back(d);
     for (const auto& path : std::exchange(ui.dropped, {})) state.open_file(path);
+    const bool benching = opt.bench_frames > 0 && state.scene.model && state.busy_label(0.0).empty();
+    if (benching && !frame_ms.empty()) {
+      // First half: the query walks the grid (a click each frame); second
+      // half: the temperature sweeps 0.05 -> 20 on a log scale (a drag).
+      const int i = static_cast<int>(frame_ms.size()), half = opt.bench_frames / 2;
+      if (i < half) state.settings.queries = {(i * 37) % state.tokens()};
+      else state.settings.temperature = 0.05 * std::pow(400.0, (i - half) / std::max(1.0, opt.bench_frames - half - 1.0));
+    }
     state.update(now);
     if (opt.query && state.scene.model) {
       const auto& g = state.scene.model->grid;
@@ -211,7 +223,7 @@ int main(int argc, char** argv) {
       write_text(opt.dump_state, state_json(state, ui, frame));
       dumped = true;
     }
-    if (ready_frames >= opt.frames && scripted) {
+    if (ready_frames >= opt.frames && scripted && opt.bench_frames == 0) {
       // Each export posts a message; an error one fails the run (exit 3).
       auto failed = [&] { return !state.messages.empty() && state.messages.back().error; };
       if (!opt.export_overlay.empty()) gui::export_overlay(state, ui, opt.export_overlay), exit_code |= failed() ? 3 : 0;
@@ -243,6 +255,24 @@ int main(int argc, char** argv) {
       ui.quit = true;
     }
     glfwSwapBuffers(window);
+    if (benching) {
+      glFinish();
+      frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
+      if (static_cast<int>(frame_ms.size()) > opt.bench_frames) {
+        frame_ms.erase(frame_ms.begin());  // the first frame only set things up
+        auto report = [&](const char* what, std::vector<double> v) {
+          std::sort(v.begin(), v.end());
+          std::printf("%s: %zu frames, median %.2f ms, p99 %.2f ms, max %.2f ms\n", what, v.size(), v[v.size() / 2],
+                      v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back());
+        };
+        const auto mid = frame_ms.begin() + static_cast<long>(frame_ms.size() / 2);
+        std::printf("attnscope --bench-frames: %d tokens, %d heads, %dx%d window\n", state.tokens(),
+                    state.scene.model->heads(), fw, fh);
+        report("query sweep", std::vector<double>(frame_ms.begin(), mid));
+        report("temperature sweep", std::vector<double>(mid, frame_ms.end()));
+        ui.quit = true;
+      }
+    }
 
     if (std::exchange(ui.toggle_fullscreen, false)) {
       if (GLFWmonitor* m = glfwGetWindowMonitor(window); m) {

@@ -25,6 +25,8 @@ Scripting and tests:
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
   --export-weights W.npy|W.csv  --export-sheet HEADS.png  --save-session S.json   likewise
   --dump-state OUT.json  write the state when the first picture is ready and again at exit
+  --bench-frames N       move the query for N/2 frames, then sweep the temperature for
+                         N/2 frames; print the median and p99 frame times; exit
   --drop FILE            handle FILE as if it had been dropped on the window
   --no-persist           neither read nor write the saved settings
 )";
@@ -33,7 +35,8 @@ bool wants_no_persist(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (!std::strcmp(argv[i], "--no-persist") || !std::strcmp(argv[i], "--screenshot") ||
         !std::strcmp(argv[i], "--export-overlay") || !std::strcmp(argv[i], "--export-weights") ||
-        !std::strcmp(argv[i], "--export-sheet") || !std::strcmp(argv[i], "--save-session"))
+        !std::strcmp(argv[i], "--export-sheet") || !std::strcmp(argv[i], "--save-session") ||
+        !std::strcmp(argv[i], "--bench-frames"))
       return true;
   return false;
 }
@@ -51,7 +54,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"pos-encoding", false}, {"tokens-per-side"}, {"query"}, {"head"}, {"temperature"}, {"score"},
                      {"norm"}, {"mask"}, {"radius"}, {"colormap"}, {"opacity"}, {"upsample"}, {"scale"},
                      {"no-grid", false}, {"ui-scale"}, {"light", false}, {"fullscreen", false}, {"screenshot"},
-                     {"frames"}, {"export-overlay"}, {"export-weights"}, {"export-sheet"}, {"save-session"}, {"dump-state"}, {"drop"}, {"no-persist", false},
+                     {"frames"}, {"bench-frames"}, {"export-overlay"}, {"export-weights"}, {"export-sheet"}, {"save-session"}, {"dump-state"}, {"drop"}, {"no-persist", false},
                      {"version", false}});
   o.help = a.help();
   o.version = a.has("version");
@@ -107,6 +110,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.export_sheet = a.get("export-sheet").value_or("");
   o.save_session = a.get("save-session").value_or("");
   o.frames = static_cast<int>(a.get_int("frames", 5, 1, 100000));
+  o.bench_frames = static_cast<int>(a.get_int("bench-frames", 0, 0, 1000000));
   o.dump_state = a.get("dump-state").value_or("");
   if (const auto d = a.get("drop")) o.drops.push_back(*d);
   o.persist = !a.has("no-persist") && !o.scripted();

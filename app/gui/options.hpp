@@ -21,12 +21,13 @@ struct Options {
   std::string dump_state;           // JSON of the state: once the first scene is shown, and at exit
   std::vector<std::string> drops;   // handled as if dropped on the window at frame 3
   std::optional<std::pair<int, int>> query;  // --query COL,ROW: applied once the grid is known
+  int bench_frames = 0;             // drive a query sweep, then a temperature sweep; print frame times; exit
   bool fullscreen = false;
   bool help = false, version = false;
   // Runs that produce files and exit, rather than wait for the user.
   bool scripted() const {
     return !screenshot.empty() || !export_overlay.empty() || !export_weights.empty() || !export_sheet.empty() ||
-           !save_session.empty();
+           !save_session.empty() || bench_frames > 0;
   }
 };
 

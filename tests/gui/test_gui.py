@@ -68,6 +68,14 @@ def test_command_line():
     lines = r.stderr.strip().splitlines()
     check("no display: one line, exit 1, points to attnscope-cli",
           r.returncode == 1 and len(lines) == 1 and "attnscope-cli" in lines[0] and not os.path.exists(tmp("none.png")), r.stderr)
+    # Mesa told to offer only OpenGL 3.0: no 3.3 core context can be made.
+    r = app("--screenshot", tmp("none.png"), env=dict(ENV, MESA_GL_VERSION_OVERRIDE="3.0", MESA_GLSL_VERSION_OVERRIDE="130"))
+    lines = r.stderr.strip().splitlines()
+    check("no usable OpenGL: one line, exit 1, points to attnscope-cli",
+          r.returncode == 1 and len(lines) == 1 and "OpenGL" in lines[0] and "attnscope-cli" in lines[0], r.stderr)
+    r = app("--no-persist", "--patch", "16", "--bench-frames", "20")
+    check("--bench-frames prints frame times", r.returncode == 0 and "query sweep" in r.stdout and "p99" in r.stdout,
+          r.stdout + r.stderr)
 
 
 def test_shader_matches_cpu_overlay():
