@@ -180,6 +180,21 @@ class Running:
         for m in modifiers:
             self.xdotool("keyup", m)
 
+    def patch_xy(self, col, row):
+        x0, y0, x1, y1 = self.state["image_rect"]
+        g = self.state["grid"]
+        return (int(x0 + (col + 0.5) * g["patch"] * (x1 - x0) / self.state["image_size"][0]),
+                int(y0 + (row + 0.5) * g["patch"] * (y1 - y0) / self.state["image_size"][1]))
+
+    def right_drag(self, start, end):
+        """Right-drag along a row of patches, one patch at a time."""
+        (c0, r), (c1, _) = start, end
+        self.xdotool("mousemove", "--window", self.window, *map(str, self.patch_xy(c0, r)))
+        self.xdotool("mousedown", "3")
+        for c in range(c0, c1 + 1):
+            self.xdotool("mousemove", "--window", self.window, *map(str, self.patch_xy(c, r)))
+        self.xdotool("mouseup", "3")
+
     def quit(self):
         self.xdotool("mousemove", "--window", self.window, "5", "5")
         self.xdotool("key", "ctrl+q")
@@ -197,6 +212,23 @@ def test_real_input():
     # Click picked (20,5); shift-click added (7,18); Right moved the first query to (21,5).
     check("click, shift-click and arrow key change the queries", state["queries"] == [5 * 28 + 21, 18 * 28 + 7],
           state["queries"])
+
+
+def test_painting_and_keys():
+    r = Running("--no-persist", "--query", "8,18")
+    r.right_drag((2, 3), (6, 3))
+    r.xdotool("key", "h")           # head 0
+    r.xdotool("key", "h")           # head 1
+    r.xdotool("key", "bracketright")  # temperature x 1.25
+    r.xdotool("key", "g")           # grid off
+    r.xdotool("key", "ctrl+o")      # the file dialog opens
+    state = r.quit()
+    hidden = sorted(state["settings"]["hidden_keys"])
+    check("right-drag paints the mask over the dragged patches", hidden == [3 * 28 + c for c in range(2, 7)], hidden)
+    check("H cycles the shown head", state["settings"]["head"] == 1, state["settings"]["head"])
+    check("] raises the temperature", abs(state["settings"]["temperature"] - 1.25) < 1e-9, state["settings"]["temperature"])
+    check("G toggles the grid", state["settings"]["grid"] is False, state["settings"]["grid"])
+    check("Ctrl+O opens the file dialog", "File dialog" in state.get("windows", {}), list(state.get("windows", {})))
 
 
 def test_bad_drop_and_sessions():
