@@ -19,6 +19,8 @@ constexpr const char* kNorms[] = {"softmax", "sparsemax", "none"};
 constexpr const char* kMasks[] = {"none", "causal", "local"};
 constexpr const char* kUpsample[] = {"nearest", "bilinear"};
 constexpr const char* kScales[] = {"max", "minmax", "fixed"};
+constexpr const char* kColormaps[] = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo", "greyscale",
+                                      "diverging"};
 constexpr int kMaxDepth = 8;
 
 template <size_t N>
@@ -28,44 +30,71 @@ int index_of(const char* const (&names)[N], const std::string& v, const std::str
   throw attn::Error(name + ": '" + v + "' is not a valid value for \"" + key + "\"");
 }
 
+// An enum stored by name.
+template <typename E, size_t N>
+struct Named {
+  E& value;
+  const char* const (&names)[N];
+};
+template <typename E, size_t N>
+Named<E, N> named(E& value, const char* const (&names)[N]) {
+  return {value, names};
+}
+
+// The one list of persisted fields, visited by both directions of the JSON
+// conversion: v(key, field) for plain values, v(key, named(...)) for enums.
+template <typename V>
+void visit_fields(Settings& s, V&& v) {
+  v("source", named(s.source, kSources));
+  v("image", s.image_path);
+  v("q", s.q_path);
+  v("k", s.k_path);
+  v("v", s.v_path);
+  v("patch", s.patch);
+  v("d_model", s.d_model);
+  v("heads", s.heads);
+  v("seed", s.seed);
+  v("position_encoding", s.position_encoding);
+  v("token_side", s.token_side);
+  v("temperature", s.temperature);
+  v("score", named(s.score, kScores));
+  v("norm", named(s.norm, kNorms));
+  v("mask", named(s.mask, kMasks));
+  v("radius", s.radius);
+  v("hidden_keys", s.hidden_keys);
+  v("queries", s.queries);
+  v("head", s.head);
+  v("colormap", named(s.colormap, kColormaps));
+  v("opacity", s.opacity);
+  v("upsample", named(s.upsample, kUpsample));
+  v("scale", named(s.scale, kScales));
+  v("grid", s.grid);
+  v("ui_scale", s.ui_scale);
+  v("light_theme", s.light_theme);
+  v("show_controls", s.show_controls);
+  v("show_heads", s.show_heads);
+  v("show_steps", s.show_steps);
+  v("show_matrix", s.show_matrix);
+  v("window_width", s.window_width);
+  v("window_height", s.window_height);
+  v("recent_files", s.recent_files);
+}
+
+template <typename T>
+struct IsNamed : std::false_type {};
+template <typename E, size_t N>
+struct IsNamed<Named<E, N>> : std::true_type {};
+
 }  // namespace
 
-std::string to_json(const Settings& s) {
+std::string to_json(const Settings& settings) {
   json j;
   j["format"] = "attnscope-session-1";
-  j["source"] = kSources[static_cast<int>(s.source)];
-  j["image"] = s.image_path;
-  j["q"] = s.q_path;
-  j["k"] = s.k_path;
-  j["v"] = s.v_path;
-  j["patch"] = s.patch;
-  j["d_model"] = s.d_model;
-  j["heads"] = s.heads;
-  j["seed"] = s.seed;
-  j["position_encoding"] = s.position_encoding;
-  j["token_side"] = s.token_side;
-  j["temperature"] = s.temperature;
-  j["score"] = kScores[static_cast<int>(s.score)];
-  j["norm"] = kNorms[static_cast<int>(s.norm)];
-  j["mask"] = kMasks[static_cast<int>(s.mask)];
-  j["radius"] = s.radius;
-  j["hidden_keys"] = s.hidden_keys;
-  j["queries"] = s.queries;
-  j["head"] = s.head;
-  j["colormap"] = std::string(attn::colormap_name(s.colormap));
-  j["opacity"] = s.opacity;
-  j["upsample"] = kUpsample[static_cast<int>(s.upsample)];
-  j["scale"] = kScales[static_cast<int>(s.scale)];
-  j["grid"] = s.grid;
-  j["ui_scale"] = s.ui_scale;
-  j["light_theme"] = s.light_theme;
-  j["show_controls"] = s.show_controls;
-  j["show_heads"] = s.show_heads;
-  j["show_steps"] = s.show_steps;
-  j["show_matrix"] = s.show_matrix;
-  j["window_width"] = s.window_width;
-  j["window_height"] = s.window_height;
-  j["recent_files"] = s.recent_files;
+  Settings s = settings;
+  visit_fields(s, [&](const char* key, auto&& field) {
+    if constexpr (IsNamed<std::decay_t<decltype(field)>>::value) j[key] = field.names[static_cast<int>(field.value)];
+    else j[key] = field;
+  });
   return j.dump(2) + "\n";
 }
 
@@ -91,63 +120,22 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
     throw attn::Error(name + ": not an attnscope session (missing \"format\": \"attnscope-session-1\")");
 
   Settings s = base;
-  auto get = [&](const char* key, auto& out) {
+  visit_fields(s, [&](const char* key, auto&& field) {
     if (!j.contains(key)) return;
+    using F = std::decay_t<decltype(field)>;
     try {
-      out = j.at(key).get<std::remove_reference_t<decltype(out)>>();
+      if constexpr (IsNamed<F>::value) field.value = static_cast<std::decay_t<decltype(field.value)>>(
+                                           index_of(field.names, j.at(key).get<std::string>(), key, name));
+      else field = j.at(key).get<F>();
     } catch (const json::exception&) {
       throw attn::Error(name + ": \"" + key + "\" has the wrong type");
     }
-  };
-  auto get_enum = [&](const char* key, const auto& names, auto& out) {
-    std::string v;
-    get(key, v);
-    if (!v.empty()) out = static_cast<std::remove_reference_t<decltype(out)>>(index_of(names, v, key, name));
-  };
+  });
   auto in_range = [&](const char* key, double v, double lo, double hi) {
     if (!(v >= lo && v <= hi))
       throw attn::Error(name + ": \"" + key + "\" = " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
                         std::to_string(hi) + "]");
   };
-  get_enum("source", kSources, s.source);
-  get("image", s.image_path);
-  get("q", s.q_path);
-  get("k", s.k_path);
-  get("v", s.v_path);
-  get("patch", s.patch);
-  get("d_model", s.d_model);
-  get("heads", s.heads);
-  get("seed", s.seed);
-  get("position_encoding", s.position_encoding);
-  get("token_side", s.token_side);
-  get("temperature", s.temperature);
-  get_enum("score", kScores, s.score);
-  get_enum("norm", kNorms, s.norm);
-  get_enum("mask", kMasks, s.mask);
-  get("radius", s.radius);
-  get("hidden_keys", s.hidden_keys);
-  get("queries", s.queries);
-  get("head", s.head);
-  std::string cmap;
-  get("colormap", cmap);
-  if (!cmap.empty()) {
-    const auto m = attn::colormap_from_name(cmap);
-    if (!m) throw attn::Error(name + ": unknown colormap '" + cmap + "'");
-    s.colormap = *m;
-  }
-  get("opacity", s.opacity);
-  get_enum("upsample", kUpsample, s.upsample);
-  get_enum("scale", kScales, s.scale);
-  get("grid", s.grid);
-  get("ui_scale", s.ui_scale);
-  get("light_theme", s.light_theme);
-  get("show_controls", s.show_controls);
-  get("show_heads", s.show_heads);
-  get("show_steps", s.show_steps);
-  get("show_matrix", s.show_matrix);
-  get("window_width", s.window_width);
-  get("window_height", s.window_height);
-  get("recent_files", s.recent_files);
   in_range("patch", s.patch, 1, 4096);
   in_range("d_model", s.d_model, 1, 4096);
   in_range("heads", s.heads, 1, 4096);

@@ -12,13 +12,17 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import Results, run_tests  # noqa: E402
+
 CLI = os.path.abspath(sys.argv[1])
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BAD = os.path.join(ROOT, "tests", "data", "bad")
 VALID = os.path.join(ROOT, "tests", "data", "valid")
 SAMPLE = os.path.join(ROOT, "assets", "sample.png")
 TMP = tempfile.mkdtemp(prefix="attnscope-cli-test-")
-results = {"passed": 0, "failed": 0}
+results = Results("cli_contract")
+check = results.check
 
 
 def run(*args, timeout=60, as_nobody=False):
@@ -27,13 +31,6 @@ def run(*args, timeout=60, as_nobody=False):
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
-
-def check(name, ok, detail=""):
-    if ok:
-        results["passed"] += 1
-    else:
-        results["failed"] += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def leftovers(directory):
@@ -227,11 +224,4 @@ def test_outputs_and_stats():
 
 
 if __name__ == "__main__":
-    try:
-        for name, fn in list(globals().items()):
-            if name.startswith("test_"):
-                fn()
-    finally:
-        shutil.rmtree(TMP, ignore_errors=True)
-    print(f"cli_contract: {results['passed']} passed, {results['failed']} failed")
-    sys.exit(1 if results["failed"] else 0)
+    run_tests(globals(), results, TMP)

@@ -18,6 +18,9 @@ import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import Results, run_tests  # noqa: E402
 from PIL import Image
 
 BUILD = os.path.abspath(sys.argv[1])
@@ -27,13 +30,9 @@ SAMPLE = os.path.join(ROOT, "assets", "sample.png")
 BAD = os.path.join(ROOT, "tests", "data", "bad")
 TMP = tempfile.mkdtemp(prefix="attnscope-gui-test-")
 ENV = dict(os.environ, XDG_CONFIG_HOME=os.path.join(TMP, "config"))
-results = {"passed": 0, "failed": 0}
+results = Results("gui")
+check = results.check
 
-
-def check(name, ok, detail=""):
-    results["passed" if ok else "failed"] += 1
-    if not ok:
-        print(f"FAIL {name}: {detail}")
 
 
 def tmp(name):
@@ -276,11 +275,4 @@ def test_settings_persist():
 
 
 if __name__ == "__main__":
-    try:
-        for name, fn in list(globals().items()):
-            if name.startswith("test_"):
-                fn()
-    finally:
-        shutil.rmtree(TMP, ignore_errors=True)
-    print(f"gui: {results['passed']} passed, {results['failed']} failed")
-    sys.exit(1 if results["failed"] else 0)
+    run_tests(globals(), results, TMP)
