@@ -95,19 +95,19 @@ Matrix parse_csv(std::span<const std::uint8_t> bytes, const std::string& name) {
     for (size_t c = 0; c < cells.size(); ++c) {
       const std::string at = where + ", column " + std::to_string(c + 1) + ": ";
       double v = 0.0;
-      if (looks_non_finite(cells[c])) throw Error(at + "'" + std::string(cells[c]) + "' is not a finite number");
+      if (looks_non_finite(cells[c])) throw Error(at + "'" + printable(cells[c]) + "' is not a finite number");
       if (!parse_number(cells[c], v)) {
         if (cells[c].empty()) throw Error(at + "empty cell");
         if (sep != ',' && cells[c].find(',') != std::string_view::npos) {
           std::string dotted(cells[c]);
           for (auto& ch : dotted) ch = ch == ',' ? '.' : ch;
           if (parse_number(dotted, v))
-            throw Error(at + "'" + std::string(cells[c]) + "' uses a decimal comma; write numbers with a '.'");
+            throw Error(at + "'" + printable(cells[c]) + "' uses a decimal comma; write numbers with a '.'");
         }
-        throw Error(at + "'" + std::string(cells[c]).substr(0, 40) + "' is not a number");
+        throw Error(at + "'" + printable(cells[c], 40) + "' is not a number");
       }
       if (!std::isfinite(v) || std::abs(v) > std::numeric_limits<float>::max())
-        throw Error(at + "'" + std::string(cells[c]) + "' is outside the float range");
+        throw Error(at + "'" + printable(cells[c]) + "' is outside the float range");
       row.push_back(static_cast<float>(v));
     }
     rows.push_back(std::move(row));

@@ -25,6 +25,24 @@ struct Fd {
 
 }  // namespace
 
+std::string printable(std::string_view text, size_t max) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 std::string format_bytes(std::uint64_t bytes) {
   char buf[64];
   if (bytes < 1024) {

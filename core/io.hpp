@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace attn {
@@ -19,6 +20,11 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_b
 
 // Atomically replaces `path` with `bytes`. Throws attn::Error naming `path`.
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
+
+// File content quoted in a message: printable ASCII kept, anything else
+// (control bytes, invalid or non-ASCII UTF-8) shown as \xNN, at most
+// `max` characters. Messages stay one clean line whatever the file held.
+std::string printable(std::string_view text, size_t max = 80);
 
 // "12.3 MiB" style sizes for messages.
 std::string format_bytes(std::uint64_t bytes);

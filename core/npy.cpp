@@ -50,7 +50,7 @@ class HeaderParser {
         f.shape = parse_tuple();
         have_shape = true;
       } else {
-        fail("unexpected key '" + key + "' (a .npy header has exactly descr, fortran_order and shape)");
+        fail("unexpected key '" + printable(key) + "' (a .npy header has exactly descr, fortran_order and shape)");
       }
       skip_ws();
       if (peek() == ',') {
@@ -151,14 +151,14 @@ T load_scalar(const std::uint8_t* p, bool swap) {
 }
 
 std::string dtype_description(const std::string& descr) {
-  if (descr.size() < 2) return "'" + descr + "'";
+  if (descr.size() < 2) return "'" + printable(descr) + "'";
   const std::string t = descr.substr(1);
   const char* known = t == "i1" ? "int8" : t == "i2" ? "int16" : t == "i4" ? "int32" : t == "i8" ? "int64"
                     : t == "u1" ? "uint8" : t == "u2" ? "uint16" : t == "u4" ? "uint32" : t == "u8" ? "uint64"
                     : t == "f2" ? "float16" : t == "c8" ? "complex64" : t == "c16" ? "complex128"
                     : t == "b1" ? "bool" : t == "O" ? "Python objects (pickled)" : t[0] == 'U' ? "unicode strings"
                     : t[0] == 'S' ? "byte strings" : nullptr;
-  return "'" + descr + "'" + (known ? std::string(" (") + known + ")" : "");
+  return "'" + printable(descr) + "'" + (known ? std::string(" (") + known + ")" : "");
 }
 
 }  // namespace

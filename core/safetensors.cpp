@@ -68,11 +68,11 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
       if (event == json::parse_event_t::object_start) keys.emplace_back();
       if (event == json::parse_event_t::object_end) keys.pop_back();
       if (event == json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second)
-        throw Error(name + ": duplicate name \"" + parsed.get<std::string>() + "\" in the safetensors header");
+        throw Error(name + ": duplicate name \"" + printable(parsed.get<std::string>()) + "\" in the safetensors header");
       return true;
     });
   } catch (const json::exception& e) {
-    throw Error(name + ": safetensors header is not valid UTF-8 JSON (" + std::string(e.what()) + ")");
+    throw Error(name + ": safetensors header is not valid UTF-8 JSON (" + printable(e.what(), 160) + ")");
   }
   if (!j.is_object()) throw Error(name + ": safetensors header is not a JSON object");
 
@@ -83,11 +83,11 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
   };
   std::vector<Span> spans;
   for (const auto& [key, v] : j.items()) {
-    const std::string where = name + ": tensor \"" + key + "\"";
+    const std::string where = name + ": tensor \"" + printable(key) + "\"";
     if (key == "__metadata__") {
       if (!v.is_object()) throw Error(name + ": __metadata__ must be an object of strings");
       for (const auto& [mk, mv] : v.items()) {
-        if (!mv.is_string()) throw Error(name + ": __metadata__ value \"" + mk + "\" is not a string");
+        if (!mv.is_string()) throw Error(name + ": __metadata__ value \"" + printable(mk) + "\" is not a string");
         st.metadata[mk] = mv.get<std::string>();
       }
       continue;
@@ -98,7 +98,7 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
     NamedTensor t;
     t.dtype = v["dtype"].get<std::string>();
     const int size = dtype_size(t.dtype);
-    if (!size) throw Error(where + ": dtype " + t.dtype + " is not supported; only F32, F16, BF16 and F64");
+    if (!size) throw Error(where + ": dtype " + printable(t.dtype) + " is not supported; only F32, F16, BF16 and F64");
     if (!v["shape"].is_array()) throw Error(where + ": shape is not an array");
     std::uint64_t count = 1;
     for (const auto& d : v["shape"]) {
@@ -146,8 +146,9 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
   });
   std::uint64_t at = 0;
   for (const Span& s : spans) {
-    if (s.begin < at) throw Error(name + ": tensor \"" + s.name + "\" overlaps the one before it");
-    if (s.begin > at) throw Error(name + ": a gap of " + std::to_string(s.begin - at) + " bytes before tensor \"" + s.name + "\"");
+    if (s.begin < at) throw Error(name + ": tensor \"" + printable(s.name) + "\" overlaps the one before it");
+    if (s.begin > at)
+      throw Error(name + ": a gap of " + std::to_string(s.begin - at) + " bytes before tensor \"" + printable(s.name) + "\"");
     at = s.end;
   }
   if (at != data.size())

@@ -113,7 +113,7 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
       return true;
     });
   } catch (const json::exception& e) {
-    throw attn::Error(name + ": not valid JSON (" + std::string(e.what()) + ")");
+    throw attn::Error(name + ": not valid JSON (" + attn::printable(e.what(), 160) + ")");
   }
   if (!j.is_object()) throw attn::Error(name + ": a session file is a JSON object");
   if (j.value("format", std::string()) != "attnscope-session-1")

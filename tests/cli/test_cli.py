@@ -170,6 +170,18 @@ def test_bad_npy_and_csv():
     os.remove(big)
 
 
+def test_bad_safetensors():
+    folder = os.path.join(BAD, "safetensors")
+    for name in sorted(os.listdir(folder)):
+        expect_error(f"safetensors {name}", ["vit", "--weights", os.path.join(folder, name), "--image", SAMPLE, "--heads", "2",
+                                             "--attn-out", tmp("a.npy")], mentions=[name], output=tmp("a.npy"))
+    expect_error("missing ViT tensor is named", ["vit", "--weights", os.path.join(folder, "vit_missing_tensor.safetensors"),
+                 "--image", SAMPLE, "--heads", "2", "--attn-out", tmp("a.npy")], mentions=["blocks.0.attn.proj.weight"])
+    expect_error("mis-shaped ViT tensor is named", ["vit", "--weights", os.path.join(folder, "vit_wrong_shape.safetensors"),
+                 "--image", SAMPLE, "--heads", "2", "--attn-out", tmp("a.npy")], mentions=["blocks.0.mlp.fc2.bias", "[7]"])
+    expect_error("vit needs an output", ["vit", "--weights", "w.safetensors", "--image", SAMPLE], code=2, mentions=["--attn-out"])
+
+
 def test_numbers_and_shapes():
     q, k, v = (save(n, np.random.randn(5, 8)) for n in ("q.npy", "kk.npy", "v.npy"))
     w = tmp("w.npy")

@@ -146,7 +146,69 @@ def csvs():
     write("valid/bom_crlf_header.csv", b"\xef\xbb\xbfa,b,c,d\r\n" + text.encode())
 
 
+def safetensors_file(header, data=b"", length=None):
+    text = header.encode() if isinstance(header, str) else header
+    return struct.pack("<Q", len(text) if length is None else length) + text + data
+
+
+def safetensors():
+    ok = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
+    cases = {
+        "shorter_than_8_bytes": b"\x01\x02\x03",
+        "header_length_2e64_minus_1": safetensors_file(ok, bytes(8), length=2**64 - 1),
+        "header_length_over_100MB": safetensors_file(ok, bytes(8), length=200_000_000),
+        "header_past_end": safetensors_file(ok, bytes(8), length=5000),
+        "header_not_utf8": safetensors_file(b"\xff\xfe{", b""),
+        "header_not_json": safetensors_file("{not json", b""),
+        "header_top_level_array": safetensors_file("[1, 2]", b""),
+        "header_nested_100000": safetensors_file("[" * 100000 + "]" * 100000, b""),
+        "duplicate_names": safetensors_file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', bytes(8)),
+        "tensor_called_metadata": safetensors_file('{"__metadata__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', bytes(4)),
+        "metadata_not_strings": safetensors_file('{"__metadata__":{"k":1}}', b""),
+        "offsets_overlap": safetensors_file('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}', bytes(12)),
+        "offsets_gap": safetensors_file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', bytes(12)),
+        "offsets_backwards": safetensors_file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}', bytes(8)),
+        "offsets_not_from_0": safetensors_file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', bytes(8)),
+        "shape_times_size_mismatch": safetensors_file('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', bytes(8)),
+        "shape_product_overflow": safetensors_file('{"a":{"dtype":"F32","shape":[2,9223372036854775807],"data_offsets":[0,8]}}', bytes(8)),
+        "bytes_after_last_tensor": safetensors_file(ok, bytes(12)),
+        "truncated_data": safetensors_file(ok, bytes(4)),
+        "dtype_F8": safetensors_file('{"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}', bytes(1)),
+        "dtype_I64": safetensors_file('{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}', bytes(8)),
+        "dtype_BOOL": safetensors_file('{"a":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}', bytes(1)),
+        "dtype_unknown": safetensors_file('{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}', bytes(1)),
+    }
+    for name, data in cases.items():
+        write(f"bad/safetensors/{name}.safetensors", data)
+    # Valid containers holding a broken ViT: a missing tensor, a mis-shaped one.
+    def vit(drop=None, reshape=None):
+        D, p = 8, 2
+        shapes = {"cls_token": [1, 1, D], "pos_embed": [1, 5, D], "patch_embed.proj.weight": [D, 3, p, p],
+                  "patch_embed.proj.bias": [D], "norm.weight": [D], "norm.bias": [D]}
+        for n, s in (("norm1.weight", [D]), ("norm1.bias", [D]), ("norm2.weight", [D]), ("norm2.bias", [D]),
+                     ("attn.qkv.weight", [3 * D, D]), ("attn.qkv.bias", [3 * D]), ("attn.proj.weight", [D, D]),
+                     ("attn.proj.bias", [D]), ("mlp.fc1.weight", [4 * D, D]), ("mlp.fc1.bias", [4 * D]),
+                     ("mlp.fc2.weight", [D, 4 * D]), ("mlp.fc2.bias", [D])):
+            shapes["blocks.0." + n] = s
+        if drop:
+            del shapes[drop]
+        if reshape:
+            shapes[reshape[0]] = reshape[1]
+        header, blob, off = {}, b"", 0
+        for n, s in shapes.items():
+            a = np.full(s, 0.01, dtype="<f4")
+            header[n] = {"dtype": "F32", "shape": s, "data_offsets": [off, off + a.nbytes]}
+            blob += a.tobytes()
+            off += a.nbytes
+        import json
+        return safetensors_file(json.dumps(header), blob)
+    write("bad/safetensors/vit_missing_tensor.safetensors", vit(drop="blocks.0.attn.proj.weight"))
+    write("bad/safetensors/vit_wrong_shape.safetensors", vit(reshape=("blocks.0.mlp.fc2.bias", [7])))
+    write("bad/safetensors/not_a_vit.safetensors", safetensors_file(ok, bytes(8)))
+
+
 if __name__ == "__main__":
+    safetensors()
     images()
     npys()
     csvs()

@@ -1,0 +1,218 @@
+// safetensors validation, the ViT weight mapper's errors, and the views
+// (rollout, threshold, fusion) against hand-checked small cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/safetensors.hpp"
+#include "core/vit.hpp"
+#include "core/vit_views.hpp"
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes file(const std::string& header, size_t data_bytes, std::uint64_t length_override = 0) {
+  Bytes b;
+  const std::uint64_t n = length_override ? length_override : header.size();
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+  b.insert(b.end(), header.begin(), header.end());
+  b.resize(b.size() + data_bytes, 0);
+  return b;
+}
+
+std::string error_of(const Bytes& b) {
+  try {
+    attn::parse_safetensors(b, "w.safetensors");
+  } catch (const attn::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SafeTensors, ReadsEveryDtype) {
+  // F32 1.5, F16 -2.0 (0xC000), BF16 3.0 (0x4040), F64 0.25.
+  std::string h = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F16","shape":[1],"data_offsets":[4,6]},)"
+                  R"("c":{"dtype":"BF16","shape":[1],"data_offsets":[6,8]},"d":{"dtype":"F64","shape":[1],"data_offsets":[8,16]},)"
+                  R"("__metadata__":{"format":"pt"}})";
+  Bytes b = file(h, 16);
+  const size_t base = 8 + h.size();
+  const float f = 1.5f;
+  std::memcpy(&b[base], &f, 4);
+  b[base + 4] = 0x00, b[base + 5] = 0xC0;
+  b[base + 6] = 0x40, b[base + 7] = 0x40;
+  const double d = 0.25;
+  std::memcpy(&b[base + 8], &d, 8);
+  const auto st = attn::parse_safetensors(b, "w");
+  EXPECT_EQ(st.tensors.at("a").data[0], 1.5f);
+  EXPECT_EQ(st.tensors.at("b").data[0], -2.0f);
+  EXPECT_EQ(st.tensors.at("c").data[0], 3.0f);
+  EXPECT_EQ(st.tensors.at("d").data[0], 0.25f);
+  EXPECT_EQ(st.metadata.at("format"), "pt");
+  // Round trip through our writer.
+  std::map<std::string, attn::NamedTensor> t = {{"x", {{2, 2}, {1, 2, 3, 4}, "F32"}}};
+  EXPECT_EQ(attn::parse_safetensors(attn::encode_safetensors(t), "w").tensors.at("x").data, t["x"].data);
+}
+
+TEST(SafeTensors, EveryMalformedCaseIsAClearError) {
+  const std::string ok = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  const std::pair<Bytes, std::string> cases[] = {
+      {Bytes{1, 2, 3}, "shorter than its 8-byte header length"},
+      {file(ok, 8, ~0ULL), "over the limit"},
+      {file(ok, 8, 200'000'000), "over the limit"},
+      {file(ok, 8, 5000), "past the end of the file"},
+      {file("\xff\xfe not utf8 {", 0), "not valid UTF-8 JSON"},
+      {file("{not json", 0), "not valid UTF-8 JSON"},
+      {file("[1, 2]", 0), "not a JSON object"},
+      {file(std::string(100000, '[') + std::string(100000, ']'), 0), "nested deeper"},
+      {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "duplicate name \"a\""},
+      {file(R"({"__metadata__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4), "__metadata__ value"},
+      {file(R"({"__metadata__":{"k":1}})", 0), "not a string"},
+      {file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlaps"},
+      {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", 12), "gap of 4 bytes"},
+      {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", 8), "run backwards"},
+      {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "gap of 4 bytes"},
+      {file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "needs 12"},
+      {file(R"({"a":{"dtype":"F32","shape":[2,9223372036854775807],"data_offsets":[0,8]}})", 8), "overflows"},
+      {file(ok, 12), "4 bytes after the last tensor"},
+      {file(ok, 4), "past the end of the file"},
+      {file(R"({"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}})", 1), "dtype F8_E4M3 is not supported"},
+      {file(R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", 8), "dtype I64"},
+      {file(R"({"a":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}})", 1), "dtype BOOL"},
+      {file(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4), "non-negative"},
+      {file(R"({"a":{"dtype":"F32","shape":[1]}})", 4), "exactly"},
+  };
+  for (const auto& [bytes, expect] : cases) {
+    const std::string e = error_of(bytes);
+    EXPECT_NE(e.find(expect), std::string::npos) << "expected '" << expect << "', got '" << e << "'";
+  }
+}
+
+TEST(VitWeights, MissingOrMisShapedTensorsAreNamed) {
+  std::map<std::string, attn::NamedTensor> t;
+  auto add = [&](const std::string& n, std::vector<std::int64_t> shape) {
+    std::int64_t c = 1;
+    for (auto d : shape) c *= d;
+    t[n] = {shape, std::vector<float>(static_cast<size_t>(c), 0.1f), "F32"};
+  };
+  EXPECT_THROW(attn::load_vit(attn::parse_safetensors(attn::encode_safetensors({{"x", {{1}, {1}, "F32"}}}), "w")), attn::Error);
+  add("cls_token", {1, 1, 8});
+  add("pos_embed", {1, 5, 8});
+  add("patch_embed.proj.weight", {8, 3, 2, 2});
+  add("patch_embed.proj.bias", {8});
+  add("blocks.0.attn.qkv.weight", {24, 8});
+  auto load = [&] { return attn::load_vit(attn::parse_safetensors(attn::encode_safetensors(t), "w"), 2); };
+  auto error = [&] {
+    try {
+      load();
+    } catch (const attn::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error().find("\"blocks.0.norm1.weight\""), std::string::npos) << error();
+  for (const char* n : {"norm1", "norm2"}) {
+    add(std::string("blocks.0.") + n + ".weight", {8});
+    add(std::string("blocks.0.") + n + ".bias", {8});
+  }
+  add("blocks.0.attn.qkv.bias", {24});
+  add("blocks.0.attn.proj.weight", {8, 8});
+  add("blocks.0.attn.proj.bias", {7});  // wrong
+  EXPECT_NE(error().find("\"blocks.0.attn.proj.bias\" has shape [7], expected [8]"), std::string::npos) << error();
+  add("blocks.0.attn.proj.bias", {8});
+  add("blocks.0.mlp.fc1.weight", {32, 8});
+  add("blocks.0.mlp.fc1.bias", {32});
+  add("blocks.0.mlp.fc2.weight", {8, 32});
+  add("blocks.0.mlp.fc2.bias", {8});
+  add("norm.weight", {8});
+  add("norm.bias", {8});
+  const attn::VitModel m = load();
+  EXPECT_EQ(m.layout, "timm");
+  EXPECT_EQ(m.width, 8);
+  EXPECT_EQ(m.depth, 1);
+  EXPECT_EQ(m.patch, 2);
+  EXPECT_EQ(m.pos_grid, 2);
+  EXPECT_EQ(m.heads, 2);
+  // Width 8 cannot be split into heads by the width/64 rule.
+  EXPECT_THROW(attn::load_vit(attn::parse_safetensors(attn::encode_safetensors(t), "w")), attn::Error);
+  // The forward pass on a 4x6 image: 2x3 patches from a 2x2 position grid.
+  attn::Image img = attn::Image::blank(6, 4);
+  const auto r = attn::run_vit(m, img);
+  EXPECT_EQ(r.tokens, 7);
+  for (const auto& h : r.attention[0])
+    for (int i = 0; i < 7; ++i) EXPECT_NEAR(h.row(i).sum(), 1.0f, 1e-5);
+}
+
+TEST(VitViews, RolloutOfAHandCheckedCase) {
+  // Two tokens, one layer, one head: A = [[0.5, 0.5], [0, 1]].
+  attn::Matrix a(2, 2);
+  a << 0.5f, 0.5f, 0.0f, 1.0f;
+  // (A + I) / 2 = [[0.75, 0.25], [0, 1]]: rows already sum to 1.
+  attn::Matrix r = attn::attention_rollout({{a}}, attn::HeadFusion::Mean, 0.0);
+  EXPECT_NEAR(r(0, 0), 0.75f, 1e-6);
+  EXPECT_NEAR(r(0, 1), 0.25f, 1e-6);
+  EXPECT_NEAR(r(1, 1), 1.0f, 1e-6);
+  // Two layers multiply: R = A' A' = [[0.5625, 0.4375], [0, 1]].
+  r = attn::attention_rollout({{a}, {a}}, attn::HeadFusion::Mean, 0.0);
+  EXPECT_NEAR(r(0, 0), 0.5625f, 1e-6);
+  EXPECT_NEAR(r(0, 1), 0.4375f, 1e-6);
+  // Rows that do not sum to 1 are renormalised per row (not per column).
+  attn::Matrix b(2, 2);
+  b << 0.2f, 0.2f, 0.6f, 0.2f;
+  r = attn::attention_rollout({{b}}, attn::HeadFusion::Mean, 0.0);
+  // Row 0: (0.6, 0.1) / 0.7; row 1: (0.3, 0.6) / 0.9.
+  EXPECT_NEAR(r(0, 0), 0.6f / 0.7f, 1e-6);
+  EXPECT_NEAR(r(1, 0), 0.3f / 0.9f, 1e-6);
+  EXPECT_NEAR(r.row(1).sum(), 1.0f, 1e-6);
+  // Discarding the smallest quarter zeroes b(0,1)=0.2 (b(0,0) is spared: class to class).
+  attn::Matrix c(2, 2);
+  c << 0.1f, 0.3f, 0.2f, 0.4f;
+  r = attn::attention_rollout({{c}}, attn::HeadFusion::Mean, 0.5);  // two smallest: c(0,0)=0.1 (spared), c(1,0)=0.2
+  EXPECT_NEAR(r(1, 0), 0.0f, 1e-6);
+  EXPECT_NEAR(r(1, 1), 1.0f, 1e-6);
+  EXPECT_NEAR(r(0, 0), 0.55f / 0.7f, 1e-6);
+}
+
+TEST(VitViews, FusionAndThreshold) {
+  attn::Matrix a(1, 3), b(1, 3);
+  a << 0.1f, 0.5f, 0.4f;
+  b << 0.3f, 0.3f, 0.4f;
+  EXPECT_NEAR(attn::fuse_heads({a, b}, attn::HeadFusion::Mean)(0, 0), 0.2f, 1e-6);
+  EXPECT_EQ(attn::fuse_heads({a, b}, attn::HeadFusion::Max)(0, 1), 0.5f);
+  EXPECT_EQ(attn::fuse_heads({a, b}, attn::HeadFusion::Min)(0, 1), 0.3f);
+  // Values 0.4, 0.3, 0.2, 0.1: 60% of the mass needs the two largest (0.7);
+  // 35% needs only the largest; 100% needs all but zeros.
+  const std::vector<float> v = {0.2f, 0.4f, 0.1f, 0.3f, 0.0f};
+  EXPECT_EQ(attn::keep_mass(v, 0.6), (std::vector<std::uint8_t>{0, 1, 0, 1, 0}));
+  EXPECT_EQ(attn::keep_mass(v, 0.35), (std::vector<std::uint8_t>{0, 1, 0, 0, 0}));
+  EXPECT_EQ(attn::keep_mass(v, 0.41), (std::vector<std::uint8_t>{0, 1, 0, 1, 0}));
+  EXPECT_EQ(attn::keep_mass(v, 1.0), (std::vector<std::uint8_t>{1, 1, 1, 1, 0}));
+  const int tokens[] = {1, 3};
+  const auto s = attn::select_tokens(v, tokens, true);
+  EXPECT_NEAR(s[0], 0.4f / 0.7f, 1e-6);
+  EXPECT_NEAR(s[1], 0.3f / 0.7f, 1e-6);
+}
+
+TEST(VitViews, HeadStatistics) {
+  // 2x1 patches + class token; each patch attends fully to the other patch.
+  attn::Matrix a = attn::Matrix::Zero(3, 3);
+  a(0, 0) = 1;
+  a(1, 2) = 1;
+  a(2, 1) = 1;
+  const auto s = attn::head_statistics({{a}}, 2, 1, 16);
+  EXPECT_NEAR(s.distance(0, 0), 16.0f, 1e-5);
+  EXPECT_NEAR(s.entropy(0, 0), 0.0f, 1e-6);
+}
+
+TEST(Vit, BicubicResamplingKeepsASizeAndAConstant) {
+  attn::Matrix g(4, 2);
+  g << 1, 5, 2, 5, 3, 5, 4, 5;  // a 2x2 grid, two channels
+  EXPECT_TRUE(attn::resample_bicubic(g, 2, 2, 2, 2).isApprox(g));
+  const attn::Matrix up = attn::resample_bicubic(g, 2, 2, 3, 5);
+  EXPECT_EQ(up.rows(), 15);
+  for (int i = 0; i < 15; ++i) EXPECT_NEAR(up(i, 1), 5.0f, 1e-5);
+}
+
+}  // namespace
