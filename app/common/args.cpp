@@ -18,10 +18,14 @@ long long to_int(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-Args::Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec) {
+Args::Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec, int max_positional) {
   for (int i = first; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + arg + "'");
+    if (arg.rfind("--", 0) != 0) {
+      if (static_cast<int>(positionals_.size()) >= max_positional) throw UsageError("unexpected argument '" + arg + "'");
+      positionals_.push_back(arg);
+      continue;
+    }
     std::string name = arg.substr(2), value;
     bool inline_value = false;
     if (const auto eq = name.find('='); eq != std::string::npos) {

@@ -28,7 +28,10 @@ struct OptionSpec {
 class Args {
  public:
   // argv[first..argc) are parsed against `spec`. "--help" is always known.
-  Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec);
+  // With max_positional > 0, up to that many arguments that are not options
+  // (nor their values) are collected in positionals(), wherever they stand.
+  Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec, int max_positional = 0);
+  const std::vector<std::string>& positionals() const { return positionals_; }
 
   bool has(std::string_view name) const { return values_.count(std::string(name)) > 0; }
   bool help() const { return has("help"); }
@@ -42,6 +45,7 @@ class Args {
 
  private:
   std::map<std::string, std::string> values_;
+  std::vector<std::string> positionals_;
 };
 
 // Parses "A,B" into two integers (attn::Error naming `what` otherwise).

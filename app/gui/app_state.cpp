@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "common/tensors.hpp"
 #include "core/error.hpp"
@@ -39,10 +40,63 @@ std::shared_ptr<const attn::Image> canvas(const attn::PatchGrid& g) {
   return std::make_shared<const attn::Image>(std::move(img));
 }
 
-Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> current_image, const std::string& current_path) {
+std::string forward_key(const ModelKey& k, const attn::Image* image) {
+  std::ostringstream o;
+  o << k.vit_weights << '|' << k.vit_heads << '|' << k.vit_size << '|' << k.vit_temperature << '|' << image;
+  return o.str();
+}
+
+std::shared_ptr<const VitScene> build_vit(const ModelKey& key, const attn::Image& image,
+                                          std::shared_ptr<const attn::Image> image_ptr,
+                                          const std::shared_ptr<const VitScene>& previous) {
+  if (key.vit_weights.empty()) throw attn::Error("open a ViT's .safetensors weights first (File > Open)");
+  auto v = std::make_shared<VitScene>();
+  const std::string fk = forward_key(key, image_ptr.get());
+  if (previous && previous->forward_key == fk) {
+    v->model = previous->model;
+    v->result = previous->result;
+    v->stats = previous->stats;
+  } else {
+    const bool same_model = previous && previous->forward_key.rfind(key.vit_weights + '|' + std::to_string(key.vit_heads) + '|', 0) == 0;
+    v->model = same_model ? previous->model
+                          : std::make_shared<const attn::VitModel>(attn::load_vit_file(key.vit_weights, key.vit_heads));
+    attn::VitOptions opt;
+    opt.size = key.vit_size == 0 ? v->model->pos_grid * v->model->patch : std::max(0, key.vit_size);
+    opt.temperature = key.vit_temperature;
+    v->result = std::make_shared<const attn::VitResult>(attn::run_vit(*v->model, image, opt));
+    v->stats = attn::head_statistics(v->result->attention, v->result->grid_cols, v->result->grid_rows, v->model->patch);
+  }
+  v->forward_key = fk;
+  if (key.rollout) {
+    if (previous && previous->rollout && previous->forward_key == fk && previous->model == v->model && !previous->rollout_key.empty() &&
+        previous->rollout_key == std::to_string(static_cast<int>(key.fusion)) + '/' + std::to_string(key.discard))
+      v->rollout = previous->rollout;
+    else
+      v->rollout = std::make_shared<const attn::Matrix>(attn::attention_rollout(v->result->attention, key.fusion, key.discard));
+    v->rollout_key = std::to_string(static_cast<int>(key.fusion)) + '/' + std::to_string(key.discard);
+  }
+  return v;
+}
+
+Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> current_image, const std::string& current_path,
+                  const std::shared_ptr<const VitScene>& previous_vit) {
   Scene s;
   s.key = key;
   switch (key.source) {
+    case Source::Vit: {
+      // The untouched image the forward pass starts from (the shown one is resized).
+      auto source_image = current_image && current_path == key.image_path ? current_image : load_scene_image(key.image_path);
+      auto v = build_vit(key, *source_image, source_image, previous_vit);
+      std::const_pointer_cast<VitScene>(v)->source_image = source_image;
+      const attn::VitResult& r = *v->result;
+      s.image = std::make_shared<const attn::Image>(r.input);
+      s.grid = {v->model->patch, r.grid_cols, r.grid_rows};
+      s.tokens = r.grid_cols * r.grid_rows;
+      s.heads = v->model->heads;
+      s.width = v->model->width;
+      s.vit = std::move(v);
+      return s;
+    }
     case Source::Similarity:
     case Source::Random:
     case Source::Pixels: {
@@ -57,6 +111,8 @@ Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> curren
       s.model = std::make_shared<const attn::PatchModel>(attn::PatchModel::build(*s.image, key.patch, key.heads, opt));
       break;
     }
+    default:
+      break;
     case Source::RandomTokens: {
       const int n = key.token_side * key.token_side;
       const attn::QKV qkv = attn::random_qkv(n, key.d_model, attn::Distribution::Gaussian, key.seed);
@@ -85,25 +141,39 @@ Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> curren
       break;
     }
   }
+  s.grid = s.model->grid;
+  s.tokens = s.model->tokens();
+  s.heads = s.model->heads();
+  s.width = s.model->heads() * static_cast<int>(s.model->q.front().cols());
   return s;
 }
 
 }  // namespace
 
 ModelKey ModelKey::of(const Settings& s) {
-  ModelKey k{s.source, s.image_path, s.q_path, s.k_path, s.v_path, s.patch, s.d_model, s.heads, s.token_side,
-             s.seed, s.position_encoding};
+  ModelKey k{s.source,      s.image_path, s.q_path,   s.k_path,      s.v_path,  s.patch,
+             s.d_model,     s.heads,      s.token_side, s.seed,       s.position_encoding,
+             s.vit_weights, s.vit_heads,  s.vit_size, s.vit_temperature, false, attn::HeadFusion::Mean, 0.0};
   // Fields the source ignores do not trigger rebuilds.
   const bool image = s.source == Source::Similarity || s.source == Source::Random || s.source == Source::Pixels;
-  if (!image) k.image_path.clear(), k.patch = 0, k.position_encoding = false;
+  const bool vit = s.source == Source::Vit;
+  if (!image && !vit) k.image_path.clear();
+  if (!image) k.patch = 0, k.position_encoding = false;
   if (s.source != Source::Files) k.q_path.clear(), k.k_path.clear(), k.v_path.clear();
   if (s.source != Source::RandomTokens) k.token_side = 0;
-  if (s.source == Source::Pixels || s.source == Source::Files) k.d_model = 0;
+  if (s.source == Source::Pixels || s.source == Source::Files || vit) k.d_model = 0;
+  if (vit) k.heads = 0, k.seed = 0;
+  if (!vit) k.vit_weights.clear(), k.vit_heads = 0, k.vit_size = 0, k.vit_temperature = 1.0;
+  k.rollout = vit && s.vit_view == VitView::Rollout;
+  k.fusion = k.rollout ? s.vit_fusion : attn::HeadFusion::Mean;
+  k.discard = k.rollout ? s.vit_discard : 0.0;
   return k;
 }
 
 RowKey RowKey::of(const Settings& s) {
-  return {s.queries, s.hidden_keys, s.temperature, s.score, s.norm, s.mask, s.radius};
+  return {s.queries,  s.hidden_keys, s.temperature,  s.score,         s.norm,           s.mask,
+          s.radius,   s.vit_view,    s.vit_layer,    s.vit_fusion,    s.vit_threshold,  s.vit_include_cls,
+          s.vit_include_registers};
 }
 
 AppState::AppState(Settings s) : settings(std::move(s)) {}
@@ -124,14 +194,19 @@ std::vector<int> AppState::effective_queries() const {
   for (int t : settings.queries)
     if (t >= 0 && t < n) out.push_back(t);
   if (out.empty() && n > 0) {
-    const auto& g = scene.model->grid;
+    const auto& g = scene.grid;
     // The centre token; on the bundled sample, the lake: a first picture
     // that shows at once what attention does.
     int col = g.cols / 2, line = g.rows / 2;
-    if (scene.key.image_path.empty() && scene.key.patch > 0) col = 136 / g.patch, line = 296 / g.patch;
+    if (scene.key.image_path.empty() && scene.key.patch > 0 && !scene.vit) col = 136 / g.patch, line = 296 / g.patch;
     out.push_back(std::min(g.index(std::min(col, g.cols - 1), std::min(line, g.rows - 1)), n - 1));
   }
   return out;
+}
+
+std::vector<int> AppState::outlined_queries() const {
+  if (scene.vit && settings.vit_view != VitView::Patch) return {};
+  return effective_queries();
 }
 
 attn::AttentionOptions AppState::attention_options() const {
@@ -143,7 +218,7 @@ attn::AttentionOptions AppState::attention_options() const {
   opt.mask.structure = settings.mask;
   opt.mask.radius = settings.radius;
   if (scene.model) {
-    opt.mask.grid_cols = scene.model->grid.cols;
+    opt.mask.grid_cols = scene.grid.cols;
     if (!settings.hidden_keys.empty()) {
       opt.mask.hidden_keys.assign(static_cast<size_t>(tokens()), 0);
       for (int t : settings.hidden_keys)
@@ -154,7 +229,7 @@ attn::AttentionOptions AppState::attention_options() const {
 }
 
 std::vector<float> AppState::head_map(int head) const {
-  std::vector<float> m(scene.model ? static_cast<size_t>(scene.model->grid.count()) : 0, 0.0f);
+  std::vector<float> m(scene.model ? static_cast<size_t>(scene.grid.count()) : 0, 0.0f);
   if (row.heads.empty()) return m;
   const int n = std::min<int>(tokens(), static_cast<int>(m.size()));
   for (int h = 0; h < static_cast<int>(row.heads.size()); ++h) {
@@ -179,6 +254,11 @@ void AppState::open_file(const std::string& path) {
     } catch (const attn::Error& e) {
       post(e.what(), true);
     }
+  } else if (ends_with(path, ".safetensors")) {
+    settings.source = Source::Vit;
+    settings.vit_weights = path;
+    settings.queries.clear();
+    settings.hidden_keys.clear();
   } else if (ends_with(path, ".npy") || ends_with(path, ".csv")) {
     // Q, then K, then V; a new Q starts over.
     if (settings.source != Source::Files || !settings.v_path.empty() || settings.q_path.empty())
@@ -189,7 +269,8 @@ void AppState::open_file(const std::string& path) {
       open_tensors(settings.q_path, settings.k_path, path);
   } else {
     settings.image_path = path;
-    if (settings.source != Source::Similarity && settings.source != Source::Random && settings.source != Source::Pixels)
+    if (settings.source != Source::Similarity && settings.source != Source::Random && settings.source != Source::Pixels &&
+        settings.source != Source::Vit)
       settings.source = Source::Similarity;
     settings.queries.clear();
     settings.hidden_keys.clear();
@@ -208,11 +289,18 @@ void AppState::open_tensors(const std::string& q, const std::string& k, const st
 void AppState::request_model() {
   const ModelKey key = ModelKey::of(settings);
   requested_model_ = key;
-  auto image = scene.image;
+  // The image on screen is reused when the new scene needs the same file:
+  // only an image source's (a ViT shows a resized copy: reuse its original;
+  // random tokens and files show a generated canvas: never reuse that).
+  std::shared_ptr<const attn::Image> image;
+  const Source was = scene.key.source;
+  if (scene.vit) image = scene.vit->source_image;
+  else if (scene.ready() && (was == Source::Similarity || was == Source::Random || was == Source::Pixels)) image = scene.image;
   const std::string path = scene.key.image_path;
   const Settings snapshot = settings;
-  model_worker_.submit([key, image, path, snapshot]() -> std::any {
-    Scene s = build_scene(key, image, path);
+  auto vit = scene.vit;
+  model_worker_.submit([key, image, path, snapshot, vit]() -> std::any {
+    Scene s = build_scene(key, image, path, vit);
     s.built_from = snapshot;
     return s;
   });
@@ -221,6 +309,7 @@ void AppState::request_model() {
 void AppState::compute_row() {
   const auto queries = effective_queries();
   if (queries.empty()) return;
+  if (scene.vit) return compute_vit_row();
   try {
     const attn::AttentionOptions opt = attention_options();
     attn::MultiHeadResult sum;
@@ -243,7 +332,81 @@ void AppState::compute_row() {
   ++map_revision;
 }
 
+void AppState::compute_vit_row() {
+  const Settings& s = settings;
+  const VitScene& v = *scene.vit;
+  const attn::VitResult& r = *v.result;
+  const int L = static_cast<int>(r.attention.size()), P = scene.tokens, N = r.tokens;
+  const int layer = s.vit_layer < 0 || s.vit_layer >= L ? L - 1 : s.vit_layer;
+  const auto& heads = r.attention[static_cast<size_t>(layer)];
+  // Query tokens: the class token, or the clicked patches (1 + patch index).
+  std::vector<int> rows;
+  if (s.vit_view == VitView::Patch)
+    for (int q : effective_queries()) rows.push_back(1 + q);
+  else
+    rows.push_back(0);
+  // A row of [N] restricted to the patches: renormalised over them unless
+  // the class token or registers are kept in, then raw weights (their share
+  // is reported beside the picture).
+  std::vector<int> patches(static_cast<size_t>(P));
+  for (int t = 0; t < P; ++t) patches[static_cast<size_t>(t)] = 1 + t;
+  const bool renormalise = !s.vit_include_cls && !s.vit_include_registers;
+  auto shown = [&](const attn::Matrix& a) {
+    std::vector<double> mean(static_cast<size_t>(N), 0.0);
+    for (int q : rows)
+      for (int j = 0; j < N; ++j) mean[static_cast<size_t>(j)] += a(q, j) / static_cast<double>(rows.size());
+    // The display temperature: softmax(z / T) = w^(1/T), renormalised; this layer only.
+    if (s.temperature != 1.0) {
+      double sum = 0;
+      for (double& w : mean) sum += (w = std::pow(w, 1.0 / s.temperature));
+      if (sum > 0)
+        for (double& w : mean) w /= sum;
+    }
+    std::vector<float> f(mean.begin(), mean.end());
+    return attn::select_tokens(f, patches, renormalise);
+  };
+  attn::MultiHeadResult out;
+  for (const attn::Matrix& a : heads) {
+    attn::HeadResult h;
+    const auto values = shown(a);
+    h.weights = Eigen::Map<const attn::Matrix>(values.data(), 1, P);
+    out.heads.push_back(std::move(h));
+  }
+  row = std::move(out);
+  std::vector<float> m;
+  if (s.vit_view == VitView::Rollout && v.rollout) {
+    m = shown(*v.rollout);
+  } else if (s.head >= 0 && s.head < static_cast<int>(heads.size())) {
+    m = shown(heads[static_cast<size_t>(s.head)]);
+  } else {
+    m = shown(attn::fuse_heads(heads, s.vit_fusion));
+  }
+  // The class token's and the registers' share of the (fused) row.
+  const attn::Matrix fused = s.vit_view == VitView::Rollout && v.rollout ? *v.rollout : attn::fuse_heads(heads, attn::HeadFusion::Mean);
+  vit_cls_share = fused(rows.front(), 0);
+  vit_register_share = 0;
+  for (int j = 1 + P; j < N; ++j) vit_register_share += fused(rows.front(), j);
+  if (s.vit_threshold < 1.0) {
+    const auto keep = attn::keep_mass(m, s.vit_threshold);
+    for (size_t i = 0; i < m.size(); ++i) m[i] = keep[i] ? 1.0f : 0.0f;
+  }
+  m.resize(static_cast<size_t>(scene.grid.count()), 0.0f);
+  map = std::move(m);
+  ++map_revision;
+}
+
 void AppState::request_matrix() {
+  if (scene.vit) {  // already computed by the forward pass: just pick it
+    const auto& r = *scene.vit->result;
+    const int L = static_cast<int>(r.attention.size());
+    const int layer = settings.vit_layer < 0 || settings.vit_layer >= L ? L - 1 : settings.vit_layer;
+    const auto& heads = r.attention[static_cast<size_t>(layer)];
+    matrix = std::make_shared<const attn::Matrix>(
+        settings.head >= 0 && settings.head < static_cast<int>(heads.size()) ? heads[static_cast<size_t>(settings.head)]
+                                                                              : attn::fuse_heads(heads, settings.vit_fusion));
+    ++matrix_revision;
+    return;
+  }
   const attn::PatchModel& m = *scene.model;
   const double n = m.tokens();
   const int heads_needed = settings.head < 0 ? m.heads() : 1;
@@ -282,7 +445,12 @@ void AppState::update(double seconds) {
       if (!scene.key.q_path.empty()) remember_file(settings, scene.key.q_path);
     } else {
       post(r->error, true);
-      const Settings& good = scene.model ? scene.built_from : Settings{};
+      // Every field ModelKey::of reads comes back (a test checks a ViT too).
+      const Settings& good = scene.ready() ? scene.built_from : Settings{};
+      settings.vit_weights = good.vit_weights;
+      settings.vit_heads = good.vit_heads;
+      settings.vit_size = good.vit_size;
+      settings.vit_temperature = good.vit_temperature;
       settings.source = good.source;
       settings.image_path = good.image_path;
       settings.q_path = good.q_path;
@@ -294,26 +462,28 @@ void AppState::update(double seconds) {
       settings.seed = good.seed;
       settings.position_encoding = good.position_encoding;
       settings.token_side = good.token_side;
-      if (scene.model) requested_model_ = ModelKey::of(settings);
+      if (scene.ready()) requested_model_ = ModelKey::of(settings);
     }
   }
   const ModelKey want = ModelKey::of(settings);
   if (!requested_model_ || !(*requested_model_ == want)) request_model();
-  if (!scene.model) return;
+  if (!scene.ready()) return;
 
   const RowKey rk = RowKey::of(settings);
-  const bool row_stale = !row_key_ || !(*row_key_ == rk) || row_model_ != scene.model.get();
+  const void* identity = scene.vit ? static_cast<const void*>(scene.vit.get()) : scene.model.get();
+  const bool row_stale = !row_key_ || !(*row_key_ == rk) || row_model_ != identity;
   if (row_stale) {
     row_key_ = rk;
-    row_model_ = scene.model.get();
+    row_model_ = identity;
     compute_row();
   } else if (settings.head >= static_cast<int>(row.heads.size())) {
     settings.head = -1;
   }
   // The shown head changed: only the map changes.
-  if (map.size() != static_cast<size_t>(scene.model->grid.count()) || shown_head_ != settings.head) {
+  if (map.size() != static_cast<size_t>(scene.grid.count()) || shown_head_ != settings.head) {
     shown_head_ = settings.head;
-    map = head_map(settings.head);
+    if (scene.vit) compute_vit_row();
+    else map = head_map(settings.head);
     ++map_revision;
   }
 
@@ -323,7 +493,7 @@ void AppState::update(double seconds) {
     ++matrix_revision;
   }
   if (settings.show_matrix) {
-    const MatrixKey mk{scene.model.get(), settings.head, rk};
+    const MatrixKey mk{identity, settings.head, rk};
     if (!matrix_key_ || !(*matrix_key_ == mk)) {
       matrix_key_ = mk;
       request_matrix();

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "core/patch_attention.hpp"
+#include "core/vit.hpp"
+#include "core/vit_views.hpp"
 #include "settings.hpp"
 #include "worker.hpp"
 
@@ -22,6 +24,12 @@ struct ModelKey {
   int patch, d_model, heads, token_side;
   std::uint64_t seed;
   bool position_encoding;
+  std::string vit_weights;
+  int vit_heads, vit_size;
+  double vit_temperature;
+  bool rollout;  // the rollout view needs the rollout computed
+  attn::HeadFusion fusion;
+  double discard;
   bool operator==(const ModelKey&) const = default;
   static ModelKey of(const Settings& s);
 };
@@ -34,15 +42,36 @@ struct RowKey {
   attn::Norm norm;
   attn::MaskStructure mask;
   int radius;
+  VitView vit_view;
+  int vit_layer;
+  attn::HeadFusion vit_fusion;
+  double vit_threshold;
+  bool vit_include_cls, vit_include_registers;
   bool operator==(const RowKey&) const = default;
   static RowKey of(const Settings& s);
 };
 
+// A Vision Transformer's run on the image, with what its views need.
+struct VitScene {
+  std::shared_ptr<const attn::VitModel> model;
+  std::shared_ptr<const attn::VitResult> result;
+  std::shared_ptr<const attn::Matrix> rollout;  // [N, N], when the rollout view asked for it
+  attn::HeadStatistics stats;
+  std::string forward_key;  // what `result` was computed from (to reuse it)
+  std::string rollout_key;  // the fusion and discard ratio `rollout` was computed with
+  std::shared_ptr<const attn::Image> source_image;  // the image before resizing
+};
+
 struct Scene {
   std::shared_ptr<const attn::Image> image;  // drawn under the overlay
-  std::shared_ptr<const attn::PatchModel> model;
+  attn::PatchGrid grid;                      // where the shown tokens sit
+  int tokens = 0;                            // shown tokens (for a ViT: its patches)
+  int heads = 0, width = 0;                  // width: d_model
+  std::shared_ptr<const attn::PatchModel> model;  // Q, K, V sources
+  std::shared_ptr<const VitScene> vit;            // Source::Vit
   ModelKey key;
   Settings built_from;  // the settings at the time it was requested
+  bool ready() const { return image != nullptr; }
 };
 
 struct Message {
@@ -78,10 +107,16 @@ class AppState {
   std::string busy_label(double after = 0.1) const;
 
   void post(const std::string& text, bool error);
-  int tokens() const { return scene.model ? scene.model->tokens() : 0; }
+  int tokens() const { return scene.tokens; }
+  // For a ViT: the class token's and the registers' share of the shown row
+  // (before renormalisation over the patches).
+  double vit_cls_share = 0.0, vit_register_share = 0.0;
   // The first selected query (the centre token when none is selected).
   int primary_query() const;
   std::vector<int> effective_queries() const;
+  // The tokens outlined in the views: the queries, or none when a ViT shows
+  // the class token's attention (or rollout), which belongs to no patch.
+  std::vector<int> outlined_queries() const;
   // The options every query row and the matrix use.
   attn::AttentionOptions attention_options() const;
   // A head's map (-1: the mean), grid.count() values.
@@ -96,15 +131,16 @@ class AppState {
  private:
   void request_model();
   void compute_row();
+  void compute_vit_row();
   void request_matrix();
 
   Worker model_worker_, matrix_worker_;
   std::optional<ModelKey> requested_model_;
   std::optional<RowKey> row_key_;
   int shown_head_ = -2;
-  const attn::PatchModel* row_model_ = nullptr;
+  const void* row_model_ = nullptr;  // the scene the row was computed for
   struct MatrixKey {
-    const attn::PatchModel* model;
+    const void* model;
     int head;
     RowKey row;
     bool operator==(const MatrixKey&) const = default;

@@ -10,10 +10,10 @@
 namespace gui {
 
 void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
-  if (!state.scene.model) return state.post("nothing to export yet", true);
+  if (!state.scene.ready()) return state.post("nothing to export yet", true);
   try {
     // The overlay target is kept at the image's own resolution.
-    ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.effective_queries(), state.settings);
+    ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(), state.settings);
     ui.overlay_key.clear();
     const std::string pixels = ui.overlay.read_rgba();
     attn::Image img;
@@ -59,21 +59,21 @@ void export_weights(AppState& state, const std::string& path, bool csv) {
 }
 
 void export_sheet(AppState& state, const std::string& path) {
-  if (!state.scene.model) return state.post("nothing to export yet", true);
+  if (!state.scene.ready()) return state.post("nothing to export yet", true);
   try {
     // Heads in reading order, then the mean, each drawn by the CPU overlay.
     const attn::Image& img = *state.scene.image;
-    const int heads = state.scene.model->heads(), count = heads + 1;
+    const int heads = state.scene.heads, count = heads + 1;
     const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count))));
     const int rows = (count + cols - 1) / cols, gap = 8;
     attn::Image sheet = attn::Image::blank(cols * img.width + (cols - 1) * gap, rows * img.height + (rows - 1) * gap);
     for (auto& c : sheet.rgba) c = 255;
     attn::OverlayStyle style{state.settings.colormap, state.settings.opacity, state.settings.upsample,
                              state.settings.scale, state.settings.grid};
-    const auto queries = state.effective_queries();
+    const auto queries = state.outlined_queries();
     for (int i = 0; i < count; ++i) {
       const attn::Image tile =
-          attn::render_overlay(img, state.scene.model->grid, state.head_map(i < heads ? i : -1), style, queries);
+          attn::render_overlay(img, state.scene.grid, state.head_map(i < heads ? i : -1), style, queries);
       const int x0 = (i % cols) * (img.width + gap), y0 = (i / cols) * (img.height + gap);
       for (int y = 0; y < img.height; ++y)
         std::copy_n(tile.pixel(0, y), img.width * 4, sheet.pixel(x0, y0 + y));

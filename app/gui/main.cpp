@@ -37,10 +37,10 @@ std::string state_json(const gui::AppState& state, const gui::UiContext& ui, int
   j["settings"] = nlohmann::json::parse(gui::to_json(state.settings));
   j["frame"] = frame;
   j["tokens"] = state.tokens();
-  if (state.scene.model) {
-    const auto& g = state.scene.model->grid;
+  if (state.scene.ready()) {
+    const auto& g = state.scene.grid;
     j["grid"] = {{"cols", g.cols}, {"rows", g.rows}, {"patch", g.patch}};
-    j["heads"] = state.scene.model->heads();
+    j["heads"] = state.scene.heads;
     j["image_size"] = {state.scene.image->width, state.scene.image->height};
   }
   j["primary_query"] = state.primary_query();
@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
     if (frame == 3)
       for (const auto& d : opt.drops) ui.dropped.push_back(d);
     for (const auto& path : std::exchange(ui.dropped, {})) state.open_file(path);
-    const bool benching = opt.bench_frames > 0 && state.scene.model && state.busy_label(0.0).empty();
+    const bool benching = opt.bench_frames > 0 && state.scene.ready() && state.busy_label(0.0).empty();
     if (benching && !frame_ms.empty()) {
       // First half: the query walks the grid (a click each frame); second
       // half: the temperature sweeps 0.05 -> 20 on a log scale (a drag).
@@ -178,8 +178,8 @@ int main(int argc, char** argv) {
       else state.settings.temperature = 0.05 * std::pow(400.0, (i - half) / std::max(1.0, opt.bench_frames - half - 1.0));
     }
     state.update(now);
-    if (opt.query && state.scene.model) {
-      const auto& g = state.scene.model->grid;
+    if (opt.query && state.scene.ready()) {
+      const auto& g = state.scene.grid;
       const auto [c, r] = *opt.query;
       if (c < g.cols && r < g.rows && g.index(c, r) < state.tokens()) state.settings.queries = {g.index(c, r)};
       else state.post("--query " + std::to_string(c) + "," + std::to_string(r) + " is outside the " +
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
-    const bool ready = state.scene.model && state.busy_label(0.0).empty();
+    const bool ready = state.scene.ready() && state.busy_label(0.0).empty();
     ready_frames = ready ? ready_frames + 1 : 0;
     if (ready && !dumped && !opt.dump_state.empty()) {
       write_text(opt.dump_state, state_json(state, ui, frame));
@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
         };
         const auto mid = frame_ms.begin() + static_cast<long>(frame_ms.size() / 2);
         std::printf("attnscope --bench-frames: %d tokens, %d heads, %dx%d window\n", state.tokens(),
-                    state.scene.model->heads(), fw, fh);
+                    state.scene.heads, fw, fh);
         report("query sweep", std::vector<double>(frame_ms.begin(), mid));
         report("temperature sweep", std::vector<double>(mid, frame_ms.end()));
         ui.quit = true;

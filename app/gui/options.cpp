@@ -8,7 +8,7 @@
 
 namespace gui {
 
-const char* const kUsage = R"(usage: attnscope [IMAGE | SESSION.json] [--q Q.npy --k K.npy [--v V.npy]] [options]
+const char* const kUsage = R"(usage: attnscope [IMAGE | SESSION.json | WEIGHTS.safetensors] [--q Q.npy --k K.npy [--v V.npy]] [options]
 
 The attention explorer: click a patch and see where it looks.
 
@@ -20,6 +20,9 @@ Settings (all of them can also be changed in the window):
   --mask none|causal|local  --radius R
   --colormap NAME  --opacity A  --upsample nearest|bilinear  --scale max|minmax|fixed  --no-grid
   --ui-scale S (1-3)  --light  --fullscreen
+A Vision Transformer (--weights W.safetensors, with the image as IMAGE):
+  --vit-heads H  --vit-size S|keep  --model-temperature T  --vit-view cls|patch|rollout
+  --layer L  --fusion mean|max|min  --discard R  --keep-mass X (0.01-1)
 Scripting and tests:
   --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
@@ -45,21 +48,27 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   Options o;
   o.settings = base;
   Settings& s = o.settings;
-  // A leading positional argument is the image (or a session).
-  int first = 1;
-  std::string positional;
-  if (argc > 1 && argv[1][0] != '-') positional = argv[first++];
-  const app::Args a(argc, argv, first,
+  const app::Args a(argc, argv, 1,
                     {{"q"}, {"k"}, {"v"}, {"source"}, {"patch"}, {"d-model"}, {"heads"}, {"seed"},
                      {"pos-encoding", false}, {"tokens-per-side"}, {"query"}, {"head"}, {"temperature"}, {"score"},
                      {"norm"}, {"mask"}, {"radius"}, {"colormap"}, {"opacity"}, {"upsample"}, {"scale"},
                      {"no-grid", false}, {"ui-scale"}, {"light", false}, {"fullscreen", false}, {"screenshot"},
                      {"frames"}, {"bench-frames"}, {"export-overlay"}, {"export-weights"}, {"export-sheet"}, {"save-session"}, {"dump-state"}, {"drop"}, {"no-persist", false},
-                     {"version", false}});
+                     {"version", false}, {"weights"}, {"vit-heads"}, {"vit-size"}, {"model-temperature"},
+                     {"vit-view"}, {"layer"}, {"fusion"}, {"discard"}, {"keep-mass"}},
+                    1);
+  // The one positional argument: an image, a session or ViT weights.
+  const std::string positional = a.positionals().empty() ? "" : a.positionals().front();
   o.help = a.help();
   o.version = a.has("version");
-  if (!positional.empty()) {
-    if (positional.size() > 5 && positional.compare(positional.size() - 5, 5, ".json") == 0) s = load_settings(positional, s);
+  auto ends = [](const std::string& t, const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return t.size() >= n && t.compare(t.size() - n, n, suffix) == 0;
+  };
+  if (ends(positional, ".safetensors")) {
+    s.source = Source::Vit, s.vit_weights = positional, s.queries.clear(), s.hidden_keys.clear();
+  } else if (!positional.empty()) {
+    if (ends(positional, ".json")) s = load_settings(positional, s);
     else s.image_path = positional, s.source = Source::Similarity, s.queries.clear(), s.hidden_keys.clear();
   }
   if (a.has("q") || a.has("k") || a.has("v")) {
@@ -71,8 +80,20 @@ Options parse_options(int argc, char** argv, const Settings& base) {
     s.queries.clear();
     s.hidden_keys.clear();
   }
+  if (const auto w = a.get("weights")) s.source = Source::Vit, s.vit_weights = *w, s.queries.clear(), s.hidden_keys.clear();
   if (a.has("source"))
-    s.source = static_cast<Source>(a.get_choice("source", {"similarity", "random", "pixels", "random-tokens", "files"}, 0));
+    s.source = static_cast<Source>(a.get_choice("source", {"similarity", "random", "pixels", "random-tokens", "files", "vit"}, 0));
+  s.vit_heads = static_cast<int>(a.get_int("vit-heads", s.vit_heads, 0, 4096));
+  if (const auto v = a.get("vit-size")) s.vit_size = *v == "keep" ? -1 : static_cast<int>(a.get_int("vit-size", 0, 16, 16384));
+  s.vit_temperature = a.get_double("model-temperature", s.vit_temperature);
+  attn::check_temperature(s.vit_temperature, "--model-temperature");
+  s.vit_view = static_cast<VitView>(a.get_choice("vit-view", {"cls", "patch", "rollout"}, static_cast<int>(s.vit_view)));
+  s.vit_layer = static_cast<int>(a.get_int("layer", s.vit_layer, -1, 4095));
+  s.vit_fusion = static_cast<attn::HeadFusion>(a.get_choice("fusion", {"mean", "max", "min"}, static_cast<int>(s.vit_fusion)));
+  s.vit_discard = a.get_double("discard", s.vit_discard);
+  if (!(s.vit_discard >= 0 && s.vit_discard < 1)) throw attn::Error("--discard must be in [0, 1)");
+  s.vit_threshold = a.get_double("keep-mass", s.vit_threshold);
+  if (!(s.vit_threshold >= 0.01 && s.vit_threshold <= 1)) throw attn::Error("--keep-mass must be in [0.01, 1]");
   s.patch = static_cast<int>(a.get_int("patch", s.patch, 1, 4096));
   s.d_model = static_cast<int>(a.get_int("d-model", s.d_model, 1, 4096));
   s.heads = static_cast<int>(a.get_int("heads", s.heads, 1, 4096));

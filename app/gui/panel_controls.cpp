@@ -57,6 +57,98 @@ void section(const char* title) {
   ImGui::Separator();
 }
 
+void draw_display_controls(AppState& state) {
+  Settings& s = state.settings;
+  const int heads = state.scene.ready() ? state.scene.heads : s.heads;
+  const std::string head_name = s.head < 0 ? "mean of heads" : "head " + std::to_string(s.head);
+  label("show in the image");
+  if (ImGui::BeginCombo("##show", head_name.c_str())) {
+    if (ImGui::Selectable(s.source == Source::Vit ? "all heads combined" : "mean of heads", s.head < 0)) s.head = -1;
+    for (int h = 0; h < heads; ++h)
+      if (ImGui::Selectable(("head " + std::to_string(h)).c_str(), s.head == h)) s.head = h;
+    ImGui::EndCombo();
+  }
+  tooltip("Which head's attention the image shows, or the mean over all heads.");
+  static const char* const kMaps[] = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo", "greyscale"};
+  combo("colormap", s.colormap, kMaps, "The colours for weights: low on the left of the bar, high on the right.");
+  legend(s);
+  label("opacity");
+  ImGui::SliderFloat("##opacity", &s.opacity, 0.0f, 1.0f, "%.2f");
+  tooltip("How strongly the heatmap covers the image where attention is highest.");
+  static const char* const kUpsample[] = {"nearest (blocks)", "bilinear (smooth)"};
+  combo("upsampling", s.upsample, kUpsample, "Draw each patch as one flat block, or blend smoothly between patch centres.");
+  static const char* const kScales[] = {"per-map max", "min-max", "fixed 0-1"};
+  combo("scale", s.scale, kScales,
+        "Map weights to colours relative to the strongest patch, to the range, or as absolute weights in 0-1.");
+  ImGui::Checkbox("patch grid", &s.grid);
+  tooltip("Draw thin lines between patches.");
+
+}
+
+void draw_vit_controls(AppState& state, UiContext& ui) {
+  Settings& s = state.settings;
+  ImGui::TextWrapped("weights: %s", s.vit_weights.c_str());
+  if (ImGui::Button("Open weights...")) ui.dialog.open = true, ui.dialog.action = FileAction::Open;
+  tooltip("A .safetensors file of a timm/DINO, Hugging Face or torchvision ViT; a config.json beside it is read.");
+  if (const auto& v = state.scene.vit) {
+    const auto& m = *v->model;
+    ImGui::TextWrapped("%s layout: width %d, depth %d, %d heads, patch %d%s", m.layout.c_str(), m.width, m.depth,
+                       m.heads, m.patch, m.registers ? (", " + std::to_string(m.registers) + " registers").c_str() : "");
+    ImGui::Text("N = 1 + %d x %d patches%s", state.scene.grid.cols, state.scene.grid.rows,
+                m.registers ? " + registers" : "");
+  }
+  label("image size (shorter side)");
+  static const char* const kSizes[] = {"the model's own", "keep the image's", "224", "336", "448", "518", "672", "896"};
+  static const int kSizeValues[] = {0, -1, 224, 336, 448, 518, 672, 896};
+  int current = 0;
+  for (int i = 0; i < 8; ++i)
+    if (kSizeValues[i] == s.vit_size) current = i;
+  if (ImGui::Combo("##size", &current, kSizes, 8)) s.vit_size = kSizeValues[current], s.queries.clear();
+  tooltip("The image is resized so its shorter side has this many pixels, then cropped to whole patches; larger is slower.");
+  label("heads (0: from config.json or width / 64)");
+  ImGui::InputInt("##vit heads", &s.vit_heads);
+  s.vit_heads = std::clamp(s.vit_heads, 0, 64);
+  tooltip("How many heads the weights were trained with, when no config.json says.");
+  float mt = static_cast<float>(s.vit_temperature);
+  label("model temperature (every layer)");
+  if (ImGui::SliderFloat("##model temperature", &mt, 0.1f, 10.0f, "%.3g", ImGuiSliderFlags_Logarithmic))
+    s.vit_temperature = mt;
+  tooltip("Divides the logits inside every layer's softmax, so the change propagates through the whole network.");
+
+  section("View");
+  static const char* const kViews[] = {"class token", "clicked patch", "rollout (class token)"};
+  combo("attention of", s.vit_view, kViews,
+        "Whose attention to show: the class token's (DINO style), the clicked patch's, or rollout across all layers.");
+  const int L = state.scene.vit ? state.scene.vit->model->depth : 1;
+  int layer = s.vit_layer < 0 ? L - 1 : s.vit_layer;
+  label("layer");
+  if (ImGui::SliderInt("##layer", &layer, 0, L - 1)) s.vit_layer = layer == L - 1 ? -1 : layer;
+  tooltip("Which layer's attention to show (rollout uses them all).");
+  static const char* const kFusions[] = {"mean", "max", "min"};
+  combo("combine heads by", s.vit_fusion, kFusions, "How \"all heads\" (and rollout) combine the heads: mean, max or min.");
+  if (s.vit_view == VitView::Rollout) {
+    float d = static_cast<float>(s.vit_discard);
+    label("discard ratio");
+    if (ImGui::SliderFloat("##discard", &d, 0.0f, 0.95f, "%.2f")) s.vit_discard = d;
+    tooltip("Rollout: drop this fraction of the smallest weights in each layer before multiplying (Abnar & Zuidema 2020).");
+  }
+  float keep = static_cast<float>(s.vit_threshold * 100.0);
+  label("keep % of the attention mass");
+  if (ImGui::SliderFloat("##keep", &keep, 1.0f, 100.0f, "%.0f%%")) s.vit_threshold = keep / 100.0;
+  tooltip("DINO's mask: show only the patches that together hold this share of the attention (100%: show the map).");
+  ImGui::Checkbox("class token in the share", &s.vit_include_cls);
+  tooltip("Off: the patches' weights are renormalised to sum to 1. On: raw weights, the class token keeps its share.");
+  ImGui::Checkbox("registers in the share", &s.vit_include_registers);
+  tooltip("Likewise for register tokens, which often absorb much of the attention.");
+  ImGui::Text("class token: %.1f%%  registers: %.1f%%", 100 * state.vit_cls_share, 100 * state.vit_register_share);
+  tooltip("How much of the shown row's attention goes to the class token and to the registers.");
+  float t = static_cast<float>(s.temperature);
+  label("display temperature (this layer only)");
+  if (ImGui::SliderFloat("##display temperature", &t, 0.1f, 10.0f, "%.3g", ImGuiSliderFlags_Logarithmic))
+    s.temperature = t;
+  tooltip("Re-sharpens or flattens the shown weights alone (w^(1/T), renormalised); the network is not rerun.");
+}
+
 }  // namespace
 
 void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
@@ -68,18 +160,29 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
 
   section("Tokens");
   static const char* const kSources[] = {"image: similarity", "image: random projections", "image: raw pixels",
-                                         "random tokens (no image)", "Q, K, V from files"};
+                                         "random tokens (no image)", "Q, K, V from files",
+                                         "Vision Transformer (weights)"};
   Source source = s.source;
   if (combo("Q/K/V source", source, kSources,
             "Where queries, keys and values come from: an image's patches (three ways), random numbers, or your files.")) {
     if (source == Source::Files && s.q_path.empty()) {
       ui.dialog.open = true;
       ui.dialog.action = FileAction::OpenTensors;
+    } else if (source == Source::Vit && s.vit_weights.empty()) {
+      ui.dialog.open = true;
+      ui.dialog.action = FileAction::Open;
     } else {
       s.source = source;
       s.queries.clear();
       s.hidden_keys.clear();
     }
+  }
+  if (s.source == Source::Vit) {
+    draw_vit_controls(state, ui);
+    section("Display");
+    draw_display_controls(state);
+    ImGui::End();
+    return;
   }
   const bool image_source = s.source == Source::Similarity || s.source == Source::Random || s.source == Source::Pixels;
   if (image_source) {
@@ -100,8 +203,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
     }
     tooltip("Pick .npy or CSV files: the first is Q, the second K, the third V.");
   }
-  if (state.scene.model) {
-    const auto& g = state.scene.model->grid;
+  if (state.scene.ready()) {
+    const auto& g = state.scene.grid;
     ImGui::Text("N = %d tokens (%d x %d)", state.tokens(), g.cols, g.rows);
   }
 
@@ -115,9 +218,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
     tooltip("Width of every query, key and value vector before it is split into heads.");
   }
   const int width = s.source == Source::Pixels ? 3 * s.patch * s.patch
-                    : (s.source == Source::Files && state.scene.model)
-                        ? state.scene.model->heads() * static_cast<int>(state.scene.model->q.front().cols())
-                        : s.d_model;
+                    : (s.source == Source::Files && state.scene.ready()) ? state.scene.width
+                                                                          : s.d_model;
   const auto options = divisors(width);
   if (std::find(options.begin(), options.end(), s.heads) == options.end()) s.heads = 1;
   label("heads");
@@ -169,30 +271,7 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   }
 
   section("Display");
-  const int heads = state.scene.model ? state.scene.model->heads() : s.heads;
-  const std::string head_name = s.head < 0 ? "mean of heads" : "head " + std::to_string(s.head);
-  label("show in the image");
-  if (ImGui::BeginCombo("##show", head_name.c_str())) {
-    if (ImGui::Selectable("mean of heads", s.head < 0)) s.head = -1;
-    for (int h = 0; h < heads; ++h)
-      if (ImGui::Selectable(("head " + std::to_string(h)).c_str(), s.head == h)) s.head = h;
-    ImGui::EndCombo();
-  }
-  tooltip("Which head's attention the image shows, or the mean over all heads.");
-  static const char* const kMaps[] = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo", "greyscale"};
-  combo("colormap", s.colormap, kMaps, "The colours for weights: low on the left of the bar, high on the right.");
-  legend(s);
-  label("opacity");
-  ImGui::SliderFloat("##opacity", &s.opacity, 0.0f, 1.0f, "%.2f");
-  tooltip("How strongly the heatmap covers the image where attention is highest.");
-  static const char* const kUpsample[] = {"nearest (blocks)", "bilinear (smooth)"};
-  combo("upsampling", s.upsample, kUpsample, "Draw each patch as one flat block, or blend smoothly between patch centres.");
-  static const char* const kScales[] = {"per-map max", "min-max", "fixed 0-1"};
-  combo("scale", s.scale, kScales,
-        "Map weights to colours relative to the strongest patch, to the range, or as absolute weights in 0-1.");
-  ImGui::Checkbox("patch grid", &s.grid);
-  tooltip("Draw thin lines between patches.");
-
+  draw_display_controls(state);
   ImGui::End();
 }
 

@@ -111,10 +111,10 @@ void draw_status(AppState& state, UiContext& ui, const Layout& l) {
     const bool fresh = state.now - m.time < 20.0;
     if (m.error && fresh) ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.3f, 1.0f), "Error: %s", m.text.c_str());
     else if (fresh) ImGui::TextUnformatted(m.text.c_str());
-  } else if (busy.empty() && state.scene.model) {
-    const auto& g = state.scene.model->grid;
+  } else if (busy.empty() && state.scene.ready()) {
+    const auto& g = state.scene.grid;
     ImGui::Text("%d tokens (%d x %d), %d heads. Click a patch to pick the query; F1 for help.", state.tokens(), g.cols,
-                g.rows, state.scene.model->heads());
+                g.rows, state.scene.heads);
   }
   ImGui::End();
 }
@@ -283,17 +283,17 @@ void handle_shortcuts(AppState& state, UiContext& ui) {
     if (key == kF1) ui.show_help = !ui.show_help;
     if (key == kF11) ui.toggle_fullscreen = true;
     if (key == kTab) s.show_controls = !s.show_controls;
-    if (!state.scene.model || ui.dialog.open) continue;
+    if (!state.scene.ready() || ui.dialog.open) continue;
     if (key == '[') s.temperature = std::max(0.01, s.temperature / 1.25);
     if (key == ']') s.temperature = std::min(100.0, s.temperature * 1.25);
-    if (key == 'H') s.head = s.head + 1 >= state.scene.model->heads() ? -1 : s.head + 1;
+    if (key == 'H') s.head = s.head + 1 >= state.scene.heads ? -1 : s.head + 1;
     if (key == 'C') s.colormap = static_cast<attn::Colormap>((static_cast<int>(s.colormap) + 1) % 7);
     if (key == 'G') s.grid = !s.grid;
     if (key == 'M') s.mask = static_cast<attn::MaskStructure>((static_cast<int>(s.mask) + 1) % 3);
     if (key == 'F') ui.zoom = 1.0f, ui.pan = ImVec2(0, 0);
     if (key >= kRight && key <= kUp) {
       // Arrows move the first query; the others stay.
-      const auto& g = state.scene.model->grid;
+      const auto& g = state.scene.grid;
       auto queries = state.effective_queries();
       const int q = queries.front(), c = q % g.cols, r = q / g.cols;
       const int nc = std::clamp(c + (key == kRight) - (key == kLeft), 0, g.cols - 1);

@@ -12,12 +12,12 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
   ImGui::SetNextWindowSize(l.heads_size);
   ImGui::Begin("Heads", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   record_window(ui, "Heads");
-  if (!state.scene.model || state.row.heads.empty()) {
+  if (!state.scene.ready() || state.row.heads.empty()) {
     ImGui::End();
     return;
   }
   Settings& s = state.settings;
-  const int heads = state.scene.model->heads();
+  const int heads = state.scene.heads;
   const int count = heads + 1;  // the heads, then the mean
   const float avail = ImGui::GetContentRegionAvail().x;
   const int cols = std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count)))));
@@ -27,7 +27,7 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
   // Thumbnails are rendered by the overlay shader at a reduced resolution.
   const int step = std::max(1, static_cast<int>(img.width / std::max(cell, 16.0f)));
 
-  const auto selected = state.effective_queries();
+  const auto selected = state.outlined_queries();
   std::ostringstream key;
   key << state.scene.image.get() << '/' << state.map_revision << '/' << step << '/' << static_cast<int>(s.colormap) << '/'
       << s.opacity << '/' << static_cast<int>(s.upsample) << '/' << static_cast<int>(s.scale);

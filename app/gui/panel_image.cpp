@@ -23,12 +23,12 @@ std::string overlay_key(const AppState& state, const std::vector<int>& selected)
 
 // The token under a screen position, or -1.
 int token_at(const AppState& state, const UiContext& ui, ImVec2 p) {
-  if (!state.scene.model) return -1;
+  if (!state.scene.ready()) return -1;
   const auto& img = *state.scene.image;
   const float fx = (p.x - ui.image_min.x) / (ui.image_max.x - ui.image_min.x) * img.width;
   const float fy = (p.y - ui.image_min.y) / (ui.image_max.y - ui.image_min.y) * img.height;
   if (fx < 0 || fy < 0) return -1;
-  const auto& g = state.scene.model->grid;
+  const auto& g = state.scene.grid;
   const int c = static_cast<int>(fx) / g.patch, r = static_cast<int>(fy) / g.patch;
   if (c >= g.cols || r >= g.rows) return -1;
   const int t = g.index(c, r);
@@ -46,13 +46,13 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   ImGui::PopStyleVar();
   record_window(ui, "Image");
-  if (!state.scene.model) {
+  if (!state.scene.ready()) {
     ImGui::TextUnformatted(state.busy_label(0.0).empty() ? "no image" : "loading...");
     ImGui::End();
     return;
   }
   Settings& s = state.settings;
-  const auto selected = state.effective_queries();
+  const auto selected = state.outlined_queries();
   const std::string key = overlay_key(state, selected);
   if (key != ui.overlay_key) {
     try {
@@ -87,7 +87,7 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
 
   ImGuiIO& io = ImGui::GetIO();
   ui.hovered = hovered ? token_at(state, ui, io.MousePos) : -1;
-  const auto& g = state.scene.model->grid;
+  const auto& g = state.scene.grid;
   if (hovered) {
     // Zoom about the mouse.
     if (io.MouseWheel != 0.0f) {
@@ -111,6 +111,8 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
       } else {
         s.queries = {ui.hovered};
       }
+      // A ViT shows the class token's attention until a patch is picked.
+      if (s.source == Source::Vit && s.vit_view != VitView::Patch) s.vit_view = VitView::Patch;
     }
     if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) {
       ui.painting = true;

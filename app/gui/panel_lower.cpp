@@ -22,6 +22,7 @@ const char* score_formula(attn::Score s) {
 
 void draw_steps(AppState& state) {
   const Settings& s = state.settings;
+  if (!state.scene.model) return;
   const attn::PatchModel& m = *state.scene.model;
   const int q = state.primary_query();
   if (q < 0 || state.primary.heads.empty()) return;
@@ -109,6 +110,41 @@ void draw_steps(AppState& state) {
   }
 }
 
+// Per-head statistics of a ViT, one line per head across the layers.
+void draw_vit_stats(AppState& state) {
+  const auto& v = *state.scene.vit;
+  const int L = static_cast<int>(v.stats.entropy.rows()), H = static_cast<int>(v.stats.entropy.cols());
+  ImGui::TextWrapped("Per layer (left to right) and head: the mean entropy of the patches' attention, and the mean "
+                     "distance (pixels) over which they attend. Early layers mix near and far heads; late ones focus.");
+  const float width = ImGui::GetContentRegionAvail().x;
+  const float height = std::max(40.0f, (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 4) / 2);
+  for (int which = 0; which < 2; ++which) {
+    const attn::Matrix& m = which == 0 ? v.stats.entropy : v.stats.distance;
+    const float pad = std::max(1e-3f, 0.08f * (m.maxCoeff() - m.minCoeff()));
+    const float lo = m.minCoeff() - pad, hi = m.maxCoeff() + pad;
+    ImGui::Text("%s (%.2f to %.2f)", which == 0 ? "entropy, nats" : "mean attention distance, pixels", m.minCoeff(), m.maxCoeff());
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(p, ImVec2(p.x + width, p.y + height), ImGui::GetColorU32(ImGuiCol_FrameBg));
+    const auto& table = attn::colormap_table(attn::Colormap::Turbo);
+    for (int h = 0; h < H; ++h) {
+      const attn::Rgb c = table[static_cast<size_t>(H > 1 ? 30 + 200 * h / (H - 1) : 128)];
+      for (int l = 0; l < L; ++l) {
+        const float x = p.x + width * (L > 1 ? static_cast<float>(l) / (L - 1) : 0.5f);
+        const float y = p.y + height * (1.0f - (m(l, h) - lo) / (hi - lo));
+        dl->AddCircleFilled(ImVec2(x, y), 3.0f, IM_COL32(c.r, c.g, c.b, 255));
+        if (l > 0) {
+          const float px = p.x + width * static_cast<float>(l - 1) / (L - 1);
+          const float py = p.y + height * (1.0f - (m(l - 1, h) - lo) / (hi - lo));
+          dl->AddLine(ImVec2(px, py), ImVec2(x, y), IM_COL32(c.r, c.g, c.b, 200), 1.5f);
+        }
+      }
+    }
+    ImGui::Dummy(ImVec2(width, height));
+  }
+  ImGui::TextUnformatted("one colour per head; layers 0 to L-1 from left to right");
+}
+
 void draw_matrix(AppState& state, UiContext& ui) {
   if (!state.matrix) {
     ImGui::TextWrapped("%s", state.busy_label(0.0).empty() ? "The full matrix is not available (see the status bar)."
@@ -120,7 +156,8 @@ void draw_matrix(AppState& state, UiContext& ui) {
   const float side = std::max(32.0f, std::min(avail.x, avail.y - ImGui::GetTextLineHeightWithSpacing() * 2));
   float* v = ui.matrix_view;
   ui.matrix.resize(static_cast<int>(side), static_cast<int>(side));
-  const int q = state.primary_query();
+  const int q = state.scene.vit ? (state.settings.vit_view == VitView::Patch ? 1 + state.primary_query() : 0)
+                                : state.primary_query();
   ui.renderer.draw_matrix(ui.matrix, state.matrix, state.matrix_revision, state.settings, v, q);
   const ImVec2 p = ImGui::GetCursorScreenPos();
   ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.matrix.texture().id())), ImVec2(side, side));
@@ -137,7 +174,10 @@ void draw_matrix(AppState& state, UiContext& ui) {
       const float x0 = std::clamp(ux - fx * w, 0.0f, 1.0f - w), y0 = std::clamp(uy - fy * w, 0.0f, 1.0f - w);
       v[0] = x0, v[1] = y0, v[2] = x0 + w, v[3] = y0 + w;
     }
-    if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) state.settings.queries = {i};
+    if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
+      if (!state.scene.vit) state.settings.queries = {i};
+      else if (i >= 1 && i <= state.tokens()) state.settings.queries = {i - 1}, state.settings.vit_view = VitView::Patch;
+    }
     if (ImGui::IsMouseDragging(ImGuiMouseButton_Middle)) {
       const float w = v[2] - v[0];
       const float dx = -io.MouseDelta.x / side * w, dy = -io.MouseDelta.y / side * w;
@@ -145,8 +185,9 @@ void draw_matrix(AppState& state, UiContext& ui) {
       v[0] = x0, v[1] = y0, v[2] = x0 + w, v[3] = y0 + w;
     }
   }
-  ImGui::TextWrapped("%lld queries (rows) x %lld keys (columns), %s; each row scaled on its own; the outlined row is the query",
+  ImGui::TextWrapped("%lld queries (rows) x %lld keys (columns)%s, %s; each row scaled on its own; the outlined row is the query",
                      static_cast<long long>(m.rows()), static_cast<long long>(m.cols()),
+                     state.scene.vit ? " (class token first, then patches, then registers)" : "",
                      state.settings.head < 0 ? "mean of heads" : ("head " + std::to_string(state.settings.head)).c_str());
   ImGui::SameLine();
   if (ImGui::SmallButton("fit")) v[0] = v[1] = 0, v[2] = v[3] = 1;
@@ -159,14 +200,15 @@ void draw_lower(AppState& state, UiContext& ui, const Layout& l) {
   ImGui::SetNextWindowSize(l.lower_size);
   ImGui::Begin("Details", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
   record_window(ui, "Details");
-  if (state.scene.model && ImGui::BeginTabBar("details")) {
+  if (state.scene.ready() && ImGui::BeginTabBar("details")) {
     // The matrix is computed only while its tab is shown; the choice persists.
     Settings& s = state.settings;
     const ImGuiTabItemFlags first = ui.restore_tab ? ImGuiTabItemFlags_SetSelected : 0;
     const bool want_matrix = s.show_matrix;
-    if (ImGui::BeginTabItem("Step by step", nullptr, want_matrix ? 0 : first)) {
+    if (ImGui::BeginTabItem(state.scene.vit ? "Head statistics" : "Step by step", nullptr, want_matrix ? 0 : first)) {
       s.show_matrix = false;
-      draw_steps(state);
+      if (state.scene.vit) draw_vit_stats(state);
+      else draw_steps(state);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Attention matrix", nullptr, want_matrix ? first : 0)) {

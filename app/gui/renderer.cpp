@@ -36,7 +36,7 @@ void Renderer::upload_image(const Scene& scene) {
 void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
                             const std::vector<int>& selected, const Settings& s, int step) {
   upload_image(scene);
-  const attn::PatchGrid& g = scene.model->grid;
+  const attn::PatchGrid& g = scene.grid;
   const std::vector<float> scaled = attn::scale_map(map, s.scale);
   map_.upload(g.cols, g.rows, GL_R32F, scaled.data());
   std::vector<std::uint8_t> sel(static_cast<size_t>(g.count()), 0);

@@ -13,7 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kSources[] = {"similarity", "random", "pixels", "random-tokens", "files"};
+constexpr const char* kSources[] = {"similarity", "random", "pixels", "random-tokens", "files", "vit"};
+constexpr const char* kVitViews[] = {"class-token", "patch", "rollout"};
+constexpr const char* kFusions[] = {"mean", "max", "min"};
 constexpr const char* kScores[] = {"scaled-dot", "dot", "cosine", "additive", "raw"};
 constexpr const char* kNorms[] = {"softmax", "sparsemax", "none"};
 constexpr const char* kMasks[] = {"none", "causal", "local"};
@@ -56,6 +58,17 @@ void visit_fields(Settings& s, V&& v) {
   v("seed", s.seed);
   v("position_encoding", s.position_encoding);
   v("token_side", s.token_side);
+  v("vit_weights", s.vit_weights);
+  v("vit_heads", s.vit_heads);
+  v("vit_size", s.vit_size);
+  v("vit_temperature", s.vit_temperature);
+  v("vit_view", named(s.vit_view, kVitViews));
+  v("vit_layer", s.vit_layer);
+  v("vit_fusion", named(s.vit_fusion, kFusions));
+  v("vit_threshold", s.vit_threshold);
+  v("vit_discard", s.vit_discard);
+  v("vit_include_cls", s.vit_include_cls);
+  v("vit_include_registers", s.vit_include_registers);
   v("temperature", s.temperature);
   v("score", named(s.score, kScores));
   v("norm", named(s.norm, kNorms));
@@ -142,6 +155,12 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
   in_range("token_side", s.token_side, 1, 256);
   in_range("temperature", s.temperature, 1e-30, 1e30);
   in_range("radius", s.radius, 0, 1 << 20);
+  in_range("vit_heads", s.vit_heads, 0, 4096);
+  in_range("vit_size", s.vit_size, -1, 16384);
+  in_range("vit_temperature", s.vit_temperature, 1e-30, 1e30);
+  in_range("vit_layer", s.vit_layer, -1, 4095);
+  in_range("vit_threshold", s.vit_threshold, 0.01, 1);
+  in_range("vit_discard", s.vit_discard, 0, 0.99);
   in_range("head", s.head, -1, 4095);
   in_range("opacity", s.opacity, 0, 1);
   in_range("ui_scale", s.ui_scale, 1, 3);

@@ -7,6 +7,7 @@
 
 #include "core/attention.hpp"
 #include "core/overlay.hpp"
+#include "core/vit_views.hpp"
 
 namespace gui {
 
@@ -16,7 +17,10 @@ enum class Source {
   Pixels,        // image patches' own pixels
   RandomTokens,  // no image: seeded random Q, K, V on a grid of tokens
   Files,         // Q, K, V from .npy or CSV files
+  Vit,           // a Vision Transformer's own attention (safetensors weights) on the image
 };
+
+enum class VitView { ClassToken, Patch, Rollout };
 
 struct Settings {
   // What the tokens are.
@@ -29,6 +33,19 @@ struct Settings {
   std::uint64_t seed = 0;
   bool position_encoding = false;
   int token_side = 16;               // Source::RandomTokens: side x side tokens
+
+  // Source::Vit
+  std::string vit_weights;           // .safetensors (a config.json beside it is read)
+  int vit_heads = 0;                 // 0: config.json, else width / 64
+  int vit_size = 0;                  // shorter side in pixels; 0: the model's own size; -1: the image's own size
+  double vit_temperature = 1.0;      // inside every layer's softmax (propagates); `temperature` is display-only
+  VitView vit_view = VitView::ClassToken;
+  int vit_layer = -1;                // -1: the last layer
+  attn::HeadFusion vit_fusion = attn::HeadFusion::Mean;  // how "all heads" are combined
+  double vit_threshold = 1.0;        // show only the patches holding this fraction of the mass (1: off)
+  double vit_discard = 0.0;          // rollout: fraction of the smallest weights dropped per layer
+  bool vit_include_cls = false;      // keep the class token's share out of the patches' renormalisation
+  bool vit_include_registers = false;
 
   // How they attend.
   double temperature = 1.0;

@@ -213,6 +213,53 @@ def test_real_input():
           state["queries"])
 
 
+def tiny_vit():
+    """A small random ViT in timm names (width 32, depth 2, 2 heads, patch 16, 14x14 positions)."""
+    import struct
+    rng = np.random.default_rng(7)
+    D, p = 32, 16
+    shapes = {"cls_token": [1, 1, D], "pos_embed": [1, 197, D], "patch_embed.proj.weight": [D, 3, p, p],
+              "patch_embed.proj.bias": [D], "norm.weight": [D], "norm.bias": [D]}
+    for i in range(2):
+        for n, sh in (("norm1.weight", [D]), ("norm1.bias", [D]), ("norm2.weight", [D]), ("norm2.bias", [D]),
+                      ("attn.qkv.weight", [3 * D, D]), ("attn.qkv.bias", [3 * D]), ("attn.proj.weight", [D, D]),
+                      ("attn.proj.bias", [D]), ("mlp.fc1.weight", [4 * D, D]), ("mlp.fc1.bias", [4 * D]),
+                      ("mlp.fc2.weight", [D, 4 * D]), ("mlp.fc2.bias", [D])):
+            shapes[f"blocks.{i}.{n}"] = sh
+    header, blob, off = {}, b"", 0
+    for n, sh in shapes.items():
+        a = (rng.standard_normal(sh) * 0.2 + (1.0 if n.endswith("norm1.weight") or n.endswith("norm2.weight") else 0)).astype("<f4")
+        header[n] = {"dtype": "F32", "shape": sh, "data_offsets": [off, off + a.nbytes]}
+        blob += a.tobytes()
+        off += a.nbytes
+    text = json.dumps(header).encode()
+    path = tmp("tiny_vit.safetensors")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + blob)
+    return path
+
+
+def test_vit():
+    weights = tiny_vit()
+    for view, cli_args in ((["--vit-view", "cls"], ["--query", "cls"]),
+                           (["--vit-view", "patch", "--query", "5,9", "--layer", "0", "--fusion", "max"], ["--query", "5,9", "--layer", "0", "--head", "max"]),
+                           (["--vit-view", "rollout", "--discard", "0.5"], ["--head", "rollout", "--discard", "0.5"]),
+                           (["--vit-view", "cls", "--keep-mass", "0.6"], ["--threshold", "0.6"])):
+        gl, cpu = tmp("vit_gl.png"), tmp("vit_cpu.png")
+        r = app("--no-persist", weights, "--vit-heads", "2", "--no-grid", *view, "--export-overlay", gl)
+        check(f"app ViT {view}", r.returncode == 0, r.stderr)
+        r2 = subprocess.run([CLI, "vit", "--weights", weights, "--image", SAMPLE, "--heads", "2", "--out", cpu, *cli_args],
+                            capture_output=True, text=True)
+        check(f"cli vit {cli_args}", r2.returncode == 0, r2.stderr)
+        if r.returncode == 0 and r2.returncode == 0:
+            compare(f"app ViT overlay equals the CLI's {view}", load(gl), load(cpu))
+    img, st = screenshot("vit", weights, "--vit-heads", "2")
+    check("ViT screenshot: 196 patches, 2 heads", st["tokens"] == 196 and st["heads"] == 2, (st["tokens"], st.get("heads")))
+    st = screenshot("vit_bad_drop", weights, "--vit-heads", "2", "--drop", os.path.join(BAD, "safetensors", "offsets_gap.safetensors"))[1]
+    check("a bad weights file dropped on a ViT keeps the ViT", st["settings"]["vit_weights"] == weights and st["tokens"] == 196 and
+          any("offsets_gap" in m["text"] for m in st["messages"] if m["error"]), st["messages"])
+
+
 def test_painting_and_keys():
     r = Running("--no-persist", "--query", "8,18")
     r.right_drag((2, 3), (6, 3))
