@@ -15,8 +15,10 @@ packages=(
   libgl1-mesa-dri libglx-mesa0
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # the reference users trust, for the cross-checks in tests/
-  python3 python3-numpy python3-torch
+  # the reference users trust, for the cross-checks in tests/ and the
+  # comparisons in bench/; OpenBLAS so Debian's torch (built against the
+  # generic libblas.so.3) runs at its real speed, not the reference BLAS's
+  python3 python3-numpy python3-torch python3-torchvision libopenblas0-pthread
   # tests: run the CLI as an unprivileged user (util-linux's setpriv); run
   # the app in a virtual X server and drive it with real input; read images
   util-linux xvfb xauth xdotool python3-pil

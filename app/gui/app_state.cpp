@@ -48,10 +48,13 @@ std::string forward_key(const ModelKey& k, const attn::Image* image) {
 
 std::shared_ptr<const VitScene> build_vit(const ModelKey& key, const attn::Image& image,
                                           std::shared_ptr<const attn::Image> image_ptr,
-                                          const std::shared_ptr<const VitScene>& previous) {
+                                          std::shared_ptr<const VitScene> previous,
+                                          const std::vector<std::shared_ptr<const VitScene>>& cache) {
   if (key.vit_weights.empty()) throw attn::Error("open a ViT's .safetensors weights first (File > Open)");
   auto v = std::make_shared<VitScene>();
   const std::string fk = forward_key(key, image_ptr.get());
+  for (const auto& c : cache)
+    if (c->forward_key == fk) previous = c;
   if (previous && previous->forward_key == fk) {
     v->model = previous->model;
     v->result = previous->result;
@@ -79,14 +82,21 @@ std::shared_ptr<const VitScene> build_vit(const ModelKey& key, const attn::Image
 }
 
 Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> current_image, const std::string& current_path,
-                  const std::shared_ptr<const VitScene>& previous_vit) {
+                  const std::shared_ptr<const VitScene>& previous_vit,
+                  const std::vector<std::shared_ptr<const VitScene>>& cache) {
   Scene s;
   s.key = key;
   switch (key.source) {
     case Source::Vit: {
-      // The untouched image the forward pass starts from (the shown one is resized).
-      auto source_image = current_image && current_path == key.image_path ? current_image : load_scene_image(key.image_path);
-      auto v = build_vit(key, *source_image, source_image, previous_vit);
+      // The untouched image the forward pass starts from (the shown one is
+      // resized); a cached run's own image if it is of the same file.
+      std::shared_ptr<const attn::Image> source_image;
+      if (current_image && current_path == key.image_path) source_image = current_image;
+      for (const auto& c : cache)
+        if (!source_image && c->image_path == key.image_path) source_image = c->source_image;
+      if (!source_image) source_image = load_scene_image(key.image_path);
+      auto v = build_vit(key, *source_image, source_image, previous_vit, cache);
+      std::const_pointer_cast<VitScene>(v)->image_path = key.image_path;
       std::const_pointer_cast<VitScene>(v)->source_image = source_image;
       const attn::VitResult& r = *v->result;
       s.image = std::make_shared<const attn::Image>(r.input);
@@ -299,8 +309,9 @@ void AppState::request_model() {
   const std::string path = scene.key.image_path;
   const Settings snapshot = settings;
   auto vit = scene.vit;
-  model_worker_.submit([key, image, path, snapshot, vit]() -> std::any {
-    Scene s = build_scene(key, image, path, vit);
+  auto cache = vit_cache_;
+  model_worker_.submit([key, image, path, snapshot, vit, cache]() -> std::any {
+    Scene s = build_scene(key, image, path, vit, cache);
     s.built_from = snapshot;
     return s;
   });
@@ -441,6 +452,11 @@ void AppState::update(double seconds) {
   if (auto r = model_worker_.take()) {
     if (r->error.empty()) {
       scene = std::any_cast<Scene>(std::move(r->value));
+      if (scene.vit) {
+        std::erase_if(vit_cache_, [&](const auto& c) { return c->forward_key == scene.vit->forward_key; });
+        vit_cache_.insert(vit_cache_.begin(), scene.vit);
+        if (vit_cache_.size() > 4) vit_cache_.resize(4);
+      }
       if (!scene.key.image_path.empty()) remember_file(settings, scene.key.image_path);
       if (!scene.key.q_path.empty()) remember_file(settings, scene.key.q_path);
     } else {

@@ -60,6 +60,7 @@ struct VitScene {
   std::string forward_key;  // what `result` was computed from (to reuse it)
   std::string rollout_key;  // the fusion and discard ratio `rollout` was computed with
   std::shared_ptr<const attn::Image> source_image;  // the image before resizing
+  std::string image_path;                           // its file ("" = the bundled sample)
 };
 
 struct Scene {
@@ -135,6 +136,9 @@ class AppState {
   void request_matrix();
 
   Worker model_worker_, matrix_worker_;
+  // The last few ViT forward passes, newest first, so going back to an
+  // image or a size already seen costs nothing.
+  std::vector<std::shared_ptr<const VitScene>> vit_cache_;
   std::optional<ModelKey> requested_model_;
   std::optional<RowKey> row_key_;
   int shown_head_ = -2;
