@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "common/tensors.hpp"
 #include "core/error.hpp"
@@ -186,7 +187,7 @@ RowKey RowKey::of(const Settings& s) {
           s.vit_include_registers};
 }
 
-AppState::AppState(Settings s) : settings(std::move(s)) {}
+AppState::AppState(Settings s) : settings(std::move(s)), latest_request_(settings) {}
 
 void AppState::post(const std::string& text, bool error) {
   messages.push_back({text, error, now});
@@ -299,6 +300,7 @@ void AppState::open_tensors(const std::string& q, const std::string& k, const st
 void AppState::request_model() {
   const ModelKey key = ModelKey::of(settings);
   requested_model_ = key;
+  previous_request_ = std::exchange(latest_request_, settings);
   // The image on screen is reused when the new scene needs the same file:
   // only an image source's (a ViT shows a resized copy: reuse its original;
   // random tokens and files show a generated canvas: never reuse that).
@@ -461,8 +463,11 @@ void AppState::update(double seconds) {
       if (!scene.key.q_path.empty()) remember_file(settings, scene.key.q_path);
     } else {
       post(r->error, true);
-      // Every field ModelKey::of reads comes back (a test checks a ViT too).
-      const Settings& good = scene.ready() ? scene.built_from : Settings{};
+      // Every field ModelKey::of reads comes back (a test checks a ViT too):
+      // from the scene on screen, or, if none has arrived yet, from the
+      // request before the failing one (which is then asked for again).
+      const Settings good = scene.ready() ? scene.built_from : previous_request_.value_or(Settings{});
+      previous_request_.reset();
       settings.vit_weights = good.vit_weights;
       settings.vit_heads = good.vit_heads;
       settings.vit_size = good.vit_size;

@@ -140,6 +140,10 @@ class AppState {
   // image or a size already seen costs nothing.
   std::vector<std::shared_ptr<const VitScene>> vit_cache_;
   std::optional<ModelKey> requested_model_;
+  // The settings of the latest request and of the one before it: when a
+  // request fails before any scene is on screen, the one before is what
+  // the user last asked for that may still be good.
+  std::optional<Settings> latest_request_, previous_request_;
   std::optional<RowKey> row_key_;
   int shown_head_ = -2;
   const void* row_model_ = nullptr;  // the scene the row was computed for

@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
     ++frame;
     const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    if (frame == 3)
+    if (frame == opt.drop_frame)
       for (const auto& d : opt.drops) ui.dropped.push_back(d);
     for (const auto& path : std::exchange(ui.dropped, {})) state.open_file(path);
     const bool benching = opt.bench_frames > 0 && state.scene.ready() && state.busy_label(0.0).empty();

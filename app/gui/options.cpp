@@ -30,7 +30,8 @@ Scripting and tests:
   --dump-state OUT.json  write the state when the first picture is ready and again at exit
   --bench-frames N       move the query for N/2 frames, then sweep the temperature for
                          N/2 frames; print the median and p99 frame times; exit
-  --drop FILE            handle FILE as if it had been dropped on the window
+  --drop FILE [--drop-frame N]   handle FILE as if it had been dropped on the
+                         window at frame N (default 3)
   --no-persist           neither read nor write the saved settings
 )";
 
@@ -53,7 +54,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"pos-encoding", false}, {"tokens-per-side"}, {"query"}, {"head"}, {"temperature"}, {"score"},
                      {"norm"}, {"mask"}, {"radius"}, {"colormap"}, {"opacity"}, {"upsample"}, {"scale"},
                      {"no-grid", false}, {"ui-scale"}, {"light", false}, {"fullscreen", false}, {"screenshot"},
-                     {"frames"}, {"bench-frames"}, {"export-overlay"}, {"export-weights"}, {"export-sheet"}, {"save-session"}, {"dump-state"}, {"drop"}, {"no-persist", false},
+                     {"frames"}, {"bench-frames"}, {"export-overlay"}, {"export-weights"}, {"export-sheet"}, {"save-session"}, {"dump-state"}, {"drop"}, {"drop-frame"}, {"no-persist", false},
                      {"version", false}, {"weights"}, {"vit-heads"}, {"vit-size"}, {"model-temperature"},
                      {"vit-view"}, {"layer"}, {"fusion"}, {"discard"}, {"keep-mass"}},
                     1);
@@ -134,6 +135,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.bench_frames = static_cast<int>(a.get_int("bench-frames", 0, 0, 1000000));
   o.dump_state = a.get("dump-state").value_or("");
   if (const auto d = a.get("drop")) o.drops.push_back(*d);
+  o.drop_frame = static_cast<int>(a.get_int("drop-frame", 3, 1, 100000));
   o.persist = !a.has("no-persist") && !o.scripted();
   o.fullscreen = a.has("fullscreen");
   return o;

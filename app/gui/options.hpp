@@ -19,7 +19,8 @@ struct Options {
   std::string export_sheet;         // PNG: every head and the mean, side by side
   std::string save_session;         // JSON: every setting
   std::string dump_state;           // JSON of the state: once the first scene is shown, and at exit
-  std::vector<std::string> drops;   // handled as if dropped on the window at frame 3
+  std::vector<std::string> drops;   // handled as if dropped on the window at `drop_frame`
+  int drop_frame = 3;
   std::optional<std::pair<int, int>> query;  // --query COL,ROW: applied once the grid is known
   int bench_frames = 0;             // drive a query sweep, then a temperature sweep; print frame times; exit
   bool fullscreen = false;

@@ -255,9 +255,13 @@ def test_vit():
             compare(f"app ViT overlay equals the CLI's {view}", load(gl), load(cpu))
     img, st = screenshot("vit", weights, "--vit-heads", "2")
     check("ViT screenshot: 196 patches, 2 heads", st["tokens"] == 196 and st["heads"] == 2, (st["tokens"], st.get("heads")))
-    st = screenshot("vit_bad_drop", weights, "--vit-heads", "2", "--drop", os.path.join(BAD, "safetensors", "offsets_gap.safetensors"))[1]
-    check("a bad weights file dropped on a ViT keeps the ViT", st["settings"]["vit_weights"] == weights and st["tokens"] == 196 and
-          any("offsets_gap" in m["text"] for m in st["messages"] if m["error"]), st["messages"])
+    # Dropped once the ViT is on screen, and at the first frame, before any
+    # scene has arrived (the request it replaces must come back).
+    for frame in ("3", "1"):
+        st = screenshot("vit_bad_drop" + frame, weights, "--vit-heads", "2", "--drop-frame", frame,
+                        "--drop", os.path.join(BAD, "safetensors", "offsets_gap.safetensors"))[1]
+        check(f"a bad weights file dropped at frame {frame} keeps the ViT", st["settings"]["vit_weights"] == weights and
+              st["tokens"] == 196 and any("offsets_gap" in m["text"] for m in st["messages"] if m["error"]), st["messages"])
 
 
 def test_painting_and_keys():
