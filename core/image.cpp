@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "io.hpp"
+#include "jpeg.hpp"
 
 // Declarations only: the implementation is compiled once, hardened, in
 // third_party/stb_impl.cpp.
@@ -142,8 +143,12 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
     throw Error(name + ": " + fmt + " images are not supported; use PNG, JPEG or BMP");
   // stb takes an int length.
   if (bytes.size() > static_cast<std::uint64_t>(INT32_MAX)) throw Error(name + ": file is larger than 2 GiB");
-  if (starts_with(bytes, "\x89PNG\r\n\x1a\n")) check_png(bytes, name, limits);
-  else if (starts_with(bytes, "\xFF\xD8")) check_jpeg(bytes, name, limits);
+  if (starts_with(bytes, "\x89PNG\r\n\x1a\n")) {
+    check_png(bytes, name, limits);
+  } else if (starts_with(bytes, "\xFF\xD8")) {
+    check_jpeg(bytes, name, limits);
+    return decode_jpeg(bytes, name);
+  }
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &channels)) {

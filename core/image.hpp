@@ -1,11 +1,12 @@
 #pragma once
 // 8-bit RGBA images: loading (PNG, JPEG, BMP) and saving (PNG).
 //
-// Loading goes through our own hardened build of stb_image (see
-// third_party/stb_impl.cpp): the file is read into memory with a size limit,
-// its dimensions are read with stbi_info_from_memory and checked against the
-// limits before anything is decoded, and the decode always asks for 8-bit
-// RGBA with no vertical flip. Rows are top to bottom.
+// The file is read into memory with a size limit; PNG chunk structure and
+// JPEG frame headers are checked by our own code and the dimensions checked
+// against the limits before anything is decoded. JPEG is decoded by
+// libjpeg-turbo (jpeg.hpp); PNG and BMP by our own hardened build of
+// stb_image (third_party/stb_impl.cpp), always as 8-bit RGBA with no
+// vertical flip. Rows are top to bottom.
 #include <cstdint>
 #include <span>
 #include <string>

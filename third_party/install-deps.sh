@@ -7,8 +7,10 @@ set -euo pipefail
 packages=(
   # build
   cmake make g++ pkg-config
+  # sanitizer and fuzzing builds (.ci/sanitizers, tests/fuzz)
+  clang libclang-rt-14-dev
   # engine
-  libeigen3-dev libstb-dev
+  libeigen3-dev libstb-dev libjpeg-dev
   # desktop app: window, GL loader, UI, sessions, a TTF font for projectors,
   # and Mesa's software OpenGL for machines without a GPU driver
   libglfw3-dev libepoxy-dev libimgui-dev nlohmann-json3-dev fonts-dejavu-core

@@ -129,7 +129,9 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
     throw attn::Error(name + ": not valid JSON (" + attn::printable(e.what(), 160) + ")");
   }
   if (!j.is_object()) throw attn::Error(name + ": a session file is a JSON object");
-  if (j.value("format", std::string()) != "attnscope-session-1")
+  // Checked by type first: value() would throw on a "format" that is not a string.
+  const auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get<std::string>() != "attnscope-session-1")
     throw attn::Error(name + ": not an attnscope session (missing \"format\": \"attnscope-session-1\")");
 
   Settings s = base;

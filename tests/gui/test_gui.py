@@ -307,7 +307,8 @@ def test_bad_drop_and_sessions():
         compare("session reproduces the picture", load(tmp("session.png")), load(tmp("session_cli.png")))
     for name, text in (("dup.json", '{"format": "attnscope-session-1", "patch": 8, "patch": 16}'),
                        ("deep.json", '{"format": "attnscope-session-1", "x": ' + "[" * 50 + "]" * 50 + "}"),
-                       ("notjson.json", "{not json"), ("wrongtype.json", '{"format": "attnscope-session-1", "patch": "big"}')):
+                       ("notjson.json", "{not json"), ("wrongtype.json", '{"format": "attnscope-session-1", "patch": "big"}'),
+                       ("formatnumber.json", '{"format": 0.5}')):  # found by fuzzing: used to terminate the app
         with open(tmp(name), "w") as f:
             f.write(text)
         r = app(tmp(name), "--screenshot", tmp("x.png"))

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Writes tests/fuzz/seeds/<target>/: valid files of each format and the
+malformed cases of the bad-inputs reference (from tests/data), so every
+fuzzer starts from real structure. Needs Debian's python3-numpy and python3-pil."""
+import io
+import json
+import os
+import shutil
+import struct
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(os.path.dirname(HERE), "data")
+
+
+def out(target, name, data):
+    d = os.path.join(HERE, "seeds", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def copy(target, folder, suffixes):
+    for base in (os.path.join(DATA, "bad", folder), os.path.join(DATA, "valid")):
+        if not os.path.isdir(base):
+            continue
+        for name in sorted(os.listdir(base)):
+            if name.endswith(suffixes):
+                with open(os.path.join(base, name), "rb") as f:
+                    out(target, name, f.read())
+
+
+def small_images():
+    rgb = np.random.default_rng(1).integers(0, 256, (12, 10, 3), dtype=np.uint8)
+    for fmt, kw in (("PNG", {}), ("JPEG", {"quality": 80}), ("JPEG", {"quality": 80, "progressive": True}), ("BMP", {})):
+        b = io.BytesIO()
+        Image.fromarray(rgb).save(b, fmt, **kw)
+        out("image", f"small_{fmt.lower()}{'_prog' if kw.get('progressive') else ''}", b.getvalue())
+    b = io.BytesIO()
+    Image.fromarray(rgb[:, :, 0]).save(b, "PNG")
+    out("image", "small_grey.png", b.getvalue())
+
+
+def safetensors_bytes(tensors):
+    header, blob, off = {}, b"", 0
+    for n, a in tensors.items():
+        a = np.ascontiguousarray(a, dtype="<f4")
+        header[n] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + a.nbytes]}
+        blob += a.tobytes()
+        off += a.nbytes
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + blob
+
+
+def tiny_vit(layout):
+    D, p, rng = 8, 2, np.random.default_rng(2)
+    r = lambda *s: (rng.standard_normal(s) * 0.3).astype(np.float32)
+    if layout == "timm":
+        t = {"cls_token": r(1, 1, D), "pos_embed": r(1, 5, D), "patch_embed.proj.weight": r(D, 3, p, p),
+             "patch_embed.proj.bias": r(D), "norm.weight": r(D), "norm.bias": r(D)}
+        for n, s in (("norm1.weight", (D,)), ("norm1.bias", (D,)), ("norm2.weight", (D,)), ("norm2.bias", (D,)),
+                     ("attn.qkv.weight", (3 * D, D)), ("attn.qkv.bias", (3 * D,)), ("attn.proj.weight", (D, D)),
+                     ("attn.proj.bias", (D,)), ("mlp.fc1.weight", (4 * D, D)), ("mlp.fc1.bias", (4 * D,)),
+                     ("mlp.fc2.weight", (D, 4 * D)), ("mlp.fc2.bias", (D,))):
+            t["blocks.0." + n] = r(*s)
+        return t
+    t = {"class_token": r(1, 1, D), "encoder.pos_embedding": r(1, 5, D), "conv_proj.weight": r(D, 3, p, p),
+         "conv_proj.bias": r(D), "encoder.ln.weight": r(D), "encoder.ln.bias": r(D)}
+    l = "encoder.layers.encoder_layer_0."
+    for n, s in (("ln_1.weight", (D,)), ("ln_1.bias", (D,)), ("ln_2.weight", (D,)), ("ln_2.bias", (D,)),
+                 ("self_attention.in_proj_weight", (3 * D, D)), ("self_attention.in_proj_bias", (3 * D,)),
+                 ("self_attention.out_proj.weight", (D, D)), ("self_attention.out_proj.bias", (D,)),
+                 ("mlp.0.weight", (4 * D, D)), ("mlp.0.bias", (4 * D,)), ("mlp.3.weight", (D, 4 * D)), ("mlp.3.bias", (D,))):
+        t[l + n] = r(*s)
+    return t
+
+
+if __name__ == "__main__":
+    shutil.rmtree(os.path.join(HERE, "seeds"), ignore_errors=True)
+    copy("image", "images", (".png", ".jpg", ".bmp"))
+    small_images()
+    copy("npy", "npy", (".npy",))
+    copy("csv", "csv", (".csv",))
+    copy("safetensors", "safetensors", (".safetensors",))
+    for layout in ("timm", "torchvision"):
+        b = safetensors_bytes(tiny_vit(layout))
+        out("safetensors", f"vit_{layout}.safetensors", b)
+        out("vit", f"vit_{layout}", bytes([2]) + b)
+    for name in ("vit_missing_tensor", "vit_wrong_shape"):
+        with open(os.path.join(DATA, "bad", "safetensors", name + ".safetensors"), "rb") as f:
+            out("vit", name, bytes([2]) + f.read())
+    out("session", "minimal.json", b'{"format": "attnscope-session-1"}')
+    out("session", "full.json", json.dumps({"format": "attnscope-session-1", "source": "vit", "patch": 8, "heads": 2,
+                                             "temperature": 0.5, "queries": [1, 2], "colormap": "viridis",
+                                             "vit_view": "rollout", "recent_files": ["a.png"]}).encode())
+    out("session", "duplicate.json", b'{"format": "attnscope-session-1", "patch": 8, "patch": 9}')
+    print("seeds:", {t: len(os.listdir(os.path.join(HERE, "seeds", t))) for t in sorted(os.listdir(os.path.join(HERE, "seeds")))})
