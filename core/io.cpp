@@ -89,6 +89,11 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_b
 }
 
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes) {
+  // Renaming over a device, FIFO or directory would replace it (imagine
+  // /dev/full): only regular files are replaced.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw Error(path + ": exists and is not a regular file; not overwriting it");
   std::string tmp = path + ".tmp-XXXXXX";
   Fd f;
   f.fd = ::mkstemp(tmp.data());

@@ -18,7 +18,8 @@ namespace attn {
 // file, cannot be read, or is larger than max_bytes.
 std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_bytes);
 
-// Atomically replaces `path` with `bytes`. Throws attn::Error naming `path`.
+// Atomically replaces `path` with `bytes`. Throws attn::Error naming `path`;
+// refuses to replace anything but a regular file (a device, a directory).
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
 
 // File content quoted in a message: printable ASCII kept, anything else

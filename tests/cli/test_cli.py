@@ -137,6 +137,23 @@ def test_paths():
                      mentions=["x.png", "permission denied"], output=os.path.join(ro, "x.png"), as_nobody=True)
     elif os.geteuid() != 0:
         expect_error("no read permission", ["attend", "--q", secret, "--k", secret], mentions=["secret.npy", "permission denied"])
+    # Never replace a device: /dev/full stays a device (and /dev/null too).
+    for dev in ("/dev/full", "/dev/null"):
+        expect_error(f"output to {dev} refused", ["render", "--image", SAMPLE, "--out", dev], mentions=[dev, "not a regular file"])
+        check(f"{dev} is still a device", not os.path.isfile(dev) and os.path.exists(dev))
+    # A full disk: a 64 KiB tmpfs (when this machine lets us mount one, as root
+    # in CI does). The write fails whole: no partial file, no temporary left.
+    tiny = tmp("tinyfs")
+    os.mkdir(tiny)
+    if os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny]).returncode == 0:
+        try:
+            expect_error("disk full", ["render", "--image", SAMPLE, "--out", os.path.join(tiny, "big.png")],
+                         mentions=["big.png", "no space"], output=os.path.join(tiny, "big.png"))
+            check("disk full leaves the filesystem empty", os.listdir(tiny) == [], os.listdir(tiny))
+        finally:
+            subprocess.run(["umount", tiny])
+    else:
+        print("note: cannot mount a tmpfs here; the disk-full case was not run")
     # An existing output survives a failed run untouched.
     keep = tmp("keep.png")
     with open(keep, "wb") as f:
