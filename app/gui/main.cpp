@@ -44,6 +44,7 @@ std::string state_json(const gui::AppState& state, const gui::UiContext& ui, int
     j["image_size"] = {state.scene.image->width, state.scene.image->height};
   }
   j["primary_query"] = state.primary_query();
+  j["restore_offered"] = ui.restore_offered;
   j["queries"] = state.effective_queries();
   j["image_rect"] = {ui.image_min.x, ui.image_min.y, ui.image_max.x, ui.image_max.y};
   for (const auto& [name, r] : ui.window_rects) j["windows"][name] = r;
@@ -123,6 +124,19 @@ int main(int argc, char** argv) {
   gui::AppState state(opt.settings);
   gui::UiContext ui;
   if (!settings_error.empty()) state.post(settings_error, true);
+  // Autosave: a run that ends without a clean exit (a crash, a kill) leaves
+  // autosave.json behind; the next run offers it back.
+  const std::string autosave_path = gui::config_dir() + "/autosave.json";
+  std::string autosaved_json;
+  double last_autosave = 0.0;
+  if (opt.persist && std::filesystem::exists(autosave_path)) {
+    try {
+      ui.restore_offer = gui::load_settings(autosave_path, state.settings);
+      ui.restore_offered = true;
+    } catch (const attn::Error& e) {
+      state.post(std::string(e.what()) + " (the autosaved session is not usable)", true);
+    }
+  }
   try {
     ui.renderer.init();
   } catch (const std::exception& e) {
@@ -205,6 +219,7 @@ int main(int argc, char** argv) {
     gui::draw_status(state, ui, layout);
     gui::draw_help(state, ui);
     gui::draw_file_dialog(state, ui);
+    gui::draw_restore_prompt(state, ui);
     gui::handle_shortcuts(state, ui);
     ImGui::Render();
 
@@ -255,6 +270,20 @@ int main(int argc, char** argv) {
       ui.quit = true;
     }
     glfwSwapBuffers(window);
+    if (opt.persist && !ui.restore_offer && now - last_autosave > 1.0) {
+      last_autosave = now;
+      const std::string json = gui::to_json(state.settings);
+      if (json != autosaved_json) {
+        try {
+          std::filesystem::create_directories(gui::config_dir());
+          write_text(autosave_path, json);
+          autosaved_json = json;
+        } catch (const std::exception& e) {
+          state.post(std::string("cannot autosave: ") + e.what(), true);
+          last_autosave = now + 60.0;  // do not repeat the message every second
+        }
+      }
+    }
     if (benching) {
       glFinish();
       frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
@@ -292,6 +321,8 @@ int main(int argc, char** argv) {
     try {
       std::filesystem::create_directories(gui::config_dir());
       gui::save_settings(settings_path, state.settings);
+      std::error_code ec;
+      std::filesystem::remove(autosave_path, ec);  // a clean exit: nothing to restore
     } catch (const std::exception& e) {
       std::fprintf(stderr, "attnscope: could not save settings: %s\n", e.what());
     }

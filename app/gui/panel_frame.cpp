@@ -256,6 +256,35 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
   ImGui::End();
 }
 
+void draw_restore_prompt(AppState& state, UiContext& ui) {
+  if (!ui.restore_offer) return;
+  if (!ImGui::IsPopupOpen("Restore the last session?")) ImGui::OpenPopup("Restore the last session?");
+  const ImVec2 d = ImGui::GetIO().DisplaySize;
+  ImGui::SetNextWindowPos(ImVec2(d.x * 0.5f, d.y * 0.5f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+  if (ImGui::BeginPopupModal("Restore the last session?", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    record_window(ui, "Restore prompt");
+    ImGui::TextUnformatted("attnscope did not close cleanly last time.");
+    ImGui::TextUnformatted("Restore the settings it had (saved every second)?");
+    const bool enter = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter));
+    const bool escape = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
+    if (ImGui::Button("Restore (Enter)") || enter) {
+      Settings s = *ui.restore_offer;
+      s.window_width = state.settings.window_width;
+      s.window_height = state.settings.window_height;
+      state.settings = s;
+      state.post("restored the last session", false);
+      ui.restore_offer.reset();
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Start fresh (Esc)") || escape) {
+      ui.restore_offer.reset();
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+  }
+}
+
 void handle_shortcuts(AppState& state, UiContext& ui) {
   // GLFW key codes and modifier bits (GLFW/glfw3.h), kept here so panels
   // need no GLFW include.
@@ -264,7 +293,7 @@ void handle_shortcuts(AppState& state, UiContext& ui) {
     kShift = 1, kCtrl = 2,
   };
   const auto keys = std::exchange(ui.keys, {});
-  if (ImGui::GetIO().WantTextInput) return;
+  if (ImGui::GetIO().WantTextInput || ui.restore_offer) return;
   Settings& s = state.settings;
   auto dialog = [&](FileAction a) {
     ui.dialog.open = true;

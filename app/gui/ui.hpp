@@ -8,6 +8,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ struct UiContext {
   std::vector<std::pair<int, int>> keys;
   std::map<std::string, std::array<float, 4>> window_rects;  // for --dump-state
 
+  // Settings autosaved by a run that did not close cleanly, offered for restoring.
+  std::optional<Settings> restore_offer;
+  bool restore_offered = false;  // for --dump-state
+
   // What was last drawn into `overlay` and `thumbs`.
   std::string overlay_key, thumbs_key;
 };
@@ -75,6 +80,7 @@ void draw_lower(AppState& state, UiContext& ui, const Layout& l);  // step by st
 void draw_status(AppState& state, UiContext& ui, const Layout& l);
 void draw_help(AppState& state, UiContext& ui);
 void draw_file_dialog(AppState& state, UiContext& ui);
+void draw_restore_prompt(AppState& state, UiContext& ui);
 void handle_shortcuts(AppState& state, UiContext& ui);
 
 // Exports (atomic writes; a failure is posted as a message).

@@ -315,6 +315,25 @@ def test_bad_drop_and_sessions():
         check(f"bad session {name} refused", r.returncode == 3 and name in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr)
 
 
+def test_autosave_after_a_kill():
+    r = Running("--temperature", "0.42", "--colormap", "plasma")
+    time.sleep(2.5)  # autosaved every second
+    r.proc.kill()
+    r.proc.wait(timeout=30)
+    autosave = os.path.join(ENV["XDG_CONFIG_HOME"], "attnscope", "autosave.json")
+    check("a killed run leaves its autosave", os.path.exists(autosave))
+    r = Running()
+    check("the next run offers to restore it", r.state.get("restore_offered") is True, r.state.get("restore_offered"))
+    r.xdotool("key", "Return")
+    state = r.quit()
+    check("Enter restores the killed run's settings", abs(state["settings"]["temperature"] - 0.42) < 1e-9 and
+          state["settings"]["colormap"] == "plasma", (state["settings"]["temperature"], state["settings"]["colormap"]))
+    check("a clean exit removes the autosave", not os.path.exists(autosave))
+    r = Running()
+    check("no offer after a clean exit", r.state.get("restore_offered") is False, r.state.get("restore_offered"))
+    r.quit()
+
+
 def test_settings_persist():
     r = Running("--temperature", "0.37", "--colormap", "magma")
     r.quit()
