@@ -45,6 +45,7 @@ std::string state_json(const gui::AppState& state, const gui::UiContext& ui, int
   }
   j["primary_query"] = state.primary_query();
   j["restore_offered"] = ui.restore_offered;
+  j["busy"] = state.busy_label(0.0);
   j["queries"] = state.effective_queries();
   j["image_rect"] = {ui.image_min.x, ui.image_min.y, ui.image_max.x, ui.image_max.y};
   for (const auto& [name, r] : ui.window_rects) j["windows"][name] = r;

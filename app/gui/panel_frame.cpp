@@ -224,6 +224,8 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
   }
   ImGui::EndChild();
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 8);
+  // The name field takes the keyboard when the dialog opens: type a path, press Enter.
+  if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
   const bool enter = ImGui::InputText("##name", d.name, sizeof d.name, ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
   const bool ok = ImGui::Button(saving ? "Save" : "Open") || enter;
