@@ -96,7 +96,8 @@ Color scene(float x, float y, int w, int h) {
   }
 
   // Tree: trunk and a round, leafy crown.
-  if (std::abs(sx - 62) < 7 && sy > 250 && sy < 350) c = scale(Color{0.40f, 0.26f, 0.14f}, 0.8f + 0.3f * fbm(sx / 2, sy / 8, 51, 2));
+  if (std::abs(sx - 62) < 7 && sy > 250 && sy < 350)
+    c = scale(Color{0.40f, 0.26f, 0.14f}, 0.8f + 0.3f * fbm(sx / 2, sy / 8, 51, 2));
   const float crown = std::hypot(sx - 62, (sy - 236) * 1.1f) + 10 * (fbm(sx / 9, sy / 9, 53, 3) - 0.5f);
   if (crown < 46) c = scale(Color{0.13f, 0.38f, 0.12f}, 0.65f + 0.7f * fbm(sx / 4, sy / 4, 55, 3));
 
@@ -105,8 +106,10 @@ Color scene(float x, float y, int w, int h) {
   if (sx > hx0 && sx < hx1 && sy > hy0 && sy < hy1) {
     c = Color{0.90f, 0.84f, 0.70f};
     const bool window = (std::abs(sx - 322) < 11 || std::abs(sx - 388) < 11) && std::abs(sy - 278) < 11;
-    if (window) c = (std::abs(sx - 322) < 1.5f || std::abs(sx - 388) < 1.5f || std::abs(sy - 278) < 1.5f)
-                        ? Color{0.9f, 0.9f, 0.9f} : Color{0.30f, 0.45f, 0.62f};
+    if (window)
+      c = (std::abs(sx - 322) < 1.5f || std::abs(sx - 388) < 1.5f || std::abs(sy - 278) < 1.5f)
+              ? Color{0.9f, 0.9f, 0.9f}
+              : Color{0.30f, 0.45f, 0.62f};
     if (std::abs(sx - 355) < 11 && sy > 292) c = Color{0.45f, 0.25f, 0.12f};
   }
   const float roof_half = (sy - 196) * 1.05f;  // a triangle from the apex down to the walls

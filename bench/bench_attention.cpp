@@ -10,18 +10,24 @@ namespace {
 
 attn::Heads random_heads(int h, int n, int d, std::uint64_t stream) {
   attn::Heads out;
-  for (int i = 0; i < h; ++i) out.push_back(attn::random_matrix(n, d, attn::Distribution::Gaussian, 1, stream * 100 + i));
+  for (int i = 0; i < h; ++i)
+    out.push_back(attn::random_matrix(n, d, attn::Distribution::Gaussian, 1, stream * 100 + i));
   return out;
 }
 
 // Full multi-head attention keeping the weights: 4·H·N²·d FLOPs.
 void BM_FullAttention(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)), d = static_cast<int>(state.range(2));
+  const int n = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)),
+            d = static_cast<int>(state.range(2));
   const auto q = random_heads(h, n, d, 1), k = random_heads(h, n, d, 2), v = random_heads(h, n, d, 3);
   for (auto _ : state) benchmark::DoNotOptimize(attn::attend_heads(q, k, v, {}));
-  state.counters["FLOP/s"] = benchmark::Counter(4.0 * h * double(n) * n * d, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(4.0 * h * double(n) * n * d, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_FullAttention)->ArgsProduct({{256, 1024, 2048}, {8}, {64}})->ArgNames({"N", "H", "d"})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FullAttention)
+    ->ArgsProduct({{256, 1024, 2048}, {8}, {64}})
+    ->ArgNames({"N", "H", "d"})
+    ->Unit(benchmark::kMillisecond);
 
 // Renormalising cached logits after a temperature change: H·N² exps.
 void BM_Renormalise(benchmark::State& state) {
@@ -29,7 +35,8 @@ void BM_Renormalise(benchmark::State& state) {
   const auto q = random_heads(h, n, 64, 1), k = random_heads(h, n, 64, 2);
   const auto r = attn::attend_heads(q, k, {}, {});
   for (auto _ : state)
-    for (const auto& head : r.heads) benchmark::DoNotOptimize(attn::normalise(head.logits, attn::Norm::Softmax, 0.5, {}));
+    for (const auto& head : r.heads)
+      benchmark::DoNotOptimize(attn::normalise(head.logits, attn::Norm::Softmax, 0.5, {}));
 }
 BENCHMARK(BM_Renormalise)->ArgsProduct({{1024, 2048}, {8}})->ArgNames({"N", "H"})->Unit(benchmark::kMillisecond);
 

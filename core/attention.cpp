@@ -23,8 +23,7 @@ Matrix normalise_rows_l2(const MatrixRef& x) {
 }
 
 Matrix additive_scores(const MatrixRef& q, const MatrixRef& k, const AdditiveParams& p) {
-  if (p.wq.cols() != q.cols() || p.wk.cols() != k.cols() || p.wq.rows() != p.wk.rows() ||
-      p.v.size() != p.wq.rows())
+  if (p.wq.cols() != q.cols() || p.wk.cols() != k.cols() || p.wq.rows() != p.wk.rows() || p.v.size() != p.wq.rows())
     throw Error("additive score parameters do not fit Q and K");
   const Matrix a = q * p.wq.transpose();  // [Nq, d_a]
   const Matrix b = k * p.wk.transpose();  // [Nk, d_a]
@@ -47,20 +46,17 @@ AdditiveParams AdditiveParams::random(int d_q, int d_k, int d_a, std::uint64_t s
                        1.0f / std::sqrt(static_cast<float>(d_q)));
   p.wk = random_matrix(d_a, d_k, Distribution::Gaussian, seed, kStreamAdditiveK,
                        1.0f / std::sqrt(static_cast<float>(d_k)));
-  p.v = random_matrix(d_a, 1, Distribution::Gaussian, seed, kStreamAdditiveV,
-                      1.0f / std::sqrt(static_cast<float>(d_a)))
+  p.v = random_matrix(d_a, 1, Distribution::Gaussian, seed, kStreamAdditiveV, 1.0f / std::sqrt(static_cast<float>(d_a)))
             .col(0);
   return p;
 }
 
-Norm effective_norm(const AttentionOptions& opt) {
-  return opt.score == Score::Raw ? Norm::None : opt.norm;
-}
+Norm effective_norm(const AttentionOptions& opt) { return opt.score == Score::Raw ? Norm::None : opt.norm; }
 
 Matrix compute_logits(Score score, const MatrixRef& q, const MatrixRef& k, const AdditiveParams* additive) {
   if (score != Score::Additive && q.cols() != k.cols())
-    throw Error("Q and K must have the same width d_k for a dot-product score (Q has " +
-                std::to_string(q.cols()) + ", K has " + std::to_string(k.cols()) + ")");
+    throw Error("Q and K must have the same width d_k for a dot-product score (Q has " + std::to_string(q.cols()) +
+                ", K has " + std::to_string(k.cols()) + ")");
   Matrix s;
   switch (score) {
     case Score::ScaledDot:
@@ -82,8 +78,8 @@ Matrix compute_logits(Score score, const MatrixRef& q, const MatrixRef& k, const
     for (Eigen::Index i = 0; i < s.rows(); ++i)
       for (Eigen::Index j = 0; j < s.cols(); ++j)
         if (!std::isfinite(s(i, j)))
-          throw Error("scores overflow the float range at query " + std::to_string(i) + ", key " +
-                      std::to_string(j) + ": Q and K values are too large");
+          throw Error("scores overflow the float range at query " + std::to_string(i) + ", key " + std::to_string(j) +
+                      ": Q and K values are too large");
   }
   return s;
 }
@@ -101,8 +97,8 @@ Matrix normalise(const MatrixRef& logits, Norm norm, double temperature, const M
   for (int i = 0; i < nq; ++i) {
     if (masked)
       for (int j = 0; j < nk; ++j) visible[static_cast<size_t>(j)] = mask.allows(first_query + i, j);
-    normalise_row(norm, std::span<const float>(logits.row(i).data(), static_cast<size_t>(nk)), temperature,
-                  visible, std::span<float>(w.row(i).data(), static_cast<size_t>(nk)));
+    normalise_row(norm, std::span<const float>(logits.row(i).data(), static_cast<size_t>(nk)), temperature, visible,
+                  std::span<float>(w.row(i).data(), static_cast<size_t>(nk)));
   }
   return w;
 }
@@ -226,8 +222,8 @@ void check_finite(const MatrixRef& m, const std::string& name, int head) {
     for (Eigen::Index j = 0; j < m.cols(); ++j)
       if (!std::isfinite(m(i, j)))
         throw Error(name + " contains " + (std::isnan(m(i, j)) ? "NaN" : "Inf") +
-                    (head >= 0 ? " in head " + std::to_string(head) + "," : "") + " at row " +
-                    std::to_string(i) + ", column " + std::to_string(j));
+                    (head >= 0 ? " in head " + std::to_string(head) + "," : "") + " at row " + std::to_string(i) +
+                    ", column " + std::to_string(j));
 }
 
 }  // namespace attn

@@ -41,8 +41,8 @@ struct AttentionOptions {
   Norm norm = Norm::Softmax;
   double temperature = 1.0;
   Mask mask;
-  std::uint64_t seed = 0;   // for the additive score's parameters
-  int additive_dim = 0;     // d_a for the additive score; 0 means d_k
+  std::uint64_t seed = 0;  // for the additive score's parameters
+  int additive_dim = 0;    // d_a for the additive score; 0 means d_k
 };
 
 // The normaliser actually applied: Score::Raw forces Norm::None.
@@ -51,8 +51,7 @@ Norm effective_norm(const AttentionOptions& opt);
 // Scores before temperature and masking. Q [Nq, d_q], K [Nk, d_k] -> [Nq, Nk].
 // Throws attn::Error on mismatched widths or scores that overflow float.
 // `additive` is required for Score::Additive and ignored otherwise.
-Matrix compute_logits(Score score, const MatrixRef& q, const MatrixRef& k,
-                      const AdditiveParams* additive = nullptr);
+Matrix compute_logits(Score score, const MatrixRef& q, const MatrixRef& k, const AdditiveParams* additive = nullptr);
 
 // Which queries a block of rows holds: row r is query `first + r` of a
 // problem with `total` queries (-1: the block is the whole problem). This
@@ -64,8 +63,7 @@ struct QueryRows {
 
 // Weights from logits [Nq, Nk] -> [Nq, Nk]. Validates the temperature and
 // the mask against the whole problem (attn::Error).
-Matrix normalise(const MatrixRef& logits, Norm norm, double temperature, const Mask& mask,
-                 QueryRows rows = {});
+Matrix normalise(const MatrixRef& logits, Norm norm, double temperature, const Mask& mask, QueryRows rows = {});
 
 // One head, end to end. V may be empty (0 columns): then output is empty.
 struct HeadResult {
@@ -73,8 +71,8 @@ struct HeadResult {
   Matrix weights;  // [Nq, Nk]
   Matrix output;   // [Nq, d_v]
 };
-HeadResult attend(const MatrixRef& q, const MatrixRef& k, const MatrixRef& v,
-                  const AttentionOptions& opt, QueryRows rows = {});
+HeadResult attend(const MatrixRef& q, const MatrixRef& k, const MatrixRef& v, const AttentionOptions& opt,
+                  QueryRows rows = {});
 
 // Several heads, each attended independently; the per-head outputs are
 // concatenated: output [Nq, sum of d_v over heads]. All heads must have the
@@ -83,8 +81,8 @@ struct MultiHeadResult {
   std::vector<HeadResult> heads;
   Matrix output;  // [Nq, H * d_v] (heads concatenated), empty if v was
 };
-MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v,
-                             const AttentionOptions& opt, QueryRows rows = {});
+MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
+                             QueryRows rows = {});
 
 // Splits X [N, H * d] into H matrices [N, d] (columns [h*d, (h+1)*d)), as
 // multi-head attention does. Throws attn::Error if the width is not divisible.
@@ -107,17 +105,16 @@ struct MultiHeadProjections {
   Linear q, k, v, o;
 };
 MultiHeadResult multi_head_attention(const MatrixRef& xq, const MatrixRef& xk, const MatrixRef& xv,
-                                     const MultiHeadProjections& proj, int heads,
-                                     const AttentionOptions& opt);
+                                     const MultiHeadProjections& proj, int heads, const AttentionOptions& opt);
 
 // Statistics of one row of weights (length Nk).
 struct RowStats {
   bool is_distribution = false;  // non-negative and sums to 1 (softmax, sparsemax)
   double entropy_nats = 0.0;     // -sum w ln w (only when is_distribution)
   double entropy_bits = 0.0;
-  double effective_keys = 0.0;   // exp(entropy): 1 for one-hot, Nk for uniform
+  double effective_keys = 0.0;  // exp(entropy): 1 for one-hot, Nk for uniform
   float max_weight = 0.0f;
-  int argmax = -1;               // -1 for an empty or all-zero row
+  int argmax = -1;  // -1 for an empty or all-zero row
 };
 RowStats row_stats(std::span<const float> w);
 

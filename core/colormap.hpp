@@ -17,8 +17,8 @@
 namespace attn {
 
 enum class Colormap { Viridis, Magma, Inferno, Plasma, Cividis, Turbo, Greyscale, Diverging };
-inline constexpr Colormap kAllColormaps[] = {Colormap::Viridis, Colormap::Magma,   Colormap::Inferno,
-                                             Colormap::Plasma,  Colormap::Cividis, Colormap::Turbo,
+inline constexpr Colormap kAllColormaps[] = {Colormap::Viridis,   Colormap::Magma,    Colormap::Inferno,
+                                             Colormap::Plasma,    Colormap::Cividis,  Colormap::Turbo,
                                              Colormap::Greyscale, Colormap::Diverging};
 
 struct Rgb {

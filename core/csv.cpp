@@ -70,8 +70,8 @@ Matrix parse_csv(std::span<const std::uint8_t> bytes, const std::string& name) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (trim(line).empty()) continue;
-    if (sep == 0) sep = line.find(';') != std::string_view::npos ? ';'
-                      : line.find('\t') != std::string_view::npos ? '\t' : ',';
+    if (sep == 0)
+      sep = line.find(';') != std::string_view::npos ? ';' : line.find('\t') != std::string_view::npos ? '\t' : ',';
     const auto cells = split(line, sep);
     const std::string where = name + ": line " + std::to_string(line_no);
 

@@ -79,7 +79,8 @@ void check_png(std::span<const std::uint8_t> b, const std::string& name, const I
     const std::uint32_t len = be32(&b[pos]);
     const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
     if (len > b.size() - pos - 12)
-      throw Error(name + ": PNG chunk '" + type + "' claims " + std::to_string(len) + " bytes, past the end of the file");
+      throw Error(name + ": PNG chunk '" + type + "' claims " + std::to_string(len) +
+                  " bytes, past the end of the file");
     if (crc32(&b[pos + 4], len + 4) != be32(&b[pos + 8 + len]))
       throw Error(name + ": PNG chunk '" + type + "' is corrupt (CRC mismatch)");
     if (first) {
@@ -101,7 +102,8 @@ void check_jpeg(std::span<const std::uint8_t> b, const std::string& name, const 
   bool frame = false;
   while (!frame) {
     if (pos + 4 > b.size()) throw Error(name + ": JPEG is truncated before its frame header");
-    if (b[pos] != 0xFF) throw Error(name + ": JPEG is malformed (expected a marker at byte " + std::to_string(pos) + ")");
+    if (b[pos] != 0xFF)
+      throw Error(name + ": JPEG is malformed (expected a marker at byte " + std::to_string(pos) + ")");
     const std::uint8_t m = b[pos + 1];
     if (m == 0xFF) {  // fill byte
       ++pos;
@@ -112,9 +114,11 @@ void check_jpeg(std::span<const std::uint8_t> b, const std::string& name, const 
     if (m == 0xDA) throw Error(name + ": JPEG has no frame header");
     if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
       if (len < 8) throw Error(name + ": JPEG frame header is too short");
-      if (m >= 0xC9) throw Error(name + ": arithmetic-coded JPEG is not supported; re-save it as a baseline JPEG or PNG");
+      if (m >= 0xC9)
+        throw Error(name + ": arithmetic-coded JPEG is not supported; re-save it as a baseline JPEG or PNG");
       if (m == 0xC3 || m == 0xC7) throw Error(name + ": lossless JPEG is not supported");
-      if (b[pos + 4] != 8) throw Error(name + ": " + std::to_string(b[pos + 4]) + "-bit JPEG is not supported; only 8-bit");
+      if (b[pos + 4] != 8)
+        throw Error(name + ": " + std::to_string(b[pos + 4]) + "-bit JPEG is not supported; only 8-bit");
       check_dimensions({(size_t{b[pos + 7]} << 8) | b[pos + 8], (size_t{b[pos + 5]} << 8) | b[pos + 6]}, name, limits);
       frame = true;
     }
@@ -161,7 +165,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& name,
 
   int dw = 0, dh = 0, dc = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> data(stbi_load_from_memory(bytes.data(), len, &dw, &dh, &dc, 4),
-                                                  stbi_image_free);
+                                                 stbi_image_free);
   if (!data) {
     const char* why = stbi_failure_reason();
     throw Error(name + ": cannot decode image" + (why ? std::string(": ") + why : ""));

@@ -25,7 +25,7 @@ struct Image {
 
 struct ImageLimits {
   std::uint64_t max_file_bytes = 512ULL << 20;  // 512 MiB
-  int max_side = 16384;                          // pixels, each side
+  int max_side = 16384;                         // pixels, each side
   std::uint64_t max_pixels = 64ULL << 20;       // 64 Mpx = 256 MiB of RGBA
 };
 

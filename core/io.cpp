@@ -83,8 +83,9 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_b
     if (n == 0) break;  // the file shrank while we read it
     got += static_cast<std::uint64_t>(n);
   }
-  if (got != size) throw Error(path + ": file changed while being read (" + std::to_string(got) + " of " +
-                               std::to_string(size) + " bytes)");
+  if (got != size)
+    throw Error(path + ": file changed while being read (" + std::to_string(got) + " of " + std::to_string(size) +
+                " bytes)");
   return data;
 }
 

@@ -19,8 +19,8 @@ enum class MaskStructure {
 
 struct Mask {
   MaskStructure structure = MaskStructure::None;
-  int radius = 1;      // Local: window radius in patches, >= 0
-  int grid_cols = 0;   // Local: the patch grid's width in patches
+  int radius = 1;     // Local: window radius in patches, >= 0
+  int grid_cols = 0;  // Local: the patch grid's width in patches
   // Optional, size Nk when not empty: hidden_keys[j] != 0 hides key j from
   // every query.
   std::vector<std::uint8_t> hidden_keys;
@@ -28,8 +28,10 @@ struct Mask {
   bool allows(int query, int key) const {
     if (!hidden_keys.empty() && hidden_keys[static_cast<size_t>(key)]) return false;
     switch (structure) {
-      case MaskStructure::None: return true;
-      case MaskStructure::Causal: return key <= query;
+      case MaskStructure::None:
+        return true;
+      case MaskStructure::Causal:
+        return key <= query;
       case MaskStructure::Local: {
         const int dq = query % grid_cols - key % grid_cols;
         const int dr = query / grid_cols - key / grid_cols;

@@ -144,8 +144,10 @@ T load_scalar(const std::uint8_t* p, bool swap) {
   U u;
   std::memcpy(&u, p, sizeof u);
   if (swap) {
-    if constexpr (sizeof(U) == 4) u = __builtin_bswap32(u);
-    else u = __builtin_bswap64(u);
+    if constexpr (sizeof(U) == 4)
+      u = __builtin_bswap32(u);
+    else
+      u = __builtin_bswap64(u);
   }
   return std::bit_cast<T>(u);
 }
@@ -153,11 +155,22 @@ T load_scalar(const std::uint8_t* p, bool swap) {
 std::string dtype_description(const std::string& descr) {
   if (descr.size() < 2) return "'" + printable(descr) + "'";
   const std::string t = descr.substr(1);
-  const char* known = t == "i1" ? "int8" : t == "i2" ? "int16" : t == "i4" ? "int32" : t == "i8" ? "int64"
-                    : t == "u1" ? "uint8" : t == "u2" ? "uint16" : t == "u4" ? "uint32" : t == "u8" ? "uint64"
-                    : t == "f2" ? "float16" : t == "c8" ? "complex64" : t == "c16" ? "complex128"
-                    : t == "b1" ? "bool" : t == "O" ? "Python objects (pickled)" : t[0] == 'U' ? "unicode strings"
-                    : t[0] == 'S' ? "byte strings" : nullptr;
+  const char* known = t == "i1"     ? "int8"
+                      : t == "i2"   ? "int16"
+                      : t == "i4"   ? "int32"
+                      : t == "i8"   ? "int64"
+                      : t == "u1"   ? "uint8"
+                      : t == "u2"   ? "uint16"
+                      : t == "u4"   ? "uint32"
+                      : t == "u8"   ? "uint64"
+                      : t == "f2"   ? "float16"
+                      : t == "c8"   ? "complex64"
+                      : t == "c16"  ? "complex128"
+                      : t == "b1"   ? "bool"
+                      : t == "O"    ? "Python objects (pickled)"
+                      : t[0] == 'U' ? "unicode strings"
+                      : t[0] == 'S' ? "byte strings"
+                                    : nullptr;
   return "'" + printable(descr) + "'" + (known ? std::string(" (") + known + ")" : "");
 }
 
@@ -198,7 +211,8 @@ Array parse_npy(std::span<const std::uint8_t> bytes, const std::string& name, co
   const std::uint64_t item = is_f4 ? 4 : 8;
 
   const auto& shape = fields.shape;
-  if (shape.empty()) throw Error(name + ": array is a 0-d scalar; expected rank 1 to " + std::to_string(limits.max_rank));
+  if (shape.empty())
+    throw Error(name + ": array is a 0-d scalar; expected rank 1 to " + std::to_string(limits.max_rank));
   if (static_cast<int>(shape.size()) > limits.max_rank)
     throw Error(name + ": array has rank " + std::to_string(shape.size()) + "; expected rank 1 to " +
                 std::to_string(limits.max_rank));
@@ -232,8 +246,7 @@ Array parse_npy(std::span<const std::uint8_t> bytes, const std::string& name, co
     const std::uint64_t s2 = shape.size() == 3 ? static_cast<std::uint64_t>(shape[2]) : 1;
     for (std::uint64_t i0 = 0; i0 < s0; ++i0)
       for (std::uint64_t i1 = 0; i1 < s1; ++i1)
-        for (std::uint64_t i2 = 0; i2 < s2; ++i2)
-          a.data[(i0 * s1 + i1) * s2 + i2] = value(i0 + s0 * (i1 + s1 * i2));
+        for (std::uint64_t i2 = 0; i2 < s2; ++i2) a.data[(i0 * s1 + i1) * s2 + i2] = value(i0 + s0 * (i1 + s1 * i2));
   }
   return a;
 }
@@ -244,7 +257,8 @@ Array read_npy(const std::string& path, const NpyLimits& limits) {
 
 std::vector<std::uint8_t> encode_npy(std::span<const std::int64_t> shape, std::span<const float> data) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-  for (size_t i = 0; i < shape.size(); ++i) header += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
+  for (size_t i = 0; i < shape.size(); ++i)
+    header += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
   if (shape.size() == 1) header.pop_back();  // "(5, " -> "(5,"
   header += "), }";
   // Pad with spaces so that the data starts on a 64-byte boundary, as numpy does.

@@ -7,8 +7,8 @@
 namespace attn {
 namespace {
 
-constexpr float kGridAlpha = 0.15f;  // grid lines: white at this opacity
-constexpr float kColdShare = 0.25f;  // opacity at value 0, relative to value 1
+constexpr float kGridAlpha = 0.15f;   // grid lines: white at this opacity
+constexpr float kColdShare = 0.25f;   // opacity at value 0, relative to value 1
 constexpr float kCroppedDim = 0.45f;  // brightness of the strips outside the grid
 
 std::uint8_t blend(float under, float over, float alpha) {
@@ -24,9 +24,14 @@ std::vector<float> scale_map(std::span<const float> map, MapScale scale) {
   const float mn = *lo, mx = *hi;
   for (float& v : out) {
     switch (scale) {
-      case MapScale::Max: v = mx > 0.0f ? v / mx : 0.0f; break;
-      case MapScale::MinMax: v = mx > mn ? (v - mn) / (mx - mn) : 0.0f; break;
-      case MapScale::Fixed: break;
+      case MapScale::Max:
+        v = mx > 0.0f ? v / mx : 0.0f;
+        break;
+      case MapScale::MinMax:
+        v = mx > mn ? (v - mn) / (mx - mn) : 0.0f;
+        break;
+      case MapScale::Fixed:
+        break;
     }
     v = std::clamp(v, 0.0f, 1.0f);
   }

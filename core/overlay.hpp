@@ -31,7 +31,7 @@ struct OverlayStyle {
   float opacity = 0.8f;
   Upsample upsample = Upsample::Bilinear;
   MapScale scale = MapScale::Max;
-  bool grid = true;       // thin lines between patches
+  bool grid = true;  // thin lines between patches
 };
 
 // Values scaled to [0, 1] as `scale` says. map: one value per patch.

@@ -131,8 +131,8 @@ Matrix pixel_features(const Image& img, const PatchGrid& grid) {
 PatchGrid make_grid(int width, int height, int patch) {
   if (patch < 1) throw Error("patch size must be >= 1 (got " + std::to_string(patch) + ")");
   if (width < patch || height < patch)
-    throw Error("image is " + std::to_string(width) + "x" + std::to_string(height) +
-                ", smaller than one patch of " + std::to_string(patch) + " pixels");
+    throw Error("image is " + std::to_string(width) + "x" + std::to_string(height) + ", smaller than one patch of " +
+                std::to_string(patch) + " pixels");
   return {patch, width / patch, height / patch};
 }
 

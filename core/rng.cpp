@@ -56,8 +56,7 @@ float Rng::gaussian() {
   return static_cast<float>(r * std::cos(theta));
 }
 
-Matrix random_matrix(int rows, int cols, Distribution dist, std::uint64_t seed,
-                     std::uint64_t stream, float scale) {
+Matrix random_matrix(int rows, int cols, Distribution dist, std::uint64_t seed, std::uint64_t stream, float scale) {
   Rng rng(seed, stream);
   Matrix m(rows, cols);
   for (int i = 0; i < rows; ++i)

@@ -20,9 +20,9 @@ class Rng {
   Rng(std::uint64_t seed, std::uint64_t stream = 0);
 
   std::uint64_t next();
-  float uniform();          // [0, 1)
+  float uniform();                    // [0, 1)
   float uniform(float lo, float hi);  // [lo, hi)
-  float gaussian();         // N(0, 1)
+  float gaussian();                   // N(0, 1)
 
  private:
   std::uint64_t s_[4];
@@ -34,7 +34,7 @@ enum class Distribution { Gaussian, Uniform };
 
 // A [rows, cols] matrix of independent draws: N(0, scale^2) for Gaussian,
 // U[-scale, scale) for Uniform. Filled row by row from Rng(seed, stream).
-Matrix random_matrix(int rows, int cols, Distribution dist, std::uint64_t seed,
-                     std::uint64_t stream, float scale = 1.0f);
+Matrix random_matrix(int rows, int cols, Distribution dist, std::uint64_t seed, std::uint64_t stream,
+                     float scale = 1.0f);
 
 }  // namespace attn

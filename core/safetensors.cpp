@@ -68,7 +68,8 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
       if (event == json::parse_event_t::object_start) keys.emplace_back();
       if (event == json::parse_event_t::object_end) keys.pop_back();
       if (event == json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second)
-        throw Error(name + ": duplicate name \"" + printable(parsed.get<std::string>()) + "\" in the safetensors header");
+        throw Error(name + ": duplicate name \"" + printable(parsed.get<std::string>()) +
+                    "\" in the safetensors header");
       return true;
     });
   } catch (const json::exception& e) {
@@ -119,8 +120,7 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
     if (end - begin != bytes_needed)
       throw Error(where + ": data_offsets cover " + std::to_string(end - begin) + " bytes but shape x dtype needs " +
                   std::to_string(bytes_needed));
-    if (end > data.size())
-      throw Error(where + ": data runs past the end of the file (file truncated?)");
+    if (end > data.size()) throw Error(where + ": data runs past the end of the file (file truncated?)");
     spans.push_back({begin, end, key});
     t.data.resize(count);
     const std::uint8_t* p = data.data() + begin;
@@ -141,18 +141,17 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
   }
   // The tensors tile the data exactly: sorted by offset, each starts where
   // the previous ended, the first at 0, the last at the end of the file.
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
   std::uint64_t at = 0;
   for (const Span& s : spans) {
     if (s.begin < at) throw Error(name + ": tensor \"" + printable(s.name) + "\" overlaps the one before it");
     if (s.begin > at)
-      throw Error(name + ": a gap of " + std::to_string(s.begin - at) + " bytes before tensor \"" + printable(s.name) + "\"");
+      throw Error(name + ": a gap of " + std::to_string(s.begin - at) + " bytes before tensor \"" + printable(s.name) +
+                  "\"");
     at = s.end;
   }
-  if (at != data.size())
-    throw Error(name + ": " + std::to_string(data.size() - at) + " bytes after the last tensor");
+  if (at != data.size()) throw Error(name + ": " + std::to_string(data.size() - at) + " bytes after the last tensor");
   return st;
 }
 

@@ -21,8 +21,7 @@ float visible_max(std::span<const float> z, std::span<const std::uint8_t> visibl
 }
 
 // The T -> 0 limit of softmax and sparsemax: equal shares among the maxima.
-void argmax_row(std::span<const float> z, float m, std::span<const std::uint8_t> visible,
-                std::span<float> w) {
+void argmax_row(std::span<const float> z, float m, std::span<const std::uint8_t> visible, std::span<float> w) {
   int ties = 0;
   for (size_t j = 0; j < z.size(); ++j) ties += (visible[j] && z[j] == m);
   const float share = 1.0f / static_cast<float>(ties);
@@ -101,12 +100,15 @@ void identity_row(std::span<const float> z, double temperature, std::span<const 
   }
 }
 
-void normalise_row(Norm norm, std::span<const float> z, double temperature,
-                   std::span<const std::uint8_t> visible, std::span<float> w) {
+void normalise_row(Norm norm, std::span<const float> z, double temperature, std::span<const std::uint8_t> visible,
+                   std::span<float> w) {
   switch (norm) {
-    case Norm::Softmax: return softmax_row(z, temperature, visible, w);
-    case Norm::Sparsemax: return sparsemax_row(z, temperature, visible, w);
-    case Norm::None: return identity_row(z, temperature, visible, w);
+    case Norm::Softmax:
+      return softmax_row(z, temperature, visible, w);
+    case Norm::Sparsemax:
+      return sparsemax_row(z, temperature, visible, w);
+    case Norm::None:
+      return identity_row(z, temperature, visible, w);
   }
 }
 

@@ -32,8 +32,8 @@ void sparsemax_row(std::span<const float> z, double temperature, std::span<const
 void identity_row(std::span<const float> z, double temperature, std::span<const std::uint8_t> visible,
                   std::span<float> w);
 
-void normalise_row(Norm norm, std::span<const float> z, double temperature,
-                   std::span<const std::uint8_t> visible, std::span<float> w);
+void normalise_row(Norm norm, std::span<const float> z, double temperature, std::span<const std::uint8_t> visible,
+                   std::span<float> w);
 
 // Throws attn::Error unless T is finite and > 0. `what` names the argument.
 void check_temperature(double temperature, const char* what = "temperature");

@@ -52,8 +52,8 @@ enum class ImageSource {
 
 struct ImageSourceOptions {
   ImageSource source = ImageSource::Similarity;
-  int d_model = 64;                // ignored by Pixels (d_model = 3 p^2)
-  int heads = 4;                   // the projections are made per head
+  int d_model = 64;  // ignored by Pixels (d_model = 3 p^2)
+  int heads = 4;     // the projections are made per head
   std::uint64_t seed = 0;
   bool position_encoding = false;  // append 16 dims of 2-D position encoding to the features
 };

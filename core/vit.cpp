@@ -62,33 +62,108 @@ std::string at(std::string pattern, int i) {
 
 Names detect(const Tensors& t) {
   if (t.has("blocks.0.attn.qkv.weight"))
-    return {"timm", "cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias", "norm.weight",
-            "norm.bias", "blocks.{i}.norm1.weight", "blocks.{i}.norm1.bias", "blocks.{i}.norm2.weight",
-            "blocks.{i}.norm2.bias", "blocks.{i}.attn.qkv.weight", "blocks.{i}.attn.qkv.bias", "", "", "", "", "", "",
-            "blocks.{i}.attn.proj.weight", "blocks.{i}.attn.proj.bias", "blocks.{i}.mlp.fc1.weight",
-            "blocks.{i}.mlp.fc1.bias", "blocks.{i}.mlp.fc2.weight", "blocks.{i}.mlp.fc2.bias", "blocks.{i}.ls1.gamma",
-            "blocks.{i}.ls2.gamma", "reg_token", "", "", "", ""};
+    return {"timm",
+            "cls_token",
+            "pos_embed",
+            "patch_embed.proj.weight",
+            "patch_embed.proj.bias",
+            "norm.weight",
+            "norm.bias",
+            "blocks.{i}.norm1.weight",
+            "blocks.{i}.norm1.bias",
+            "blocks.{i}.norm2.weight",
+            "blocks.{i}.norm2.bias",
+            "blocks.{i}.attn.qkv.weight",
+            "blocks.{i}.attn.qkv.bias",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "blocks.{i}.attn.proj.weight",
+            "blocks.{i}.attn.proj.bias",
+            "blocks.{i}.mlp.fc1.weight",
+            "blocks.{i}.mlp.fc1.bias",
+            "blocks.{i}.mlp.fc2.weight",
+            "blocks.{i}.mlp.fc2.bias",
+            "blocks.{i}.ls1.gamma",
+            "blocks.{i}.ls2.gamma",
+            "reg_token",
+            "",
+            "",
+            "",
+            ""};
   for (const std::string prefix : {"", "vit."}) {
     if (!t.has(prefix + "encoder.layer.0.attention.attention.query.weight")) continue;
     const std::string l = prefix + "encoder.layer.{i}.";
-    return {"huggingface", prefix + "embeddings.cls_token", prefix + "embeddings.position_embeddings",
-            prefix + "embeddings.patch_embeddings.projection.weight", prefix + "embeddings.patch_embeddings.projection.bias",
-            prefix + "layernorm.weight", prefix + "layernorm.bias", l + "layernorm_before.weight",
-            l + "layernorm_before.bias", l + "layernorm_after.weight", l + "layernorm_after.bias", "", "",
-            l + "attention.attention.query.weight", l + "attention.attention.query.bias",
-            l + "attention.attention.key.weight", l + "attention.attention.key.bias",
-            l + "attention.attention.value.weight", l + "attention.attention.value.bias",
-            l + "attention.output.dense.weight", l + "attention.output.dense.bias", l + "intermediate.dense.weight",
-            l + "intermediate.dense.bias", l + "output.dense.weight", l + "output.dense.bias", "", "", "", "", "", "", ""};
+    return {"huggingface",
+            prefix + "embeddings.cls_token",
+            prefix + "embeddings.position_embeddings",
+            prefix + "embeddings.patch_embeddings.projection.weight",
+            prefix + "embeddings.patch_embeddings.projection.bias",
+            prefix + "layernorm.weight",
+            prefix + "layernorm.bias",
+            l + "layernorm_before.weight",
+            l + "layernorm_before.bias",
+            l + "layernorm_after.weight",
+            l + "layernorm_after.bias",
+            "",
+            "",
+            l + "attention.attention.query.weight",
+            l + "attention.attention.query.bias",
+            l + "attention.attention.key.weight",
+            l + "attention.attention.key.bias",
+            l + "attention.attention.value.weight",
+            l + "attention.attention.value.bias",
+            l + "attention.output.dense.weight",
+            l + "attention.output.dense.bias",
+            l + "intermediate.dense.weight",
+            l + "intermediate.dense.bias",
+            l + "output.dense.weight",
+            l + "output.dense.bias",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            ""};
   }
   if (t.has("encoder.layers.encoder_layer_0.self_attention.in_proj_weight")) {
     const std::string l = "encoder.layers.encoder_layer_{i}.";
-    return {"torchvision", "class_token", "encoder.pos_embedding", "conv_proj.weight", "conv_proj.bias",
-            "encoder.ln.weight", "encoder.ln.bias", l + "ln_1.weight", l + "ln_1.bias", l + "ln_2.weight",
-            l + "ln_2.bias", l + "self_attention.in_proj_weight", l + "self_attention.in_proj_bias", "", "", "", "", "",
-            "", l + "self_attention.out_proj.weight", l + "self_attention.out_proj.bias", l + "mlp.0.weight",
-            l + "mlp.0.bias", l + "mlp.3.weight", l + "mlp.3.bias", "", "", "", l + "mlp.linear_1.weight",
-            l + "mlp.linear_1.bias", l + "mlp.linear_2.weight", l + "mlp.linear_2.bias"};
+    return {"torchvision",
+            "class_token",
+            "encoder.pos_embedding",
+            "conv_proj.weight",
+            "conv_proj.bias",
+            "encoder.ln.weight",
+            "encoder.ln.bias",
+            l + "ln_1.weight",
+            l + "ln_1.bias",
+            l + "ln_2.weight",
+            l + "ln_2.bias",
+            l + "self_attention.in_proj_weight",
+            l + "self_attention.in_proj_bias",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            l + "self_attention.out_proj.weight",
+            l + "self_attention.out_proj.bias",
+            l + "mlp.0.weight",
+            l + "mlp.0.bias",
+            l + "mlp.3.weight",
+            l + "mlp.3.bias",
+            "",
+            "",
+            "",
+            l + "mlp.linear_1.weight",
+            l + "mlp.linear_1.bias",
+            l + "mlp.linear_2.weight",
+            l + "mlp.linear_2.bias"};
   }
   throw Error(
       "not a Vision Transformer in a known layout: found neither \"blocks.0.attn.qkv.weight\" (timm, DINO), "
@@ -105,8 +180,7 @@ void layer_norm(const Matrix& x, const Vector& w, const Vector& b, double eps, M
     mean /= d;
     for (Eigen::Index j = 0; j < x.cols(); ++j) var += (x(i, j) - mean) * (x(i, j) - mean);
     const double inv = 1.0 / std::sqrt(var / d + eps);
-    for (Eigen::Index j = 0; j < x.cols(); ++j)
-      out(i, j) = static_cast<float>((x(i, j) - mean) * inv) * w[j] + b[j];
+    for (Eigen::Index j = 0; j < x.cols(); ++j) out(i, j) = static_cast<float>((x(i, j) - mean) * inv) * w[j] + b[j];
   }
 }
 
@@ -168,8 +242,8 @@ VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_js
   const NamedTensor* pw = t.find(n.patch_w);
   if (!pw) throw Error("the weights have no patch embedding \"" + n.patch_w + "\"");
   if (pw->shape.size() != 4 || pw->shape[0] != D || pw->shape[1] != 3 || pw->shape[2] != pw->shape[3])
-    throw Error("tensor \"" + n.patch_w + "\" has shape " + shape_text(pw->shape) + ", expected [" +
-                std::to_string(D) + ", 3, p, p]");
+    throw Error("tensor \"" + n.patch_w + "\" has shape " + shape_text(pw->shape) + ", expected [" + std::to_string(D) +
+                ", 3, p, p]");
   m.patch = static_cast<int>(pw->shape[2]);
   m.patch_w = Eigen::Map<const Matrix>(pw->data.data(), D, 3 * m.patch * m.patch);
   m.patch_b = t.vector(n.patch_b, D);
@@ -181,16 +255,21 @@ VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_js
                 std::to_string(D) + "]");
   const std::int64_t rows = pos->shape[1];
   int side = 0;
-  if (rows > 1 && is_square(rows - 1, &side)) m.pos_has_class = true;
-  else if (is_square(rows, &side)) m.pos_has_class = false;
-  else throw Error("tensor \"" + n.pos + "\" has " + std::to_string(rows) + " positions: not a square grid (plus a class position)");
+  if (rows > 1 && is_square(rows - 1, &side))
+    m.pos_has_class = true;
+  else if (is_square(rows, &side))
+    m.pos_has_class = false;
+  else
+    throw Error("tensor \"" + n.pos + "\" has " + std::to_string(rows) +
+                " positions: not a square grid (plus a class position)");
   m.pos_grid = side;
   m.pos = Eigen::Map<const Matrix>(pos->data.data(), rows, D);
 
   if (!n.reg.empty())
     if (const NamedTensor* reg = t.find(n.reg)) {
       if (reg->shape.size() != 3 || reg->shape[0] != 1 || reg->shape[2] != D)
-        throw Error("tensor \"" + n.reg + "\" has shape " + shape_text(reg->shape) + ", expected [1, R, " + std::to_string(D) + "]");
+        throw Error("tensor \"" + n.reg + "\" has shape " + shape_text(reg->shape) + ", expected [1, R, " +
+                    std::to_string(D) + "]");
       m.registers = static_cast<int>(reg->shape[1]);
       m.registers_init = Eigen::Map<const Matrix>(reg->data.data(), m.registers, D);
     }
@@ -222,7 +301,8 @@ VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_js
     const NamedTensor* fc1 = t.find(f1w);
     if (!fc1) throw Error("the weights have no tensor \"" + f1w + "\"");
     if (fc1->shape.size() != 2 || fc1->shape[1] != D)
-      throw Error("tensor \"" + f1w + "\" has shape " + shape_text(fc1->shape) + ", expected [M, " + std::to_string(D) + "]");
+      throw Error("tensor \"" + f1w + "\" has shape " + shape_text(fc1->shape) + ", expected [M, " + std::to_string(D) +
+                  "]");
     const std::int64_t M = fc1->shape[0];
     b.fc1_w = t.matrix(f1w, M, D);
     b.fc1_b = t.vector(f1b, M);
@@ -251,7 +331,8 @@ VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_js
     }
   }
   if (heads == 0) {
-    if (D % 64 != 0) throw Error("cannot infer the number of heads for width " + std::to_string(D) + "; give it (--heads)");
+    if (D % 64 != 0)
+      throw Error("cannot infer the number of heads for width " + std::to_string(D) + "; give it (--heads)");
     heads = static_cast<int>(D / 64);
   }
   if (heads < 1 || D % heads != 0)
@@ -279,8 +360,8 @@ VitModel load_vit_file(const std::string& path, int heads) {
 Matrix resample_bicubic(const MatrixRef& grid, int rows, int cols, int new_rows, int new_cols) {
   constexpr double A = -0.75;  // PyTorch's cubic convolution coefficient
   auto weights = [](double t, double w[4]) {
-    auto near = [](double x) { return ((A + 2) * x - (A + 3)) * x * x + 1; };         // |x| <= 1
-    auto far = [](double x) { return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; };     // 1 < |x| < 2
+    auto near = [](double x) { return ((A + 2) * x - (A + 3)) * x * x + 1; };       // |x| <= 1
+    auto far = [](double x) { return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; };  // 1 < |x| < 2
     w[0] = far(t + 1);
     w[1] = near(t);
     w[2] = near(1 - t);
@@ -362,9 +443,9 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
   const int p = m.patch, P = cols * rows, R = m.registers, N = 1 + P + R, D = m.width, H = m.heads, dh = D / H;
   const double attn_bytes = 4.0 * m.depth * H * static_cast<double>(N) * N;
   if (attn_bytes > opt.max_attention_bytes)
-    throw Error("keeping the attention of " + std::to_string(N) + " tokens in " + std::to_string(m.depth) + " layers x " +
-                std::to_string(H) + " heads needs " + format_bytes(static_cast<std::uint64_t>(attn_bytes)) +
-                "; use a smaller image size");
+    throw Error("keeping the attention of " + std::to_string(N) + " tokens in " + std::to_string(m.depth) +
+                " layers x " + std::to_string(H) + " heads needs " +
+                format_bytes(static_cast<std::uint64_t>(attn_bytes)) + "; use a smaller image size");
   VitResult r;
   r.grid_cols = cols;
   r.grid_rows = rows;
@@ -380,13 +461,16 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
       for (int y = 0; y < p; ++y)
         for (int x = 0; x < p; ++x)
           patches(t, (c * p + y) * p + x) =
-              (r.input.pixel(x0 + x, y0 + y)[c] / 255.0f - opt.mean[static_cast<size_t>(c)]) / opt.std[static_cast<size_t>(c)];
+              (r.input.pixel(x0 + x, y0 + y)[c] / 255.0f - opt.mean[static_cast<size_t>(c)]) /
+              opt.std[static_cast<size_t>(c)];
   }
   Matrix x(N, D);
   x.middleRows(1, P) = linear(patches, m.patch_w, m.patch_b);
   const Matrix pos_patches = m.pos.bottomRows(static_cast<Eigen::Index>(m.pos_grid) * m.pos_grid);
-  if (rows == m.pos_grid && cols == m.pos_grid) x.middleRows(1, P) += pos_patches;
-  else x.middleRows(1, P) += resample_bicubic(pos_patches, m.pos_grid, m.pos_grid, rows, cols);
+  if (rows == m.pos_grid && cols == m.pos_grid)
+    x.middleRows(1, P) += pos_patches;
+  else
+    x.middleRows(1, P) += resample_bicubic(pos_patches, m.pos_grid, m.pos_grid, rows, cols);
   x.row(0) = m.cls.transpose();
   if (m.pos_has_class) x.row(0) += m.pos.row(0);
   if (R > 0) x.bottomRows(R) = m.registers_init;

@@ -25,9 +25,9 @@ namespace attn {
 
 struct VitBlock {
   Vector norm1_w, norm1_b, norm2_w, norm2_b;
-  Matrix qkv_w;  // [3D, D]: rows Q, then K, then V; heads contiguous within each
-  Vector qkv_b;  // [3D]
-  Matrix proj_w; // [D, D]
+  Matrix qkv_w;   // [3D, D]: rows Q, then K, then V; heads contiguous within each
+  Vector qkv_b;   // [3D]
+  Matrix proj_w;  // [D, D]
   Vector proj_b;
   Matrix fc1_w;  // [M, D]
   Vector fc1_b;
@@ -40,12 +40,12 @@ struct VitModel {
   std::string layout;  // "timm", "huggingface" or "torchvision"
   int width = 0, depth = 0, heads = 0, patch = 0, registers = 0;
   double eps = 1e-6;
-  Vector cls;              // [D]
-  Matrix registers_init;   // [R, D]
-  Matrix pos;              // [P0 (+1 if pos_has_class), D]
+  Vector cls;             // [D]
+  Matrix registers_init;  // [R, D]
+  Matrix pos;             // [P0 (+1 if pos_has_class), D]
   bool pos_has_class = true;
-  int pos_grid = 0;        // the position embeddings' grid side (P0 = side^2)
-  Matrix patch_w;          // [D, 3 p p]: Conv2d weights flattened (channel, row, column)
+  int pos_grid = 0;  // the position embeddings' grid side (P0 = side^2)
+  Matrix patch_w;    // [D, 3 p p]: Conv2d weights flattened (channel, row, column)
   Vector patch_b;
   std::vector<VitBlock> blocks;
   Vector norm_w, norm_b;
@@ -77,10 +77,10 @@ struct VitResult {
   int grid_cols = 0, grid_rows = 0;  // the patch grid
   int tokens = 0;                    // 1 + cols*rows + registers
   int registers = 0;
-  Image input;                       // the image as the model saw it (after resizing and cropping)
+  Image input;  // the image as the model saw it (after resizing and cropping)
   // attention[l][h]: [N, N], rows = queries, in the API's token order.
   std::vector<std::vector<Matrix>> attention;
-  Matrix output;                     // [N, D] after the final norm
+  Matrix output;  // [N, D] after the final norm
 };
 
 // The patch grid the options give for an image (throws attn::Error if the

@@ -12,9 +12,15 @@ Matrix fuse_heads(const std::vector<Matrix>& heads, HeadFusion fusion) {
   Matrix out = heads.front();
   for (size_t h = 1; h < heads.size(); ++h) {
     switch (fusion) {
-      case HeadFusion::Mean: out += heads[h]; break;
-      case HeadFusion::Max: out = out.cwiseMax(heads[h]); break;
-      case HeadFusion::Min: out = out.cwiseMin(heads[h]); break;
+      case HeadFusion::Mean:
+        out += heads[h];
+        break;
+      case HeadFusion::Max:
+        out = out.cwiseMax(heads[h]);
+        break;
+      case HeadFusion::Min:
+        out = out.cwiseMin(heads[h]);
+        break;
     }
   }
   if (fusion == HeadFusion::Mean) out /= static_cast<float>(heads.size());
@@ -33,9 +39,8 @@ Matrix attention_rollout(const std::vector<std::vector<Matrix>>& attention, Head
       std::vector<Eigen::Index> order(static_cast<size_t>(a.size()));
       std::iota(order.begin(), order.end(), 0);
       const double* v = a.data();  // column-major: flat index c * n + r
-      std::nth_element(order.begin(), order.begin() + count - 1, order.end(), [&](auto x, auto y) {
-        return v[x] != v[y] ? v[x] < v[y] : x < y;
-      });
+      std::nth_element(order.begin(), order.begin() + count - 1, order.end(),
+                       [&](auto x, auto y) { return v[x] != v[y] ? v[x] < v[y] : x < y; });
       for (Eigen::Index i = 0; i < count; ++i)
         if (order[static_cast<size_t>(i)] != 0) a.data()[order[static_cast<size_t>(i)]] = 0.0;
     }

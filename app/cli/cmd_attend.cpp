@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "common/tensors.hpp"
 #include "core/error.hpp"
 #include "core/npy.hpp"
-#include "common/tensors.hpp"
 
 namespace cli {
 
@@ -73,9 +73,9 @@ void print_stats(const attn::MultiHeadResult& r) {
 }  // namespace
 
 int run_attend(int argc, char** argv) {
-  std::vector<OptionSpec> spec = {{"q"},  {"k"},  {"v"},  {"heads"}, {"mask"}, {"weights-out"}, {"output-out"},
-                                  {"wq"}, {"wk"}, {"wv"}, {"wo"},    {"bq"},   {"bk"},          {"bv"},
-                                  {"bo"}, {"stats", false}};
+  std::vector<OptionSpec> spec = {{"q"},          {"k"},  {"v"},  {"heads"},       {"mask"}, {"weights-out"},
+                                  {"output-out"}, {"wq"}, {"wk"}, {"wv"},          {"wo"},   {"bq"},
+                                  {"bk"},         {"bv"}, {"bo"}, {"stats", false}};
   spec.insert(spec.end(), kAttentionOptionSpecs.begin(), kAttentionOptionSpecs.end());
   const Args args(argc, argv, 2, spec);
   if (args.help()) {
@@ -148,10 +148,12 @@ int run_attend(int argc, char** argv) {
       attn::write_npy(*path, shape, o);
     } else {
       const std::int64_t shape[2] = {result.output.rows(), result.output.cols()};
-      attn::write_npy(*path, shape, std::span<const float>(result.output.data(), static_cast<size_t>(result.output.size())));
+      attn::write_npy(*path, shape,
+                      std::span<const float>(result.output.data(), static_cast<size_t>(result.output.size())));
     }
   }
-  if (args.has("stats")) print_stats(result);
+  if (args.has("stats"))
+    print_stats(result);
   else
     std::printf("attend: %lld head(s), %lld queries, %lld keys\n", heads, nq, nk);
   return 0;

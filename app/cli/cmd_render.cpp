@@ -53,10 +53,10 @@ Outputs:
 }  // namespace
 
 int run_render(int argc, char** argv) {
-  std::vector<OptionSpec> spec = {{"image"},  {"out"},      {"patch"},    {"query"},    {"query-index"},
-                                  {"source"}, {"d-model"},  {"heads"},    {"head"},     {"colormap"},
-                                  {"opacity"}, {"upsample"}, {"scale"},   {"mask"},     {"radius"},
-                                  {"weights-out"}, {"no-grid", false}, {"pos-encoding", false}};
+  std::vector<OptionSpec> spec = {
+      {"image"},   {"out"},   {"patch"},  {"query"},       {"query-index"},    {"source"},
+      {"d-model"}, {"heads"}, {"head"},   {"colormap"},    {"opacity"},        {"upsample"},
+      {"scale"},   {"mask"},  {"radius"}, {"weights-out"}, {"no-grid", false}, {"pos-encoding", false}};
   spec.insert(spec.end(), kAttentionOptionSpecs.begin(), kAttentionOptionSpecs.end());
   const Args args(argc, argv, 2, spec);
   if (args.help()) {
@@ -86,8 +86,8 @@ int run_render(int argc, char** argv) {
   }
   style.opacity = static_cast<float>(args.get_double("opacity", 0.8));
   if (!(style.opacity >= 0.0f && style.opacity <= 1.0f)) throw attn::Error("--opacity must be in [0, 1]");
-  style.upsample = args.get_choice("upsample", {"nearest", "bilinear"}, 1) == 0 ? attn::Upsample::Nearest
-                                                                                  : attn::Upsample::Bilinear;
+  style.upsample =
+      args.get_choice("upsample", {"nearest", "bilinear"}, 1) == 0 ? attn::Upsample::Nearest : attn::Upsample::Bilinear;
   style.scale = static_cast<attn::MapScale>(args.get_choice("scale", {"max", "minmax", "fixed"}, 0));
   style.grid = !args.has("no-grid");
 

@@ -47,7 +47,8 @@ std::array<float, 3> triple(const Args& a, const char* name, std::array<float, 3
   size_t start = 0;
   for (int i = 0; i < 3; ++i) {
     const size_t end = v->find(',', start);
-    if ((i < 2) != (end != std::string::npos)) throw attn::Error(std::string("--") + name + ": expected R,G,B, got '" + *v + "'");
+    if ((i < 2) != (end != std::string::npos))
+      throw attn::Error(std::string("--") + name + ": expected R,G,B, got '" + *v + "'");
     try {
       size_t used = 0;
       const std::string part = v->substr(start, end == std::string::npos ? std::string::npos : end - start);
@@ -65,9 +66,23 @@ std::array<float, 3> triple(const Args& a, const char* name, std::array<float, 3
 
 int run_vit(int argc, char** argv) {
   const Args args(argc, argv, 2,
-                  {{"weights"}, {"image"}, {"heads"}, {"size"}, {"keep-size", false}, {"mean"}, {"std"},
-                   {"temperature"}, {"attn-out"}, {"out"}, {"query"}, {"layer"}, {"head"}, {"discard"},
-                   {"threshold"}, {"colormap"}, {"opacity"}});
+                  {{"weights"},
+                   {"image"},
+                   {"heads"},
+                   {"size"},
+                   {"keep-size", false},
+                   {"mean"},
+                   {"std"},
+                   {"temperature"},
+                   {"attn-out"},
+                   {"out"},
+                   {"query"},
+                   {"layer"},
+                   {"head"},
+                   {"discard"},
+                   {"threshold"},
+                   {"colormap"},
+                   {"opacity"}});
   if (args.help()) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -114,8 +129,9 @@ int run_vit(int argc, char** argv) {
     if (head == "rollout") {
       map_source = attn::attention_rollout(r.attention, attn::HeadFusion::Mean, discard);
     } else if (head == "mean" || head == "max" || head == "min") {
-      map_source = attn::fuse_heads(r.attention[static_cast<size_t>(layer)],
-                                    head == "mean" ? attn::HeadFusion::Mean : head == "max" ? attn::HeadFusion::Max : attn::HeadFusion::Min);
+      map_source = attn::fuse_heads(r.attention[static_cast<size_t>(layer)], head == "mean"  ? attn::HeadFusion::Mean
+                                                                             : head == "max" ? attn::HeadFusion::Max
+                                                                                             : attn::HeadFusion::Min);
     } else {
       map_source = r.attention[static_cast<size_t>(layer)][static_cast<size_t>(args.get_int("head", 0, 0, H - 1))];
     }
@@ -150,9 +166,10 @@ int run_vit(int argc, char** argv) {
     attn::write_npy(*path, std::span<const std::int64_t>(shape, 4), all);
   }
   if (const auto out = args.get("out")) attn::save_png(*out, overlay);
-  std::printf("vit: %s layout, width %d, depth %d, %d heads, patch %d, %dx%d patches + class%s = %d tokens; forward %.1f ms\n",
-              model.layout.c_str(), model.width, L, H, model.patch, r.grid_cols, r.grid_rows,
-              r.registers ? (" + " + std::to_string(r.registers) + " registers").c_str() : "", N, ms);
+  std::printf(
+      "vit: %s layout, width %d, depth %d, %d heads, patch %d, %dx%d patches + class%s = %d tokens; forward %.1f ms\n",
+      model.layout.c_str(), model.width, L, H, model.patch, r.grid_cols, r.grid_rows,
+      r.registers ? (" + " + std::to_string(r.registers) + " registers").c_str() : "", N, ms);
   return 0;
 }
 

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <new>
 
-#include "common/args.hpp"
 #include "commands.hpp"
+#include "common/args.hpp"
 #include "core/error.hpp"
 
 namespace {

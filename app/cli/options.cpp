@@ -8,8 +8,7 @@ attn::AttentionOptions attention_options(const Args& args) {
   attn::AttentionOptions opt;
   opt.temperature = args.get_double("temperature", 1.0);
   attn::check_temperature(opt.temperature, "--temperature");
-  opt.score = static_cast<attn::Score>(
-      args.get_choice("score", {"scaled-dot", "dot", "cosine", "additive", "raw"}, 0));
+  opt.score = static_cast<attn::Score>(args.get_choice("score", {"scaled-dot", "dot", "cosine", "additive", "raw"}, 0));
   opt.norm = static_cast<attn::Norm>(args.get_choice("norm", {"softmax", "sparsemax", "none"}, 0));
   opt.seed = static_cast<std::uint64_t>(args.get_int("seed", 0, 0, (1LL << 53)));
   return opt;

@@ -22,7 +22,8 @@ Args::Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec
   for (int i = first; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0) {
-      if (static_cast<int>(positionals_.size()) >= max_positional) throw UsageError("unexpected argument '" + arg + "'");
+      if (static_cast<int>(positionals_.size()) >= max_positional)
+        throw UsageError("unexpected argument '" + arg + "'");
       positionals_.push_back(arg);
       continue;
     }

@@ -11,8 +11,8 @@
 namespace app {
 
 attn::Array load_tensor(const std::string& path) {
-  const bool csv = path.size() >= 4 && (path.compare(path.size() - 4, 4, ".csv") == 0 ||
-                                        path.compare(path.size() - 4, 4, ".CSV") == 0);
+  const bool csv = path.size() >= 4 &&
+                   (path.compare(path.size() - 4, 4, ".csv") == 0 || path.compare(path.size() - 4, 4, ".CSV") == 0);
   attn::Array a;
   if (csv) {
     const attn::Matrix m = attn::read_csv(path);
@@ -33,8 +33,7 @@ attn::Heads to_heads(const attn::Array& a, int heads, const std::string& what) {
       throw attn::Error(what + " has " + std::to_string(a.dim(0)) + " heads but " + std::to_string(heads) +
                         " are expected");
     const auto n = a.dim(1), d = a.dim(2);
-    for (int h = 0; h < heads; ++h)
-      out.push_back(Eigen::Map<const attn::Matrix>(a.data.data() + h * n * d, n, d));
+    for (int h = 0; h < heads; ++h) out.push_back(Eigen::Map<const attn::Matrix>(a.data.data() + h * n * d, n, d));
     return out;
   }
   return attn::split_heads(to_matrix(a, what), heads, what.c_str());

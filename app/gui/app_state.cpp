@@ -61,7 +61,8 @@ std::shared_ptr<const VitScene> build_vit(const ModelKey& key, const attn::Image
     v->result = previous->result;
     v->stats = previous->stats;
   } else {
-    const bool same_model = previous && previous->forward_key.rfind(key.vit_weights + '|' + std::to_string(key.vit_heads) + '|', 0) == 0;
+    const bool same_model =
+        previous && previous->forward_key.rfind(key.vit_weights + '|' + std::to_string(key.vit_heads) + '|', 0) == 0;
     v->model = same_model ? previous->model
                           : std::make_shared<const attn::VitModel>(attn::load_vit_file(key.vit_weights, key.vit_heads));
     attn::VitOptions opt;
@@ -72,18 +73,20 @@ std::shared_ptr<const VitScene> build_vit(const ModelKey& key, const attn::Image
   }
   v->forward_key = fk;
   if (key.rollout) {
-    if (previous && previous->rollout && previous->forward_key == fk && previous->model == v->model && !previous->rollout_key.empty() &&
+    if (previous && previous->rollout && previous->forward_key == fk && previous->model == v->model &&
+        !previous->rollout_key.empty() &&
         previous->rollout_key == std::to_string(static_cast<int>(key.fusion)) + '/' + std::to_string(key.discard))
       v->rollout = previous->rollout;
     else
-      v->rollout = std::make_shared<const attn::Matrix>(attn::attention_rollout(v->result->attention, key.fusion, key.discard));
+      v->rollout =
+          std::make_shared<const attn::Matrix>(attn::attention_rollout(v->result->attention, key.fusion, key.discard));
     v->rollout_key = std::to_string(static_cast<int>(key.fusion)) + '/' + std::to_string(key.discard);
   }
   return v;
 }
 
-Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> current_image, const std::string& current_path,
-                  const std::shared_ptr<const VitScene>& previous_vit,
+Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> current_image,
+                  const std::string& current_path, const std::shared_ptr<const VitScene>& previous_vit,
                   const std::vector<std::shared_ptr<const VitScene>>& cache) {
   Scene s;
   s.key = key;
@@ -162,9 +165,24 @@ Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> curren
 }  // namespace
 
 ModelKey ModelKey::of(const Settings& s) {
-  ModelKey k{s.source,      s.image_path, s.q_path,   s.k_path,      s.v_path,  s.patch,
-             s.d_model,     s.heads,      s.token_side, s.seed,       s.position_encoding,
-             s.vit_weights, s.vit_heads,  s.vit_size, s.vit_temperature, false, attn::HeadFusion::Mean, 0.0};
+  ModelKey k{s.source,
+             s.image_path,
+             s.q_path,
+             s.k_path,
+             s.v_path,
+             s.patch,
+             s.d_model,
+             s.heads,
+             s.token_side,
+             s.seed,
+             s.position_encoding,
+             s.vit_weights,
+             s.vit_heads,
+             s.vit_size,
+             s.vit_temperature,
+             false,
+             attn::HeadFusion::Mean,
+             0.0};
   // Fields the source ignores do not trigger rebuilds.
   const bool image = s.source == Source::Similarity || s.source == Source::Random || s.source == Source::Pixels;
   const bool vit = s.source == Source::Vit;
@@ -182,8 +200,18 @@ ModelKey ModelKey::of(const Settings& s) {
 }
 
 RowKey RowKey::of(const Settings& s) {
-  return {s.queries,  s.hidden_keys, s.temperature,  s.score,         s.norm,           s.mask,
-          s.radius,   s.vit_view,    s.vit_layer,    s.vit_fusion,    s.vit_threshold,  s.vit_include_cls,
+  return {s.queries,
+          s.hidden_keys,
+          s.temperature,
+          s.score,
+          s.norm,
+          s.mask,
+          s.radius,
+          s.vit_view,
+          s.vit_layer,
+          s.vit_fusion,
+          s.vit_threshold,
+          s.vit_include_cls,
           s.vit_include_registers};
 }
 
@@ -280,8 +308,8 @@ void AppState::open_file(const std::string& path) {
       open_tensors(settings.q_path, settings.k_path, path);
   } else {
     settings.image_path = path;
-    if (settings.source != Source::Similarity && settings.source != Source::Random && settings.source != Source::Pixels &&
-        settings.source != Source::Vit)
+    if (settings.source != Source::Similarity && settings.source != Source::Random &&
+        settings.source != Source::Pixels && settings.source != Source::Vit)
       settings.source = Source::Similarity;
     settings.queries.clear();
     settings.hidden_keys.clear();
@@ -306,8 +334,10 @@ void AppState::request_model() {
   // random tokens and files show a generated canvas: never reuse that).
   std::shared_ptr<const attn::Image> image;
   const Source was = scene.key.source;
-  if (scene.vit) image = scene.vit->source_image;
-  else if (scene.ready() && (was == Source::Similarity || was == Source::Random || was == Source::Pixels)) image = scene.image;
+  if (scene.vit)
+    image = scene.vit->source_image;
+  else if (scene.ready() && (was == Source::Similarity || was == Source::Random || was == Source::Pixels))
+    image = scene.image;
   const std::string path = scene.key.image_path;
   const Settings snapshot = settings;
   auto vit = scene.vit;
@@ -395,7 +425,8 @@ void AppState::compute_vit_row() {
     m = shown(attn::fuse_heads(heads, s.vit_fusion));
   }
   // The class token's and the registers' share of the (fused) row.
-  const attn::Matrix fused = s.vit_view == VitView::Rollout && v.rollout ? *v.rollout : attn::fuse_heads(heads, attn::HeadFusion::Mean);
+  const attn::Matrix fused =
+      s.vit_view == VitView::Rollout && v.rollout ? *v.rollout : attn::fuse_heads(heads, attn::HeadFusion::Mean);
   vit_cls_share = fused(rows.front(), 0);
   vit_register_share = 0;
   for (int j = 1 + P; j < N; ++j) vit_register_share += fused(rows.front(), j);
@@ -414,9 +445,9 @@ void AppState::request_matrix() {
     const int L = static_cast<int>(r.attention.size());
     const int layer = settings.vit_layer < 0 || settings.vit_layer >= L ? L - 1 : settings.vit_layer;
     const auto& heads = r.attention[static_cast<size_t>(layer)];
-    matrix = std::make_shared<const attn::Matrix>(
-        settings.head >= 0 && settings.head < static_cast<int>(heads.size()) ? heads[static_cast<size_t>(settings.head)]
-                                                                              : attn::fuse_heads(heads, settings.vit_fusion));
+    matrix = std::make_shared<const attn::Matrix>(settings.head >= 0 && settings.head < static_cast<int>(heads.size())
+                                                      ? heads[static_cast<size_t>(settings.head)]
+                                                      : attn::fuse_heads(heads, settings.vit_fusion));
     ++matrix_revision;
     return;
   }
@@ -426,8 +457,8 @@ void AppState::request_matrix() {
   if (2.0 * 4.0 * n * n * (heads_needed > 1 ? 2 : 1) > kMatrixBudgetBytes) {
     matrix.reset();
     ++matrix_revision;
-    post("the full " + std::to_string(m.tokens()) + " x " + std::to_string(m.tokens()) +
-             " matrix would need " + attn::format_bytes(static_cast<std::uint64_t>(8.0 * n * n)) +
+    post("the full " + std::to_string(m.tokens()) + " x " + std::to_string(m.tokens()) + " matrix would need " +
+             attn::format_bytes(static_cast<std::uint64_t>(8.0 * n * n)) +
              "; use a larger patch (fewer tokens) for the matrix view",
          true);
     return;
@@ -439,7 +470,8 @@ void AppState::request_matrix() {
     attn::Matrix sum;
     for (int h = 0; h < model->heads(); ++h) {
       if (head >= 0 && h != head) continue;
-      attn::Matrix w = attn::attend(model->q[static_cast<size_t>(h)], model->k[static_cast<size_t>(h)], attn::Matrix(), opt).weights;
+      attn::Matrix w =
+          attn::attend(model->q[static_cast<size_t>(h)], model->k[static_cast<size_t>(h)], attn::Matrix(), opt).weights;
       sum = sum.size() ? attn::Matrix(sum + w) : std::move(w);
     }
     if (head < 0) sum /= static_cast<float>(model->heads());
@@ -503,14 +535,18 @@ void AppState::update(double seconds) {
   // The shown head changed: only the map changes.
   if (map.size() != static_cast<size_t>(scene.grid.count()) || shown_head_ != settings.head) {
     shown_head_ = settings.head;
-    if (scene.vit) compute_vit_row();
-    else map = head_map(settings.head);
+    if (scene.vit)
+      compute_vit_row();
+    else
+      map = head_map(settings.head);
     ++map_revision;
   }
 
   if (auto r = matrix_worker_.take()) {
-    if (r->error.empty()) matrix = std::any_cast<std::shared_ptr<const attn::Matrix>>(r->value);
-    else post(r->error, true);
+    if (r->error.empty())
+      matrix = std::any_cast<std::shared_ptr<const attn::Matrix>>(r->value);
+    else
+      post(r->error, true);
     ++matrix_revision;
   }
   if (settings.show_matrix) {

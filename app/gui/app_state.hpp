@@ -57,17 +57,17 @@ struct VitScene {
   std::shared_ptr<const attn::VitResult> result;
   std::shared_ptr<const attn::Matrix> rollout;  // [N, N], when the rollout view asked for it
   attn::HeadStatistics stats;
-  std::string forward_key;  // what `result` was computed from (to reuse it)
-  std::string rollout_key;  // the fusion and discard ratio `rollout` was computed with
+  std::string forward_key;                          // what `result` was computed from (to reuse it)
+  std::string rollout_key;                          // the fusion and discard ratio `rollout` was computed with
   std::shared_ptr<const attn::Image> source_image;  // the image before resizing
   std::string image_path;                           // its file ("" = the bundled sample)
 };
 
 struct Scene {
-  std::shared_ptr<const attn::Image> image;  // drawn under the overlay
-  attn::PatchGrid grid;                      // where the shown tokens sit
-  int tokens = 0;                            // shown tokens (for a ViT: its patches)
-  int heads = 0, width = 0;                  // width: d_model
+  std::shared_ptr<const attn::Image> image;       // drawn under the overlay
+  attn::PatchGrid grid;                           // where the shown tokens sit
+  int tokens = 0;                                 // shown tokens (for a ViT: its patches)
+  int heads = 0, width = 0;                       // width: d_model
   std::shared_ptr<const attn::PatchModel> model;  // Q, K, V sources
   std::shared_ptr<const VitScene> vit;            // Source::Vit
   ModelKey key;
@@ -89,9 +89,9 @@ class AppState {
   // The selected queries' attention, averaged over the queries: per head,
   // weights [1, N] (and logits [1, N] of the first query, for the steps view).
   attn::MultiHeadResult row;
-  attn::MultiHeadResult primary;  // the first selected query alone
-  std::vector<float> map;         // what the overlay shows: grid.count() values
-  std::uint64_t map_revision = 0; // bumps whenever `map` or the scene changes
+  attn::MultiHeadResult primary;   // the first selected query alone
+  std::vector<float> map;          // what the overlay shows: grid.count() values
+  std::uint64_t map_revision = 0;  // bumps whenever `map` or the scene changes
 
   // The full matrix for the matrix view: weights [Nq, Nk] of the shown head
   // (or their mean), when computed.

@@ -21,7 +21,9 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
     img.height = ui.overlay.height();
     img.rgba.assign(pixels.begin(), pixels.end());
     attn::save_png(path, img);
-    state.post("exported the overlay to " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")", false);
+    state.post(
+        "exported the overlay to " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")",
+        false);
   } catch (const std::exception& e) {
     state.post(e.what(), true);
   }
@@ -52,7 +54,8 @@ void export_weights(AppState& state, const std::string& path, bool csv) {
       const std::int64_t shape[3] = {heads, 1, n};
       attn::write_npy(path, shape, w);
     }
-    state.post("exported the weights [" + std::to_string(heads) + " heads x " + std::to_string(n) + " keys] to " + path, false);
+    state.post("exported the weights [" + std::to_string(heads) + " heads x " + std::to_string(n) + " keys] to " + path,
+               false);
   } catch (const std::exception& e) {
     state.post(e.what(), true);
   }
@@ -75,8 +78,7 @@ void export_sheet(AppState& state, const std::string& path) {
       const attn::Image tile =
           attn::render_overlay(img, state.scene.grid, state.head_map(i < heads ? i : -1), style, queries);
       const int x0 = (i % cols) * (img.width + gap), y0 = (i / cols) * (img.height + gap);
-      for (int y = 0; y < img.height; ++y)
-        std::copy_n(tile.pixel(0, y), img.width * 4, sheet.pixel(x0, y0 + y));
+      for (int y = 0; y < img.height; ++y) std::copy_n(tile.pixel(0, y), img.width * 4, sheet.pixel(x0, y0 + y));
     }
     attn::save_png(path, sheet);
     state.post("exported " + std::to_string(heads) + " heads and their mean to " + path, false);

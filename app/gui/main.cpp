@@ -3,8 +3,10 @@
 // Error boundary: bad command lines exit 2 or 3 like the CLI; no display or
 // no usable OpenGL exits 1 with one line; everything after start-up is
 // reported in the window and never ends the program.
+// epoxy before GLFW, so GLFW does not pull in a GL header of its own (the
+// blank line keeps include sorting from swapping them).
 #include <epoxy/gl.h>
-// epoxy before GLFW, so GLFW does not pull in a GL header of its own.
+
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
@@ -113,9 +115,11 @@ int main(int argc, char** argv) {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
   glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-  GLFWwindow* window = glfwCreateWindow(opt.settings.window_width, opt.settings.window_height, "attnscope", nullptr, nullptr);
+  GLFWwindow* window =
+      glfwCreateWindow(opt.settings.window_width, opt.settings.window_height, "attnscope", nullptr, nullptr);
   if (!window) {
-    std::fprintf(stderr, "attnscope: no usable OpenGL 3.3: %s; for headless use, run attnscope-cli\n", g_glfw_error.c_str());
+    std::fprintf(stderr, "attnscope: no usable OpenGL 3.3: %s; for headless use, run attnscope-cli\n",
+                 g_glfw_error.c_str());
     glfwTerminate();
     return 1;
   }
@@ -176,8 +180,10 @@ int main(int argc, char** argv) {
   while (!glfwWindowShouldClose(window) && !ui.quit) {
     const auto frame_start = std::chrono::steady_clock::now();
     const bool scripted = opt.scripted();
-    if (scripted || !state.busy_label(0.0).empty()) glfwPollEvents();
-    else glfwWaitEventsTimeout(0.1);  // idle: no busy loop
+    if (scripted || !state.busy_label(0.0).empty())
+      glfwPollEvents();
+    else
+      glfwWaitEventsTimeout(0.1);  // idle: no busy loop
     ++frame;
     const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -189,16 +195,21 @@ int main(int argc, char** argv) {
       // First half: the query walks the grid (a click each frame); second
       // half: the temperature sweeps 0.05 -> 20 on a log scale (a drag).
       const int i = static_cast<int>(frame_ms.size()), half = opt.bench_frames / 2;
-      if (i < half) state.settings.queries = {(i * 37) % state.tokens()};
-      else state.settings.temperature = 0.05 * std::pow(400.0, (i - half) / std::max(1.0, opt.bench_frames - half - 1.0));
+      if (i < half)
+        state.settings.queries = {(i * 37) % state.tokens()};
+      else
+        state.settings.temperature = 0.05 * std::pow(400.0, (i - half) / std::max(1.0, opt.bench_frames - half - 1.0));
     }
     state.update(now);
     if (opt.query && state.scene.ready()) {
       const auto& g = state.scene.grid;
       const auto [c, r] = *opt.query;
-      if (c < g.cols && r < g.rows && g.index(c, r) < state.tokens()) state.settings.queries = {g.index(c, r)};
-      else state.post("--query " + std::to_string(c) + "," + std::to_string(r) + " is outside the " +
-                          std::to_string(g.cols) + "x" + std::to_string(g.rows) + " grid", true);
+      if (c < g.cols && r < g.rows && g.index(c, r) < state.tokens())
+        state.settings.queries = {g.index(c, r)};
+      else
+        state.post("--query " + std::to_string(c) + "," + std::to_string(r) + " is outside the " +
+                       std::to_string(g.cols) + "x" + std::to_string(g.rows) + " grid",
+                   true);
       opt.query.reset();
       state.update(now);
     }
@@ -242,7 +253,8 @@ int main(int argc, char** argv) {
     if (ready_frames >= opt.frames && scripted && opt.bench_frames == 0) {
       // Each export posts a message; an error one fails the run (exit 3).
       auto failed = [&] { return !state.messages.empty() && state.messages.back().error; };
-      if (!opt.export_overlay.empty()) gui::export_overlay(state, ui, opt.export_overlay), exit_code |= failed() ? 3 : 0;
+      if (!opt.export_overlay.empty())
+        gui::export_overlay(state, ui, opt.export_overlay), exit_code |= failed() ? 3 : 0;
       if (!opt.export_weights.empty()) {
         const auto& p = opt.export_weights;
         gui::export_weights(state, p, p.size() > 4 && p.compare(p.size() - 4, 4, ".csv") == 0);
@@ -287,7 +299,8 @@ int main(int argc, char** argv) {
     }
     if (benching) {
       glFinish();
-      frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
+      frame_ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
       if (static_cast<int>(frame_ms.size()) > opt.bench_frames) {
         frame_ms.erase(frame_ms.begin());  // the first frame only set things up
         auto report = [&](const char* what, std::vector<double> v) {
@@ -296,8 +309,8 @@ int main(int argc, char** argv) {
                       v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back());
         };
         const auto mid = frame_ms.begin() + static_cast<long>(frame_ms.size() / 2);
-        std::printf("attnscope --bench-frames: %d tokens, %d heads, %dx%d window\n", state.tokens(),
-                    state.scene.heads, fw, fh);
+        std::printf("attnscope --bench-frames: %d tokens, %d heads, %dx%d window\n", state.tokens(), state.scene.heads,
+                    fw, fh);
         report("query sweep", std::vector<double>(frame_ms.begin(), mid));
         report("temperature sweep", std::vector<double>(mid, frame_ms.end()));
         ui.quit = true;
@@ -316,7 +329,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (!glfwGetWindowMonitor(window)) glfwGetWindowSize(window, &state.settings.window_width, &state.settings.window_height);
+  if (!glfwGetWindowMonitor(window))
+    glfwGetWindowSize(window, &state.settings.window_width, &state.settings.window_height);
   if (!opt.dump_state.empty()) write_text(opt.dump_state, state_json(state, ui, frame));
   if (opt.persist) {
     try {

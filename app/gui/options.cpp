@@ -8,7 +8,8 @@
 
 namespace gui {
 
-const char* const kUsage = R"(usage: attnscope [IMAGE | SESSION.json | WEIGHTS.safetensors] [--q Q.npy --k K.npy [--v V.npy]] [options]
+const char* const kUsage =
+    R"(usage: attnscope [IMAGE | SESSION.json | WEIGHTS.safetensors] [--q Q.npy --k K.npy [--v V.npy]] [options]
 
 The attention explorer: click a patch and see where it looks.
 
@@ -50,13 +51,52 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.settings = base;
   Settings& s = o.settings;
   const app::Args a(argc, argv, 1,
-                    {{"q"}, {"k"}, {"v"}, {"source"}, {"patch"}, {"d-model"}, {"heads"}, {"seed"},
-                     {"pos-encoding", false}, {"tokens-per-side"}, {"query"}, {"head"}, {"temperature"}, {"score"},
-                     {"norm"}, {"mask"}, {"radius"}, {"colormap"}, {"opacity"}, {"upsample"}, {"scale"},
-                     {"no-grid", false}, {"ui-scale"}, {"light", false}, {"fullscreen", false}, {"screenshot"},
-                     {"frames"}, {"bench-frames"}, {"export-overlay"}, {"export-weights"}, {"export-sheet"}, {"save-session"}, {"dump-state"}, {"drop"}, {"drop-frame"}, {"no-persist", false},
-                     {"version", false}, {"weights"}, {"vit-heads"}, {"vit-size"}, {"model-temperature"},
-                     {"vit-view"}, {"layer"}, {"fusion"}, {"discard"}, {"keep-mass"}},
+                    {{"q"},
+                     {"k"},
+                     {"v"},
+                     {"source"},
+                     {"patch"},
+                     {"d-model"},
+                     {"heads"},
+                     {"seed"},
+                     {"pos-encoding", false},
+                     {"tokens-per-side"},
+                     {"query"},
+                     {"head"},
+                     {"temperature"},
+                     {"score"},
+                     {"norm"},
+                     {"mask"},
+                     {"radius"},
+                     {"colormap"},
+                     {"opacity"},
+                     {"upsample"},
+                     {"scale"},
+                     {"no-grid", false},
+                     {"ui-scale"},
+                     {"light", false},
+                     {"fullscreen", false},
+                     {"screenshot"},
+                     {"frames"},
+                     {"bench-frames"},
+                     {"export-overlay"},
+                     {"export-weights"},
+                     {"export-sheet"},
+                     {"save-session"},
+                     {"dump-state"},
+                     {"drop"},
+                     {"drop-frame"},
+                     {"no-persist", false},
+                     {"version", false},
+                     {"weights"},
+                     {"vit-heads"},
+                     {"vit-size"},
+                     {"model-temperature"},
+                     {"vit-view"},
+                     {"layer"},
+                     {"fusion"},
+                     {"discard"},
+                     {"keep-mass"}},
                     1);
   // The one positional argument: an image, a session or ViT weights.
   const std::string positional = a.positionals().empty() ? "" : a.positionals().front();
@@ -69,8 +109,10 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   if (ends(positional, ".safetensors")) {
     s.source = Source::Vit, s.vit_weights = positional, s.queries.clear(), s.hidden_keys.clear();
   } else if (!positional.empty()) {
-    if (ends(positional, ".json")) s = load_settings(positional, s);
-    else s.image_path = positional, s.source = Source::Similarity, s.queries.clear(), s.hidden_keys.clear();
+    if (ends(positional, ".json"))
+      s = load_settings(positional, s);
+    else
+      s.image_path = positional, s.source = Source::Similarity, s.queries.clear(), s.hidden_keys.clear();
   }
   if (a.has("q") || a.has("k") || a.has("v")) {
     if (!a.has("q") || !a.has("k")) throw app::UsageError("--q and --k go together");
@@ -81,16 +123,21 @@ Options parse_options(int argc, char** argv, const Settings& base) {
     s.queries.clear();
     s.hidden_keys.clear();
   }
-  if (const auto w = a.get("weights")) s.source = Source::Vit, s.vit_weights = *w, s.queries.clear(), s.hidden_keys.clear();
+  if (const auto w = a.get("weights"))
+    s.source = Source::Vit, s.vit_weights = *w, s.queries.clear(), s.hidden_keys.clear();
   if (a.has("source"))
-    s.source = static_cast<Source>(a.get_choice("source", {"similarity", "random", "pixels", "random-tokens", "files", "vit"}, 0));
+    s.source = static_cast<Source>(
+        a.get_choice("source", {"similarity", "random", "pixels", "random-tokens", "files", "vit"}, 0));
   s.vit_heads = static_cast<int>(a.get_int("vit-heads", s.vit_heads, 0, 4096));
-  if (const auto v = a.get("vit-size")) s.vit_size = *v == "keep" ? -1 : static_cast<int>(a.get_int("vit-size", 0, 16, 16384));
+  if (const auto v = a.get("vit-size"))
+    s.vit_size = *v == "keep" ? -1 : static_cast<int>(a.get_int("vit-size", 0, 16, 16384));
   s.vit_temperature = a.get_double("model-temperature", s.vit_temperature);
   attn::check_temperature(s.vit_temperature, "--model-temperature");
-  s.vit_view = static_cast<VitView>(a.get_choice("vit-view", {"cls", "patch", "rollout"}, static_cast<int>(s.vit_view)));
+  s.vit_view =
+      static_cast<VitView>(a.get_choice("vit-view", {"cls", "patch", "rollout"}, static_cast<int>(s.vit_view)));
   s.vit_layer = static_cast<int>(a.get_int("layer", s.vit_layer, -1, 4095));
-  s.vit_fusion = static_cast<attn::HeadFusion>(a.get_choice("fusion", {"mean", "max", "min"}, static_cast<int>(s.vit_fusion)));
+  s.vit_fusion =
+      static_cast<attn::HeadFusion>(a.get_choice("fusion", {"mean", "max", "min"}, static_cast<int>(s.vit_fusion)));
   s.vit_discard = a.get_double("discard", s.vit_discard);
   if (!(s.vit_discard >= 0 && s.vit_discard < 1)) throw attn::Error("--discard must be in [0, 1)");
   s.vit_threshold = a.get_double("keep-mass", s.vit_threshold);
@@ -103,9 +150,11 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   s.token_side = static_cast<int>(a.get_int("tokens-per-side", s.token_side, 1, 256));
   s.temperature = a.get_double("temperature", s.temperature);
   attn::check_temperature(s.temperature, "--temperature");
-  s.score = static_cast<attn::Score>(a.get_choice("score", {"scaled-dot", "dot", "cosine", "additive", "raw"}, static_cast<int>(s.score)));
+  s.score = static_cast<attn::Score>(
+      a.get_choice("score", {"scaled-dot", "dot", "cosine", "additive", "raw"}, static_cast<int>(s.score)));
   s.norm = static_cast<attn::Norm>(a.get_choice("norm", {"softmax", "sparsemax", "none"}, static_cast<int>(s.norm)));
-  s.mask = static_cast<attn::MaskStructure>(a.get_choice("mask", {"none", "causal", "local"}, static_cast<int>(s.mask)));
+  s.mask =
+      static_cast<attn::MaskStructure>(a.get_choice("mask", {"none", "causal", "local"}, static_cast<int>(s.mask)));
   s.radius = static_cast<int>(a.get_int("radius", s.radius, 0, 1 << 20));
   if (const auto c = a.get("colormap")) {
     const auto m = attn::colormap_from_name(*c);
@@ -114,7 +163,8 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   }
   s.opacity = static_cast<float>(a.get_double("opacity", s.opacity));
   if (!(s.opacity >= 0 && s.opacity <= 1)) throw attn::Error("--opacity must be in [0, 1]");
-  s.upsample = static_cast<attn::Upsample>(a.get_choice("upsample", {"nearest", "bilinear"}, static_cast<int>(s.upsample)));
+  s.upsample =
+      static_cast<attn::Upsample>(a.get_choice("upsample", {"nearest", "bilinear"}, static_cast<int>(s.upsample)));
   s.scale = static_cast<attn::MapScale>(a.get_choice("scale", {"max", "minmax", "fixed"}, static_cast<int>(s.scale)));
   if (a.has("no-grid")) s.grid = false;
   s.ui_scale = static_cast<float>(a.get_double("ui-scale", s.ui_scale));

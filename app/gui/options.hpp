@@ -11,18 +11,18 @@ namespace gui {
 
 struct Options {
   Settings settings;
-  bool persist = true;              // read and write the settings file
-  std::string screenshot;           // write the window to this PNG after `frames`, then exit 0
+  bool persist = true;     // read and write the settings file
+  std::string screenshot;  // write the window to this PNG after `frames`, then exit 0
   int frames = 5;
-  std::string export_overlay;       // write the overlay at image resolution after `frames`, then exit
-  std::string export_weights;       // .npy or .csv: the selected queries' weights, [H, 1, N]
-  std::string export_sheet;         // PNG: every head and the mean, side by side
-  std::string save_session;         // JSON: every setting
-  std::string dump_state;           // JSON of the state: once the first scene is shown, and at exit
-  std::vector<std::string> drops;   // handled as if dropped on the window at `drop_frame`
+  std::string export_overlay;      // write the overlay at image resolution after `frames`, then exit
+  std::string export_weights;      // .npy or .csv: the selected queries' weights, [H, 1, N]
+  std::string export_sheet;        // PNG: every head and the mean, side by side
+  std::string save_session;        // JSON: every setting
+  std::string dump_state;          // JSON of the state: once the first scene is shown, and at exit
+  std::vector<std::string> drops;  // handled as if dropped on the window at `drop_frame`
   int drop_frame = 3;
   std::optional<std::pair<int, int>> query;  // --query COL,ROW: applied once the grid is known
-  int bench_frames = 0;             // drive a query sweep, then a temperature sweep; print frame times; exit
+  int bench_frames = 0;                      // drive a query sweep, then a temperature sweep; print frame times; exit
   bool fullscreen = false;
   bool help = false, version = false;
   // Runs that produce files and exit, rather than wait for the user.

@@ -1,8 +1,8 @@
 // The controls panel: every setting, each with a one-sentence tooltip.
 #include <algorithm>
 #include <cfloat>
-#include <string>
 #include <cmath>
+#include <string>
 
 #include "ui.hpp"
 
@@ -76,13 +76,13 @@ void draw_display_controls(AppState& state) {
   ImGui::SliderFloat("##opacity", &s.opacity, 0.0f, 1.0f, "%.2f");
   tooltip("How strongly the heatmap covers the image where attention is highest.");
   static const char* const kUpsample[] = {"nearest (blocks)", "bilinear (smooth)"};
-  combo("upsampling", s.upsample, kUpsample, "Draw each patch as one flat block, or blend smoothly between patch centres.");
+  combo("upsampling", s.upsample, kUpsample,
+        "Draw each patch as one flat block, or blend smoothly between patch centres.");
   static const char* const kScales[] = {"per-map max", "min-max", "fixed 0-1"};
   combo("scale", s.scale, kScales,
         "Map weights to colours relative to the strongest patch, to the range, or as absolute weights in 0-1.");
   ImGui::Checkbox("patch grid", &s.grid);
   tooltip("Draw thin lines between patches.");
-
 }
 
 void draw_vit_controls(AppState& state, UiContext& ui) {
@@ -93,7 +93,8 @@ void draw_vit_controls(AppState& state, UiContext& ui) {
   if (const auto& v = state.scene.vit) {
     const auto& m = *v->model;
     ImGui::TextWrapped("%s layout: width %d, depth %d, %d heads, patch %d%s", m.layout.c_str(), m.width, m.depth,
-                       m.heads, m.patch, m.registers ? (", " + std::to_string(m.registers) + " registers").c_str() : "");
+                       m.heads, m.patch,
+                       m.registers ? (", " + std::to_string(m.registers) + " registers").c_str() : "");
     ImGui::Text("N = 1 + %d x %d patches%s", state.scene.grid.cols, state.scene.grid.rows,
                 m.registers ? " + registers" : "");
   }
@@ -104,7 +105,9 @@ void draw_vit_controls(AppState& state, UiContext& ui) {
   for (int i = 0; i < 8; ++i)
     if (kSizeValues[i] == s.vit_size) current = i;
   if (ImGui::Combo("##size", &current, kSizes, 8)) s.vit_size = kSizeValues[current], s.queries.clear();
-  tooltip("The image is resized so its shorter side has this many pixels, then cropped to whole patches; larger is slower.");
+  tooltip(
+      "The image is resized so its shorter side has this many pixels, then cropped to whole patches; larger is "
+      "slower.");
   label("heads (0: from config.json or width / 64)");
   ImGui::InputInt("##vit heads", &s.vit_heads);
   s.vit_heads = std::clamp(s.vit_heads, 0, 64);
@@ -125,12 +128,14 @@ void draw_vit_controls(AppState& state, UiContext& ui) {
   if (ImGui::SliderInt("##layer", &layer, 0, L - 1)) s.vit_layer = layer == L - 1 ? -1 : layer;
   tooltip("Which layer's attention to show (rollout uses them all).");
   static const char* const kFusions[] = {"mean", "max", "min"};
-  combo("combine heads by", s.vit_fusion, kFusions, "How \"all heads\" (and rollout) combine the heads: mean, max or min.");
+  combo("combine heads by", s.vit_fusion, kFusions,
+        "How \"all heads\" (and rollout) combine the heads: mean, max or min.");
   if (s.vit_view == VitView::Rollout) {
     float d = static_cast<float>(s.vit_discard);
     label("discard ratio");
     if (ImGui::SliderFloat("##discard", &d, 0.0f, 0.95f, "%.2f")) s.vit_discard = d;
-    tooltip("Rollout: drop this fraction of the smallest weights in each layer before multiplying (Abnar & Zuidema 2020).");
+    tooltip(
+        "Rollout: drop this fraction of the smallest weights in each layer before multiplying (Abnar & Zuidema 2020).");
   }
   float keep = static_cast<float>(s.vit_threshold * 100.0);
   label("keep % of the attention mass");
@@ -159,12 +164,13 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   record_window(ui, "Controls");
 
   section("Tokens");
-  static const char* const kSources[] = {"image: similarity", "image: random projections", "image: raw pixels",
-                                         "random tokens (no image)", "Q, K, V from files",
-                                         "Vision Transformer (weights)"};
+  static const char* const kSources[] = {"image: similarity",  "image: random projections",
+                                         "image: raw pixels",  "random tokens (no image)",
+                                         "Q, K, V from files", "Vision Transformer (weights)"};
   Source source = s.source;
   if (combo("Q/K/V source", source, kSources,
-            "Where queries, keys and values come from: an image's patches (three ways), random numbers, or your files.")) {
+            "Where queries, keys and values come from: an image's patches (three ways), random numbers, or your "
+            "files.")) {
     if (source == Source::Files && s.q_path.empty()) {
       ui.dialog.open = true;
       ui.dialog.action = FileAction::OpenTensors;
@@ -217,9 +223,9 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
     }
     tooltip("Width of every query, key and value vector before it is split into heads.");
   }
-  const int width = s.source == Source::Pixels ? 3 * s.patch * s.patch
+  const int width = s.source == Source::Pixels                           ? 3 * s.patch * s.patch
                     : (s.source == Source::Files && state.scene.ready()) ? state.scene.width
-                                                                          : s.d_model;
+                                                                         : s.d_model;
   const auto options = divisors(width);
   if (std::find(options.begin(), options.end(), s.heads) == options.end()) s.heads = 1;
   label("heads");
@@ -246,11 +252,13 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   label("temperature T (log scale)");
   if (ImGui::SliderFloat("##temperature", &t, 0.01f, 100.0f, "%.3g", ImGuiSliderFlags_Logarithmic))
     s.temperature = std::clamp(static_cast<double>(t), 0.01, 100.0);
-  tooltip("Divides every score before the softmax: small T sharpens attention towards one key, large T spreads it evenly.");
+  tooltip(
+      "Divides every score before the softmax: small T sharpens attention towards one key, large T spreads it evenly.");
   static const char* const kScores[] = {"scaled dot  q.k / sqrt(d_k)", "dot  q.k", "cosine", "additive (Bahdanau)",
                                         "raw q.k (no softmax)"};
   combo("score", s.score, kScores,
-        "How a query scores a key: the Transformer's scaled dot product, plain dot, cosine, additive, or the raw product as weights.");
+        "How a query scores a key: the Transformer's scaled dot product, plain dot, cosine, additive, or the raw "
+        "product as weights.");
   static const char* const kNorms[] = {"softmax", "sparsemax", "none"};
   if (s.score == attn::Score::Raw) ImGui::BeginDisabled();
   combo("normalise", s.norm, kNorms, "How scores become weights: softmax, sparsemax (exact zeros), or none.");

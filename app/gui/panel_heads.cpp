@@ -29,10 +29,11 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
 
   const auto selected = state.outlined_queries();
   std::ostringstream key;
-  key << state.scene.image.get() << '/' << state.map_revision << '/' << step << '/' << static_cast<int>(s.colormap) << '/'
-      << s.opacity << '/' << static_cast<int>(s.upsample) << '/' << static_cast<int>(s.scale);
+  key << state.scene.image.get() << '/' << state.map_revision << '/' << step << '/' << static_cast<int>(s.colormap)
+      << '/' << s.opacity << '/' << static_cast<int>(s.upsample) << '/' << static_cast<int>(s.scale);
   for (int t : selected) key << ',' << t;
-  if (ui.thumbs.size() != static_cast<size_t>(count)) ui.thumbs.resize(static_cast<size_t>(count)), ui.thumbs_key.clear();
+  if (ui.thumbs.size() != static_cast<size_t>(count))
+    ui.thumbs.resize(static_cast<size_t>(count)), ui.thumbs_key.clear();
   if (key.str() != ui.thumbs_key) {
     Settings thumb = s;
     thumb.grid = false;
@@ -50,13 +51,17 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
     ImGui::BeginGroup();
     const bool current = s.head == head;
     ImGui::PushID(i);
-    ImGui::PushStyleColor(ImGuiCol_Button, current ? ImGui::GetStyle().Colors[ImGuiCol_ButtonActive] : ImVec4(0, 0, 0, 0));
-    if (ImGui::ImageButton(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.thumbs[static_cast<size_t>(i)].texture().id())),
-                           ImVec2(cell - 6, (cell - 6) * aspect), ImVec2(0, 0), ImVec2(1, 1), 3))
+    ImGui::PushStyleColor(ImGuiCol_Button,
+                          current ? ImGui::GetStyle().Colors[ImGuiCol_ButtonActive] : ImVec4(0, 0, 0, 0));
+    if (ImGui::ImageButton(
+            reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.thumbs[static_cast<size_t>(i)].texture().id())),
+            ImVec2(cell - 6, (cell - 6) * aspect), ImVec2(0, 0), ImVec2(1, 1), 3))
       s.head = head;
     ImGui::PopStyleColor();
     ImGui::PopID();
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show %s in the image view", head < 0 ? "the mean of all heads" : ("head " + std::to_string(head)).c_str());
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Show %s in the image view",
+                        head < 0 ? "the mean of all heads" : ("head " + std::to_string(head)).c_str());
     ImGui::Text("%s%s", head < 0 ? "mean" : ("head " + std::to_string(head)).c_str(), current ? "  (shown)" : "");
     ImGui::EndGroup();
     if ((i + 1) % cols != 0 && i + 1 < count) ImGui::SameLine();

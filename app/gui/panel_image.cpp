@@ -78,12 +78,14 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
   ui.image_min = origin;
   ui.image_max = ImVec2(origin.x + size.x, origin.y + size.y);
 
-  ImGui::InvisibleButton("canvas", avail, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight |
-                                              ImGuiButtonFlags_MouseButtonMiddle);
+  ImGui::InvisibleButton(
+      "canvas", avail,
+      ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
   const bool hovered = ImGui::IsItemHovered();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->PushClipRect(canvas_pos, ImVec2(canvas_pos.x + avail.x, canvas_pos.y + avail.y), true);
-  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.overlay.texture().id())), ui.image_min, ui.image_max);
+  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.overlay.texture().id())), ui.image_min,
+               ui.image_max);
 
   ImGuiIO& io = ImGui::GetIO();
   ui.hovered = hovered ? token_at(state, ui, io.MousePos) : -1;
@@ -105,8 +107,10 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
       if (io.KeyShift) {
         auto q = state.effective_queries();
         const auto it = std::find(q.begin(), q.end(), ui.hovered);
-        if (it == q.end()) q.push_back(ui.hovered);
-        else if (q.size() > 1) q.erase(it);
+        if (it == q.end())
+          q.push_back(ui.hovered);
+        else if (q.size() > 1)
+          q.erase(it);
         s.queries = q;
       } else {
         s.queries = {ui.hovered};

@@ -11,11 +11,16 @@ namespace {
 
 const char* score_formula(attn::Score s) {
   switch (s) {
-    case attn::Score::ScaledDot: return "s_j = q . k_j / sqrt(d_k)";
-    case attn::Score::Dot: return "s_j = q . k_j";
-    case attn::Score::Cosine: return "s_j = q . k_j / (|q| |k_j|)";
-    case attn::Score::Additive: return "s_j = v^T tanh(W_q q + W_k k_j)";
-    case attn::Score::Raw: return "w_j = q . k_j  (no softmax: weights can be negative and need not sum to 1)";
+    case attn::Score::ScaledDot:
+      return "s_j = q . k_j / sqrt(d_k)";
+    case attn::Score::Dot:
+      return "s_j = q . k_j";
+    case attn::Score::Cosine:
+      return "s_j = q . k_j / (|q| |k_j|)";
+    case attn::Score::Additive:
+      return "s_j = v^T tanh(W_q q + W_k k_j)";
+    case attn::Score::Raw:
+      return "w_j = q . k_j  (no softmax: weights can be negative and need not sum to 1)";
   }
   return "";
 }
@@ -35,11 +40,15 @@ void draw_steps(AppState& state) {
   ImGui::TextWrapped("Query: patch (%d, %d), token %d; head %d of %d%s.", q % g.cols, q / g.cols, q, head, m.heads(),
                      s.head < 0 ? " (the image shows the mean; steps are per head)" : "");
   ImGui::Separator();
-  ImGui::TextWrapped("1. Shapes: Q and K [N = %d, d_k = %d] per head, V [%d, d_v = %d]; the query q is row %d of Q, [1, %d].",
-                     n, dk, n, dv, q, dk);
+  ImGui::TextWrapped(
+      "1. Shapes: Q and K [N = %d, d_k = %d] per head, V [%d, d_v = %d]; the query q is row %d of Q, [1, %d].", n, dk,
+      n, dv, q, dk);
   ImGui::TextWrapped("2. Scores: %s", score_formula(s.score));
   ImGui::TextWrapped("3. Divide by the temperature T = %.4g", s.temperature);
-  ImGui::TextWrapped("4. Mask: %s%s", s.mask == attn::MaskStructure::None ? "none" : s.mask == attn::MaskStructure::Causal ? "causal" : "local window",
+  ImGui::TextWrapped("4. Mask: %s%s",
+                     s.mask == attn::MaskStructure::None     ? "none"
+                     : s.mask == attn::MaskStructure::Causal ? "causal"
+                                                             : "local window",
                      s.hidden_keys.empty() ? "" : " + painted keys (hidden keys get weight 0)");
   const attn::Norm norm = s.score == attn::Score::Raw ? attn::Norm::None : s.norm;
   ImGui::TextWrapped("5. Normalise: %s", norm == attn::Norm::Softmax ? "softmax, w_j = exp(s_j/T) / sum_k exp(s_k/T)"
@@ -55,7 +64,8 @@ void draw_steps(AppState& state) {
                     [&](int a, int b) { return r.weights(0, a) > r.weights(0, b); });
   const attn::AttentionOptions opt = state.attention_options();
   const double sqrt_dk = std::sqrt(static_cast<double>(std::max(dk, 1)));
-  if (ImGui::BeginTable("top", 5, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchSame)) {
+  if (ImGui::BeginTable("top", 5,
+                        ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchSame)) {
     ImGui::TableSetupColumn("key");
     ImGui::TableSetupColumn(s.score == attn::Score::ScaledDot ? "q . k" : "score");
     ImGui::TableSetupColumn(s.score == attn::Score::ScaledDot ? "/ sqrt(d_k)" : "-");
@@ -72,11 +82,15 @@ void draw_steps(AppState& state) {
       ImGui::TableNextColumn();
       ImGui::Text("%.4f", s.score == attn::Score::ScaledDot ? logit * sqrt_dk : logit);
       ImGui::TableNextColumn();
-      if (s.score == attn::Score::ScaledDot) ImGui::Text("%.4f", logit);
-      else ImGui::TextUnformatted("-");
+      if (s.score == attn::Score::ScaledDot)
+        ImGui::Text("%.4f", logit);
+      else
+        ImGui::TextUnformatted("-");
       ImGui::TableNextColumn();
-      if (visible) ImGui::Text("%.4f", logit / s.temperature);
-      else ImGui::TextUnformatted("masked");
+      if (visible)
+        ImGui::Text("%.4f", logit / s.temperature);
+      else
+        ImGui::TextUnformatted("masked");
       ImGui::TableNextColumn();
       ImGui::Text("%.6f", r.weights(0, j));
     }
@@ -114,15 +128,18 @@ void draw_steps(AppState& state) {
 void draw_vit_stats(AppState& state) {
   const auto& v = *state.scene.vit;
   const int L = static_cast<int>(v.stats.entropy.rows()), H = static_cast<int>(v.stats.entropy.cols());
-  ImGui::TextWrapped("Per layer (left to right) and head: the mean entropy of the patches' attention, and the mean "
-                     "distance (pixels) over which they attend. Early layers mix near and far heads; late ones focus.");
+  ImGui::TextWrapped(
+      "Per layer (left to right) and head: the mean entropy of the patches' attention, and the mean "
+      "distance (pixels) over which they attend. Early layers mix near and far heads; late ones focus.");
   const float width = ImGui::GetContentRegionAvail().x;
-  const float height = std::max(40.0f, (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 4) / 2);
+  const float height =
+      std::max(40.0f, (ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 4) / 2);
   for (int which = 0; which < 2; ++which) {
     const attn::Matrix& m = which == 0 ? v.stats.entropy : v.stats.distance;
     const float pad = std::max(1e-3f, 0.08f * (m.maxCoeff() - m.minCoeff()));
     const float lo = m.minCoeff() - pad, hi = m.maxCoeff() + pad;
-    ImGui::Text("%s (%.2f to %.2f)", which == 0 ? "entropy, nats" : "mean attention distance, pixels", m.minCoeff(), m.maxCoeff());
+    ImGui::Text("%s (%.2f to %.2f)", which == 0 ? "entropy, nats" : "mean attention distance, pixels", m.minCoeff(),
+                m.maxCoeff());
     const ImVec2 p = ImGui::GetCursorScreenPos();
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(p, ImVec2(p.x + width, p.y + height), ImGui::GetColorU32(ImGuiCol_FrameBg));
@@ -170,13 +187,16 @@ void draw_matrix(AppState& state, UiContext& ui) {
     ImGui::SetTooltip("query %d -> key %d\nweight %.6f", i, j, m(i, j));
     if (io.MouseWheel != 0.0f) {  // zoom about the mouse
       const float k = std::pow(0.8f, io.MouseWheel);
-      const float w = std::clamp((v[2] - v[0]) * k, 1.0f / std::max<float>(static_cast<float>(m.cols()), 1.0f) * 8, 1.0f);
+      const float w =
+          std::clamp((v[2] - v[0]) * k, 1.0f / std::max<float>(static_cast<float>(m.cols()), 1.0f) * 8, 1.0f);
       const float x0 = std::clamp(ux - fx * w, 0.0f, 1.0f - w), y0 = std::clamp(uy - fy * w, 0.0f, 1.0f - w);
       v[0] = x0, v[1] = y0, v[2] = x0 + w, v[3] = y0 + w;
     }
     if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
-      if (!state.scene.vit) state.settings.queries = {i};
-      else if (i >= 1 && i <= state.tokens()) state.settings.queries = {i - 1}, state.settings.vit_view = VitView::Patch;
+      if (!state.scene.vit)
+        state.settings.queries = {i};
+      else if (i >= 1 && i <= state.tokens())
+        state.settings.queries = {i - 1}, state.settings.vit_view = VitView::Patch;
     }
     if (ImGui::IsMouseDragging(ImGuiMouseButton_Middle)) {
       const float w = v[2] - v[0];
@@ -185,10 +205,11 @@ void draw_matrix(AppState& state, UiContext& ui) {
       v[0] = x0, v[1] = y0, v[2] = x0 + w, v[3] = y0 + w;
     }
   }
-  ImGui::TextWrapped("%lld queries (rows) x %lld keys (columns)%s, %s; each row scaled on its own; the outlined row is the query",
-                     static_cast<long long>(m.rows()), static_cast<long long>(m.cols()),
-                     state.scene.vit ? " (class token first, then patches, then registers)" : "",
-                     state.settings.head < 0 ? "mean of heads" : ("head " + std::to_string(state.settings.head)).c_str());
+  ImGui::TextWrapped(
+      "%lld queries (rows) x %lld keys (columns)%s, %s; each row scaled on its own; the outlined row is the query",
+      static_cast<long long>(m.rows()), static_cast<long long>(m.cols()),
+      state.scene.vit ? " (class token first, then patches, then registers)" : "",
+      state.settings.head < 0 ? "mean of heads" : ("head " + std::to_string(state.settings.head)).c_str());
   ImGui::SameLine();
   if (ImGui::SmallButton("fit")) v[0] = v[1] = 0, v[2] = v[3] = 1;
 }
@@ -207,8 +228,10 @@ void draw_lower(AppState& state, UiContext& ui, const Layout& l) {
     const bool want_matrix = s.show_matrix;
     if (ImGui::BeginTabItem(state.scene.vit ? "Head statistics" : "Step by step", nullptr, want_matrix ? 0 : first)) {
       s.show_matrix = false;
-      if (state.scene.vit) draw_vit_stats(state);
-      else draw_steps(state);
+      if (state.scene.vit)
+        draw_vit_stats(state);
+      else
+        draw_steps(state);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Attention matrix", nullptr, want_matrix ? first : 0)) {

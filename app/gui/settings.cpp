@@ -21,8 +21,8 @@ constexpr const char* kNorms[] = {"softmax", "sparsemax", "none"};
 constexpr const char* kMasks[] = {"none", "causal", "local"};
 constexpr const char* kUpsample[] = {"nearest", "bilinear"};
 constexpr const char* kScales[] = {"max", "minmax", "fixed"};
-constexpr const char* kColormaps[] = {"viridis", "magma", "inferno", "plasma", "cividis", "turbo", "greyscale",
-                                      "diverging"};
+constexpr const char* kColormaps[] = {"viridis", "magma", "inferno",   "plasma",
+                                      "cividis", "turbo", "greyscale", "diverging"};
 constexpr int kMaxDepth = 8;
 
 template <size_t N>
@@ -105,8 +105,10 @@ std::string to_json(const Settings& settings) {
   j["format"] = "attnscope-session-1";
   Settings s = settings;
   visit_fields(s, [&](const char* key, auto&& field) {
-    if constexpr (IsNamed<std::decay_t<decltype(field)>>::value) j[key] = field.names[static_cast<int>(field.value)];
-    else j[key] = field;
+    if constexpr (IsNamed<std::decay_t<decltype(field)>>::value)
+      j[key] = field.names[static_cast<int>(field.value)];
+    else
+      j[key] = field;
   });
   return j.dump(2) + "\n";
 }
@@ -139,17 +141,19 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
     if (!j.contains(key)) return;
     using F = std::decay_t<decltype(field)>;
     try {
-      if constexpr (IsNamed<F>::value) field.value = static_cast<std::decay_t<decltype(field.value)>>(
-                                           index_of(field.names, j.at(key).get<std::string>(), key, name));
-      else field = j.at(key).get<F>();
+      if constexpr (IsNamed<F>::value)
+        field.value = static_cast<std::decay_t<decltype(field.value)>>(
+            index_of(field.names, j.at(key).get<std::string>(), key, name));
+      else
+        field = j.at(key).get<F>();
     } catch (const json::exception&) {
       throw attn::Error(name + ": \"" + key + "\" has the wrong type");
     }
   });
   auto in_range = [&](const char* key, double v, double lo, double hi) {
     if (!(v >= lo && v <= hi))
-      throw attn::Error(name + ": \"" + key + "\" = " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
-                        std::to_string(hi) + "]");
+      throw attn::Error(name + ": \"" + key + "\" = " + std::to_string(v) + " is outside [" + std::to_string(lo) +
+                        ", " + std::to_string(hi) + "]");
   };
   in_range("patch", s.patch, 1, 4096);
   in_range("d_model", s.d_model, 1, 4096);

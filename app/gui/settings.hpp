@@ -25,26 +25,26 @@ enum class VitView { ClassToken, Patch, Rollout };
 struct Settings {
   // What the tokens are.
   Source source = Source::Similarity;
-  std::string image_path;            // empty: the bundled sample
+  std::string image_path;              // empty: the bundled sample
   std::string q_path, k_path, v_path;  // Source::Files
   int patch = 16;
   int d_model = 64;
   int heads = 4;
   std::uint64_t seed = 0;
   bool position_encoding = false;
-  int token_side = 16;               // Source::RandomTokens: side x side tokens
+  int token_side = 16;  // Source::RandomTokens: side x side tokens
 
   // Source::Vit
-  std::string vit_weights;           // .safetensors (a config.json beside it is read)
-  int vit_heads = 0;                 // 0: config.json, else width / 64
-  int vit_size = 0;                  // shorter side in pixels; 0: the model's own size; -1: the image's own size
-  double vit_temperature = 1.0;      // inside every layer's softmax (propagates); `temperature` is display-only
+  std::string vit_weights;       // .safetensors (a config.json beside it is read)
+  int vit_heads = 0;             // 0: config.json, else width / 64
+  int vit_size = 0;              // shorter side in pixels; 0: the model's own size; -1: the image's own size
+  double vit_temperature = 1.0;  // inside every layer's softmax (propagates); `temperature` is display-only
   VitView vit_view = VitView::ClassToken;
-  int vit_layer = -1;                // -1: the last layer
+  int vit_layer = -1;                                    // -1: the last layer
   attn::HeadFusion vit_fusion = attn::HeadFusion::Mean;  // how "all heads" are combined
-  double vit_threshold = 1.0;        // show only the patches holding this fraction of the mass (1: off)
-  double vit_discard = 0.0;          // rollout: fraction of the smallest weights dropped per layer
-  bool vit_include_cls = false;      // keep the class token's share out of the patches' renormalisation
+  double vit_threshold = 1.0;    // show only the patches holding this fraction of the mass (1: off)
+  double vit_discard = 0.0;      // rollout: fraction of the smallest weights dropped per layer
+  bool vit_include_cls = false;  // keep the class token's share out of the patches' renormalisation
   bool vit_include_registers = false;
 
   // How they attend.
@@ -53,9 +53,9 @@ struct Settings {
   attn::Norm norm = attn::Norm::Softmax;
   attn::MaskStructure mask = attn::MaskStructure::None;
   int radius = 2;
-  std::vector<int> hidden_keys;      // painted: token indices hidden from every query
-  std::vector<int> queries;          // selected query tokens; empty = the centre one
-  int head = -1;                     // the head shown; -1 = mean over heads
+  std::vector<int> hidden_keys;  // painted: token indices hidden from every query
+  std::vector<int> queries;      // selected query tokens; empty = the centre one
+  int head = -1;                 // the head shown; -1 = mean over heads
 
   // How it is drawn.
   attn::Colormap colormap = attn::Colormap::Inferno;

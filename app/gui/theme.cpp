@@ -24,8 +24,10 @@ bool apply_theme(float ui_scale, bool light) {
   ImGui_ImplOpenGL3_CreateFontsTexture();
 
   ImGuiStyle style;
-  if (light) ImGui::StyleColorsLight(&style);
-  else ImGui::StyleColorsDark(&style);
+  if (light)
+    ImGui::StyleColorsLight(&style);
+  else
+    ImGui::StyleColorsDark(&style);
   style.WindowRounding = 0.0f;
   style.FrameRounding = 3.0f;
   style.GrabRounding = 3.0f;

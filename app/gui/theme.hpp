@@ -5,4 +5,4 @@ namespace gui {
 // Rebuilds the font atlas and style; call between frames. Returns false
 // (and keeps ImGui's built-in font) when the TTF file is missing.
 bool apply_theme(float ui_scale, bool light);
-}
+}  // namespace gui

@@ -17,7 +17,15 @@
 
 namespace gui {
 
-enum class FileAction { Open, OpenTensors, SaveSession, ExportOverlay, ExportWeightsNpy, ExportWeightsCsv, ExportSheet };
+enum class FileAction {
+  Open,
+  OpenTensors,
+  SaveSession,
+  ExportOverlay,
+  ExportWeightsNpy,
+  ExportWeightsCsv,
+  ExportSheet
+};
 
 struct FileDialog {
   bool open = false;
@@ -39,7 +47,7 @@ struct UiContext {
   ImVec2 pan{0, 0};
   bool painting = false;
   bool paint_hide = true;
-  int hovered = -1;  // token under the mouse, -1 none
+  int hovered = -1;                         // token under the mouse, -1 none
   ImVec2 image_min{0, 0}, image_max{0, 0};  // screen rect of the drawn image
 
   float matrix_view[4] = {0, 0, 1, 1};
@@ -49,7 +57,7 @@ struct UiContext {
   bool quit = false;
   bool toggle_fullscreen = false;
   bool fonts_dirty = false;
-  bool restore_tab = true;  // select the persisted tab on the first frame
+  bool restore_tab = true;           // select the persisted tab on the first frame
   std::vector<std::string> dropped;  // paths dropped on the window, handled next frame
   // Keys pressed (or repeated) since the last frame, as (GLFW key, GLFW
   // modifier bits). ImGui 1.86 only keeps "is down" flags, which lose a key

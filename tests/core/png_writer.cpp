@@ -42,7 +42,8 @@ Bytes zlib_stored(const Bytes& raw) {
 
 Bytes chunk(const std::string& type, const Bytes& data, long long length_override) {
   Bytes c;
-  put32(c, length_override >= 0 ? static_cast<std::uint32_t>(length_override) : static_cast<std::uint32_t>(data.size()));
+  put32(c,
+        length_override >= 0 ? static_cast<std::uint32_t>(length_override) : static_cast<std::uint32_t>(data.size()));
   Bytes body(type.begin(), type.end());
   body.insert(body.end(), data.begin(), data.end());
   c.insert(c.end(), body.begin(), body.end());

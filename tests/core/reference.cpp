@@ -25,9 +25,13 @@ Mat logits(attn::Score score, const Mat& q, const Mat& k, const attn::AdditivePa
   for (size_t i = 0; i < q.size(); ++i)
     for (size_t j = 0; j < k.size(); ++j) {
       switch (score) {
-        case attn::Score::ScaledDot: s[i][j] = dot(q[i], k[j]) / std::sqrt(static_cast<double>(k[j].size())); break;
+        case attn::Score::ScaledDot:
+          s[i][j] = dot(q[i], k[j]) / std::sqrt(static_cast<double>(k[j].size()));
+          break;
         case attn::Score::Dot:
-        case attn::Score::Raw: s[i][j] = dot(q[i], k[j]); break;
+        case attn::Score::Raw:
+          s[i][j] = dot(q[i], k[j]);
+          break;
         case attn::Score::Cosine: {
           const double nq = std::sqrt(dot(q[i], q[i])), nk = std::sqrt(dot(k[j], k[j]));
           s[i][j] = nq > 0 && nk > 0 ? dot(q[i], k[j]) / (nq * nk) : 0.0;

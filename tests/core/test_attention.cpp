@@ -113,7 +113,9 @@ TEST(Masks, CausalLocalAndPaintedKeysGetExactlyZero) {
     EXPECT_NEAR(r.weights.row(i).sum(), 1.0f, 1e-5);
     for (int j = i + 1; j < n; ++j) EXPECT_EQ(r.weights(i, j), 0.0f);
   }
-  EXPECT_LT(ref::rel_error(r.weights, ref::softmax(ref::logits(Score::ScaledDot, ref::from(q), ref::from(k)), 1.0, opt.mask)), 1e-5);
+  EXPECT_LT(
+      ref::rel_error(r.weights, ref::softmax(ref::logits(Score::ScaledDot, ref::from(q), ref::from(k)), 1.0, opt.mask)),
+      1e-5);
 
   opt.mask.structure = attn::MaskStructure::Local;
   opt.mask.radius = 1;
@@ -122,8 +124,10 @@ TEST(Masks, CausalLocalAndPaintedKeysGetExactlyZero) {
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
       const bool near = std::abs(i % cols - j % cols) <= 1 && std::abs(i / cols - j / cols) <= 1;
-      if (!near) EXPECT_EQ(r.weights(i, j), 0.0f) << i << "," << j;
-      else EXPECT_GT(r.weights(i, j), 0.0f);
+      if (!near)
+        EXPECT_EQ(r.weights(i, j), 0.0f) << i << "," << j;
+      else
+        EXPECT_GT(r.weights(i, j), 0.0f);
     }
 
   opt.mask.structure = attn::MaskStructure::None;
@@ -179,11 +183,13 @@ TEST(MultiHead, ProjectedAttentionMatchesHandComputation) {
   const Matrix q = p.q.apply(x), k = p.k.apply(x), v = p.v.apply(x);
   Matrix concat(n, e);
   for (int i = 0; i < h; ++i) {
-    const auto w = ref::softmax(ref::logits(Score::ScaledDot, ref::from(q.middleCols(i * 4, 4)), ref::from(k.middleCols(i * 4, 4))), 1.0, {});
+    const auto w = ref::softmax(
+        ref::logits(Score::ScaledDot, ref::from(q.middleCols(i * 4, 4)), ref::from(k.middleCols(i * 4, 4))), 1.0, {});
     EXPECT_LT(ref::rel_error(r.heads[static_cast<size_t>(i)].weights, w), 1e-5);
     const auto o = ref::matmul(w, ref::from(v.middleCols(i * 4, 4)));
     for (int a = 0; a < n; ++a)
-      for (int b = 0; b < 4; ++b) concat(a, i * 4 + b) = static_cast<float>(o[static_cast<size_t>(a)][static_cast<size_t>(b)]);
+      for (int b = 0; b < 4; ++b)
+        concat(a, i * 4 + b) = static_cast<float>(o[static_cast<size_t>(a)][static_cast<size_t>(b)]);
   }
   const Matrix expect = p.o.apply(concat);
   EXPECT_LT(ref::rel_error(r.output, ref::from(expect)), 1e-5);

@@ -23,7 +23,9 @@ TEST(Csv, ParsesSeparatorsBomCrlfAndHeaders) {
   attn::Matrix expect(2, 3);
   expect << 1, 2.5f, -3, 4e-3f, 5, 6;
   EXPECT_EQ(parse("1,2.5,-3\n4e-3,5,6\n"), expect);
-  EXPECT_EQ(parse("\xEF\xBB\xBF" "1, 2.5, -3\r\n4e-3, 5, +6\r\n"), expect);
+  EXPECT_EQ(parse("\xEF\xBB\xBF"
+                  "1, 2.5, -3\r\n4e-3, 5, +6\r\n"),
+            expect);
   EXPECT_EQ(parse("a;b;c\n1;2.5;-3\n\n4e-3;5;6"), expect);
   EXPECT_EQ(parse("1\t2.5\t-3\n4e-3\t5\t6\n"), expect);
   EXPECT_EQ(parse("\"x\",\"y\",\"z\"\n\"1\",\"2.5\",\"-3\"\n4e-3,5,6\n"), expect);

@@ -10,7 +10,9 @@ namespace {
 
 using testpng::Bytes;
 
-attn::Image decode(const Bytes& b, const attn::ImageLimits& limits = {}) { return attn::decode_image(b, "test.png", limits); }
+attn::Image decode(const Bytes& b, const attn::ImageLimits& limits = {}) {
+  return attn::decode_image(b, "test.png", limits);
+}
 
 std::string error_of(const Bytes& b, const attn::ImageLimits& limits = {}) {
   try {
@@ -75,7 +77,7 @@ TEST(Image, TinyAndTruncatedFilesAreErrors) {
   EXPECT_NE(error_of({}), "");
   EXPECT_NE(error_of({0x89}), "");
   EXPECT_NE(error_of({0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}), "");  // signature only
-  EXPECT_NE(error_of({0xff, 0xd8}), "");                                    // JPEG SOI only
+  EXPECT_NE(error_of({0xff, 0xd8}), "");                                   // JPEG SOI only
   const Bytes full = attn::encode_png(gradient(64, 64));
   for (size_t cut : {size_t{20}, size_t{40}, full.size() / 2, full.size() - 13, full.size() - 1})
     EXPECT_NE(error_of(Bytes(full.begin(), full.begin() + static_cast<long>(cut))), "") << "cut at " << cut;
@@ -110,7 +112,8 @@ TEST(Image, HugeChunkLengthAndInvalidDeflateAreErrors) {
   huge.insert(huge.end(), c.begin(), c.end());
   EXPECT_NE(error_of(huge), "");
   // Deflate block type 3 (reserved) and a Huffman block of garbage codes.
-  for (const Bytes& z : {Bytes{0x78, 0x01, 0x07, 0xff, 0xff, 0xff}, Bytes{0x78, 0x01, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff}}) {
+  for (const Bytes& z :
+       {Bytes{0x78, 0x01, 0x07, 0xff, 0xff, 0xff}, Bytes{0x78, 0x01, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff}}) {
     Bytes bad = b;
     const Bytes idat = testpng::chunk("IDAT", z);
     const Bytes end = testpng::chunk("IEND", {});
@@ -132,9 +135,68 @@ TEST(Image, OtherFormatsAreNamedAndRefused) {
 
 TEST(Image, BmpLoads) {
   // A 2x1 24-bit BMP, bottom-up rows padded to 4 bytes.
-  Bytes b = {'B', 'M', 62, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 24, 0,
-             0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-             /* BGR */ 255, 0, 0, 0, 0, 255, 0, 0};
+  Bytes b = {'B',
+             'M',
+             62,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             54,
+             0,
+             0,
+             0,
+             40,
+             0,
+             0,
+             0,
+             2,
+             0,
+             0,
+             0,
+             1,
+             0,
+             0,
+             0,
+             1,
+             0,
+             24,
+             0,
+             0,
+             0,
+             0,
+             0,
+             8,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             0,
+             /* BGR */ 255,
+             0,
+             0,
+             0,
+             0,
+             255,
+             0,
+             0};
   const attn::Image img = decode(b);
   EXPECT_EQ(img.pixel(0, 0)[2], 255);
   EXPECT_EQ(img.pixel(1, 0)[0], 255);

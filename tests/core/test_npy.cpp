@@ -38,7 +38,8 @@ Bytes payload(const std::vector<T>& v, bool big_endian = false) {
   Bytes b(v.size() * sizeof(T));
   std::memcpy(b.data(), v.data(), b.size());
   if (big_endian)
-    for (size_t i = 0; i < b.size(); i += sizeof(T)) std::reverse(b.begin() + static_cast<long>(i), b.begin() + static_cast<long>(i + sizeof(T)));
+    for (size_t i = 0; i < b.size(); i += sizeof(T))
+      std::reverse(b.begin() + static_cast<long>(i), b.begin() + static_cast<long>(i + sizeof(T)));
   return b;
 }
 
@@ -66,16 +67,28 @@ TEST(Npy, EncodeParseRoundTrip) {
 
 TEST(Npy, VersionsEndiannessDtypesAndFortranOrder) {
   for (int v : {1, 2, 3}) {
-    const auto a = attn::parse_npy(make(v, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", payload(kSix)), "x");
+    const auto a =
+        attn::parse_npy(make(v, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", payload(kSix)), "x");
     EXPECT_EQ(a.data, kSix) << "version " << v;
   }
   const std::vector<double> six_d = {1, 2, 3, 4, 5, 6};
-  EXPECT_EQ(attn::parse_npy(make(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", payload(six_d)), "x").data, kSix);
-  EXPECT_EQ(attn::parse_npy(make(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", payload(kSix, true)), "x").data, kSix);
-  EXPECT_EQ(attn::parse_npy(make(1, "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", payload(six_d, true)), "x").data, kSix);
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", payload(six_d)), "x").data,
+      kSix);
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", payload(kSix, true)), "x")
+          .data,
+      kSix);
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", payload(six_d, true)), "x")
+          .data,
+      kSix);
   // Fortran order: the file holds columns; the result is C order.
   const std::vector<float> columns = {1, 4, 2, 5, 3, 6};
-  EXPECT_EQ(attn::parse_npy(make(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", payload(columns)), "x").data, kSix);
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", payload(columns)), "x")
+          .data,
+      kSix);
   // 3-D Fortran: element (i, j, k) at i + 2 (j + 2 k) for shape (2, 2, 2).
   std::vector<float> f3(8), c3(8);
   for (int i = 0; i < 2; ++i)
@@ -85,9 +98,14 @@ TEST(Npy, VersionsEndiannessDtypesAndFortranOrder) {
         f3[static_cast<size_t>(i + 2 * (j + 2 * k))] = v;
         c3[static_cast<size_t>((i * 2 + j) * 2 + k)] = v;
       }
-  EXPECT_EQ(attn::parse_npy(make(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2, 2), }", payload(f3)), "x").data, c3);
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2, 2), }", payload(f3)), "x").data,
+      c3);
   // Key order and quotes are free; a trailing comma in the shape is optional.
-  EXPECT_EQ(attn::parse_npy(make(1, "{\"shape\": (6,), \"fortran_order\": False, \"descr\": \"<f4\"}", payload(kSix)), "x").data, kSix);
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{\"shape\": (6,), \"fortran_order\": False, \"descr\": \"<f4\"}", payload(kSix)), "x")
+          .data,
+      kSix);
 }
 
 TEST(Npy, BadMagicVersionsAndHeaderLengths) {
@@ -127,12 +145,13 @@ TEST(Npy, MalformedHeaderDicts) {
       {"{'descr': '<f4', 'fortran_order': False, 'shape': [6], }", "shape"},
   };
   for (const auto& [header, expect] : dicts)
-    EXPECT_NE(error_of(make(1, header, p)).find(expect), std::string::npos) << header << " -> " << error_of(make(1, header, p));
+    EXPECT_NE(error_of(make(1, header, p)).find(expect), std::string::npos)
+        << header << " -> " << error_of(make(1, header, p));
 }
 
 TEST(Npy, UnsupportedDtypesAreNamed) {
   const std::pair<std::string, std::string> dtypes[] = {
-      {"'|O'", "pickled"}, {"'<U8'", "unicode"}, {"'<c8'", "complex64"}, {"'<i4'", "int32"},
+      {"'|O'", "pickled"}, {"'<U8'", "unicode"}, {"'<c8'", "complex64"},           {"'<i4'", "int32"},
       {"'|b1'", "bool"},   {"'<f2'", "float16"}, {"[('x', '<f4')]", "structured"},
   };
   for (const auto& [descr, expect] : dtypes) {

@@ -51,7 +51,7 @@ TEST(Overlay, BlendsColormapAtOpacityAndDimsTheCroppedStrip) {
   EXPECT_EQ(out.pixel(1, 1)[0], 175);
   EXPECT_EQ(out.pixel(5, 1)[0], 228);
   EXPECT_EQ(out.pixel(1, 5)[0], 178);  // v = 0.5: grey 128 at alpha 0.3125, 200 - 72 * 0.3125 = 177.5
-  EXPECT_EQ(out.pixel(9, 1)[0], 90);              // cropped strip: dimmed, no overlay
+  EXPECT_EQ(out.pixel(9, 1)[0], 90);   // cropped strip: dimmed, no overlay
   EXPECT_EQ(out.pixel(1, 8)[1], 90);
   EXPECT_EQ(out.pixel(1, 1)[3], 255);
   // Outlined query: white inside the patch edge.

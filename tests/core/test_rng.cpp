@@ -19,7 +19,8 @@ TEST(Rng, KnownValuesForSeedZero) {
   const float a = u.uniform();
   EXPECT_GE(a, 0.0f);
   EXPECT_LT(a, 1.0f);
-  EXPECT_EQ(attn::random_matrix(3, 3, attn::Distribution::Gaussian, 5, 1), attn::random_matrix(3, 3, attn::Distribution::Gaussian, 5, 1));
+  EXPECT_EQ(attn::random_matrix(3, 3, attn::Distribution::Gaussian, 5, 1),
+            attn::random_matrix(3, 3, attn::Distribution::Gaussian, 5, 1));
 }
 
 TEST(Rng, PinnedSequence) {

@@ -153,8 +153,8 @@ TEST(NoNormalisation, DividesByTemperatureAndZeroesMaskedKeys) {
 }
 
 TEST(Temperature, InvalidValuesAreRejected) {
-  for (double t : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity(),
-                   -std::numeric_limits<double>::infinity()})
+  for (double t :
+       {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()})
     EXPECT_THROW(attn::check_temperature(t), attn::Error) << t;
   EXPECT_NO_THROW(attn::check_temperature(1e-30));
   EXPECT_NO_THROW(attn::check_temperature(1e30));

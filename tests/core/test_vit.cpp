@@ -34,9 +34,10 @@ std::string error_of(const Bytes& b) {
 
 TEST(SafeTensors, ReadsEveryDtype) {
   // F32 1.5, F16 -2.0 (0xC000), BF16 3.0 (0x4040), F64 0.25.
-  std::string h = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F16","shape":[1],"data_offsets":[4,6]},)"
-                  R"("c":{"dtype":"BF16","shape":[1],"data_offsets":[6,8]},"d":{"dtype":"F64","shape":[1],"data_offsets":[8,16]},)"
-                  R"("__metadata__":{"format":"pt"}})";
+  std::string h =
+      R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F16","shape":[1],"data_offsets":[4,6]},)"
+      R"("c":{"dtype":"BF16","shape":[1],"data_offsets":[6,8]},"d":{"dtype":"F64","shape":[1],"data_offsets":[8,16]},)"
+      R"("__metadata__":{"format":"pt"}})";
   Bytes b = file(h, 16);
   const size_t base = 8 + h.size();
   const float f = 1.5f;
@@ -67,11 +68,20 @@ TEST(SafeTensors, EveryMalformedCaseIsAClearError) {
       {file("{not json", 0), "not valid UTF-8 JSON"},
       {file("[1, 2]", 0), "not a JSON object"},
       {file(std::string(100000, '[') + std::string(100000, ']'), 0), "nested deeper"},
-      {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "duplicate name \"a\""},
+      {file(
+           R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+           8),
+       "duplicate name \"a\""},
       {file(R"({"__metadata__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4), "__metadata__ value"},
       {file(R"({"__metadata__":{"k":1}})", 0), "not a string"},
-      {file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlaps"},
-      {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", 12), "gap of 4 bytes"},
+      {file(
+           R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+           12),
+       "overlaps"},
+      {file(
+           R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+           12),
+       "gap of 4 bytes"},
       {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", 8), "run backwards"},
       {file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8), "gap of 4 bytes"},
       {file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "needs 12"},
@@ -97,7 +107,8 @@ TEST(VitWeights, MissingOrMisShapedTensorsAreNamed) {
     for (auto d : shape) c *= d;
     t[n] = {shape, std::vector<float>(static_cast<size_t>(c), 0.1f), "F32"};
   };
-  EXPECT_THROW(attn::load_vit(attn::parse_safetensors(attn::encode_safetensors({{"x", {{1}, {1}, "F32"}}}), "w")), attn::Error);
+  EXPECT_THROW(attn::load_vit(attn::parse_safetensors(attn::encode_safetensors({{"x", {{1}, {1}, "F32"}}}), "w")),
+               attn::Error);
   add("cls_token", {1, 1, 8});
   add("pos_embed", {1, 5, 8});
   add("patch_embed.proj.weight", {8, 3, 2, 2});
