@@ -109,8 +109,10 @@ void draw_status(AppState& state, UiContext& ui, const Layout& l) {
   if (!state.messages.empty()) {
     const Message& m = state.messages.back();
     const bool fresh = state.now - m.time < 20.0;
-    if (m.error && fresh) ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.3f, 1.0f), "Error: %s", m.text.c_str());
-    else if (fresh) ImGui::TextUnformatted(m.text.c_str());
+    if (m.error && fresh)
+      ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.3f, 1.0f), "Error: %s", m.text.c_str());
+    else if (fresh)
+      ImGui::TextUnformatted(m.text.c_str());
   } else if (busy.empty() && state.scene.ready()) {
     const auto& g = state.scene.grid;
     ImGui::Text("%d tokens (%d x %d), %d heads. Click a patch to pick the query; F1 for help.", state.tokens(), g.cols,
@@ -194,11 +196,16 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
     d.listed = d.directory;
   }
   const bool saving = d.action != FileAction::Open && d.action != FileAction::OpenTensors;
-  static const char* const titles[] = {"Open", "Open Q, K, V (pick Q, then K, then V)", "Save session",
-                                       "Export overlay", "Export weights (.npy)", "Export weights (CSV)",
+  static const char* const titles[] = {"Open",
+                                       "Open Q, K, V (pick Q, then K, then V)",
+                                       "Save session",
+                                       "Export overlay",
+                                       "Export weights (.npy)",
+                                       "Export weights (CSV)",
                                        "Export heads sheet"};
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
-  ImGui::SetNextWindowSize(ImVec2(std::min(disp.x * 0.8f, ImGui::GetFontSize() * 40), disp.y * 0.7f), ImGuiCond_Appearing);
+  ImGui::SetNextWindowSize(ImVec2(std::min(disp.x * 0.8f, ImGui::GetFontSize() * 40), disp.y * 0.7f),
+                           ImGuiCond_Appearing);
   ImGui::SetNextWindowPos(ImVec2(disp.x * 0.5f, disp.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
   std::string title = std::string(titles[static_cast<int>(d.action)]) + "###filedialog";
   if (!ImGui::Begin(title.c_str(), &d.open)) {
@@ -214,8 +221,10 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
     if (name.size() && name[0] == '.') continue;
     const std::string label = dir ? name + "/" : name;
     if (ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_AllowDoubleClick)) {
-      if (dir) d.directory = (fs::path(d.directory) / name).string();
-      else std::snprintf(d.name, sizeof d.name, "%s", name.c_str());
+      if (dir)
+        d.directory = (fs::path(d.directory) / name).string();
+      else
+        std::snprintf(d.name, sizeof d.name, "%s", name.c_str());
       if (!dir && ImGui::IsMouseDoubleClicked(0) && !saving) {
         state.open_file((fs::path(d.directory) / name).string());
         if (d.action == FileAction::Open || !state.settings.v_path.empty()) d.open = false;
@@ -232,9 +241,13 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
   ImGui::SameLine();
   if (ImGui::Button("Cancel")) d.open = false;
   if (ok && d.name[0]) {
-    const std::string path = fs::path(d.name).is_absolute() ? std::string(d.name) : (fs::path(d.directory) / d.name).string();
+    const std::string path =
+        fs::path(d.name).is_absolute() ? std::string(d.name) : (fs::path(d.directory) / d.name).string();
     switch (d.action) {
-      case FileAction::Open: state.open_file(path); d.open = false; break;
+      case FileAction::Open:
+        state.open_file(path);
+        d.open = false;
+        break;
       case FileAction::OpenTensors:
         state.open_file(path);
         if (!state.settings.v_path.empty()) d.open = false;
@@ -248,10 +261,22 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
         }
         d.open = false;
         break;
-      case FileAction::ExportOverlay: export_overlay(state, ui, path); d.open = false; break;
-      case FileAction::ExportWeightsNpy: export_weights(state, path, false); d.open = false; break;
-      case FileAction::ExportWeightsCsv: export_weights(state, path, true); d.open = false; break;
-      case FileAction::ExportSheet: export_sheet(state, path); d.open = false; break;
+      case FileAction::ExportOverlay:
+        export_overlay(state, ui, path);
+        d.open = false;
+        break;
+      case FileAction::ExportWeightsNpy:
+        export_weights(state, path, false);
+        d.open = false;
+        break;
+      case FileAction::ExportWeightsCsv:
+        export_weights(state, path, true);
+        d.open = false;
+        break;
+      case FileAction::ExportSheet:
+        export_sheet(state, path);
+        d.open = false;
+        break;
     }
     d.name[0] = 0;
   }
@@ -291,10 +316,21 @@ void handle_shortcuts(AppState& state, UiContext& ui) {
   // GLFW key codes and modifier bits (GLFW/glfw3.h), kept here so panels
   // need no GLFW include.
   enum : int {
-    kEscape = 256, kTab = 258, kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kF1 = 290, kF11 = 300,
-    kShift = 1, kCtrl = 2,
+    kEscape = 256,
+    kTab = 258,
+    kRight = 262,
+    kLeft = 263,
+    kDown = 264,
+    kUp = 265,
+    kF1 = 290,
+    kF11 = 300,
+    kShift = 1,
+    kCtrl = 2,
   };
   const auto keys = std::exchange(ui.keys, {});
+  // Ctrl+Q quits from anywhere, a text field or the file dialog included.
+  for (const auto& [key, mods] : keys)
+    if ((mods & kCtrl) && key == 'Q') ui.quit = true;
   if (ImGui::GetIO().WantTextInput || ui.restore_offer) return;
   Settings& s = state.settings;
   auto dialog = [&](FileAction a) {
