@@ -8,7 +8,7 @@ packages=(
   # build
   cmake make g++ pkg-config
   # sanitizer and fuzzing builds (.ci/sanitizers, tests/fuzz)
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format clang-tidy
   # engine
   libeigen3-dev libstb-dev libjpeg-dev
   # desktop app: window, GL loader, UI, sessions, a TTF font for projectors,
