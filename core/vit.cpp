@@ -367,40 +367,33 @@ Matrix resample_bicubic(const MatrixRef& grid, int rows, int cols, int new_rows,
     w[2] = near(1 - t);
     w[3] = far(2 - t);
   };
-  // Along columns, then along rows (separable).
+  // Separable: one pass along the columns, then one along the rows. A pass
+  // resamples positions 0..n_in-1 to 0..n_out-1 for each of `outer` lines;
+  // at(line, position) gives a vector's row index in the source or result.
   const Eigen::Index d = grid.cols();
-  Matrix tmp(static_cast<Eigen::Index>(rows) * new_cols, d);
-  const double sx = static_cast<double>(cols) / new_cols, sy = static_cast<double>(rows) / new_rows;
-  for (int c = 0; c < new_cols; ++c) {
-    const double src = (c + 0.5) * sx - 0.5;
-    const int i0 = static_cast<int>(std::floor(src));
-    double w[4];
-    weights(src - i0, w);
-    for (int r = 0; r < rows; ++r) {
-      Eigen::VectorXd acc = Eigen::VectorXd::Zero(d);
-      for (int k = 0; k < 4; ++k) {
-        const int ci = std::clamp(i0 - 1 + k, 0, cols - 1);
-        acc += w[k] * grid.row(r * cols + ci).cast<double>().transpose();
+  auto pass = [&](const Matrix& src, int n_in, int n_out, int outer, auto src_at, auto dst_at) {
+    Matrix dst(static_cast<Eigen::Index>(outer) * n_out, d);
+    const double scale = static_cast<double>(n_in) / n_out;
+    for (int j = 0; j < n_out; ++j) {
+      const double from = (j + 0.5) * scale - 0.5;
+      const int i0 = static_cast<int>(std::floor(from));
+      double w[4];
+      weights(from - i0, w);
+      for (int line = 0; line < outer; ++line) {
+        Eigen::VectorXd acc = Eigen::VectorXd::Zero(d);
+        for (int k = 0; k < 4; ++k)
+          acc += w[k] * src.row(src_at(line, std::clamp(i0 - 1 + k, 0, n_in - 1))).template cast<double>().transpose();
+        dst.row(dst_at(line, j)) = acc.cast<float>().transpose();
       }
-      tmp.row(r * new_cols + c) = acc.cast<float>().transpose();
     }
-  }
-  Matrix out(static_cast<Eigen::Index>(new_rows) * new_cols, d);
-  for (int r = 0; r < new_rows; ++r) {
-    const double src = (r + 0.5) * sy - 0.5;
-    const int i0 = static_cast<int>(std::floor(src));
-    double w[4];
-    weights(src - i0, w);
-    for (int c = 0; c < new_cols; ++c) {
-      Eigen::VectorXd acc = Eigen::VectorXd::Zero(d);
-      for (int k = 0; k < 4; ++k) {
-        const int ri = std::clamp(i0 - 1 + k, 0, rows - 1);
-        acc += w[k] * tmp.row(ri * new_cols + c).cast<double>().transpose();
-      }
-      out.row(r * new_cols + c) = acc.cast<float>().transpose();
-    }
-  }
-  return out;
+    return dst;
+  };
+  const Matrix tmp = pass(
+      grid, cols, new_cols, rows, [&](int r, int c) { return r * cols + c; },
+      [&](int r, int c) { return r * new_cols + c; });
+  return pass(
+      tmp, rows, new_rows, new_cols, [&](int c, int r) { return r * new_cols + c; },
+      [&](int c, int r) { return r * new_cols + c; });
 }
 
 Image resize_shorter_side(const Image& img, int size) {

@@ -78,18 +78,7 @@ int run_render(int argc, char** argv) {
   opt.mask.structure = static_cast<attn::MaskStructure>(mask);
   opt.mask.radius = static_cast<int>(args.get_int("radius", 2, 0, 1 << 20));
 
-  attn::OverlayStyle style;
-  if (const auto name = args.get("colormap")) {
-    const auto cm = attn::colormap_from_name(*name);
-    if (!cm) throw attn::Error("--colormap: unknown colormap '" + *name + "'");
-    style.colormap = *cm;
-  }
-  style.opacity = static_cast<float>(args.get_double("opacity", 0.8));
-  if (!(style.opacity >= 0.0f && style.opacity <= 1.0f)) throw attn::Error("--opacity must be in [0, 1]");
-  style.upsample =
-      args.get_choice("upsample", {"nearest", "bilinear"}, 1) == 0 ? attn::Upsample::Nearest : attn::Upsample::Bilinear;
-  style.scale = static_cast<attn::MapScale>(args.get_choice("scale", {"max", "minmax", "fixed"}, 0));
-  style.grid = !args.has("no-grid");
+  const attn::OverlayStyle style = overlay_style(args);
 
   const attn::Image img = attn::load_image(image_path);
   const attn::PatchModel model = attn::PatchModel::build(img, patch, heads, source);

@@ -144,13 +144,7 @@ int run_vit(int argc, char** argv) {
       const auto keep = attn::keep_mass(map, threshold);
       for (size_t i = 0; i < map.size(); ++i) map[i] = keep[i] ? 1.0f : 0.0f;
     }
-    attn::OverlayStyle style;
-    if (const auto name = args.get("colormap")) {
-      const auto cm = attn::colormap_from_name(*name);
-      if (!cm) throw attn::Error("--colormap: unknown colormap '" + *name + "'");
-      style.colormap = *cm;
-    }
-    style.opacity = static_cast<float>(args.get_double("opacity", 0.8));
+    attn::OverlayStyle style = overlay_style(args);
     style.grid = false;
     const attn::PatchGrid grid{model.patch, r.grid_cols, r.grid_rows};
     std::vector<int> outlined;

@@ -4,6 +4,7 @@
 // reported once, in main().
 #include "common/args.hpp"
 #include "core/attention.hpp"
+#include "core/overlay.hpp"
 
 namespace cli {
 
@@ -22,6 +23,9 @@ inline const std::vector<OptionSpec> kAttentionOptionSpecs = {
 };
 // --temperature, --score, --norm, --seed (additive score's parameters).
 attn::AttentionOptions attention_options(const Args& args);
+// --colormap, --opacity (validated), --upsample, --scale, --no-grid: those
+// of them a command accepts; the others keep OverlayStyle's defaults.
+attn::OverlayStyle overlay_style(const Args& args);
 // Refuses (attn::Error) a job whose logits and weights, H × Nq × Nk floats
 // each, would exceed --max-matrix-mb (default 1024 MiB).
 void check_matrix_budget(const Args& args, long long heads, long long nq, long long nk);

@@ -14,6 +14,22 @@ attn::AttentionOptions attention_options(const Args& args) {
   return opt;
 }
 
+attn::OverlayStyle overlay_style(const Args& args) {
+  attn::OverlayStyle style;
+  if (const auto name = args.get("colormap")) {
+    const auto cm = attn::colormap_from_name(*name);
+    if (!cm) throw attn::Error("--colormap: unknown colormap '" + *name + "'");
+    style.colormap = *cm;
+  }
+  style.opacity = static_cast<float>(args.get_double("opacity", style.opacity));
+  if (!(style.opacity >= 0.0f && style.opacity <= 1.0f)) throw attn::Error("--opacity must be in [0, 1]");
+  style.upsample =
+      args.get_choice("upsample", {"nearest", "bilinear"}, 1) == 0 ? attn::Upsample::Nearest : attn::Upsample::Bilinear;
+  style.scale = static_cast<attn::MapScale>(args.get_choice("scale", {"max", "minmax", "fixed"}, 0));
+  style.grid = !args.has("no-grid");
+  return style;
+}
+
 void check_matrix_budget(const Args& args, long long heads, long long nq, long long nk) {
   const long long budget_mb = args.get_int("max-matrix-mb", 1024, 1, 1LL << 30);
   const double bytes = 2.0 * 4.0 * static_cast<double>(heads) * static_cast<double>(nq) * static_cast<double>(nk);
