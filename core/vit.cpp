@@ -321,10 +321,23 @@ VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_js
   if (!config_json.empty()) {
     try {
       const auto cfg = nlohmann::json::parse(config_json);
-      if (cfg.contains("num_attention_heads") && heads == 0) heads = cfg["num_attention_heads"].get<int>();
-      if (cfg.contains("layer_norm_eps")) m.eps = cfg["layer_norm_eps"].get<double>();
-      if (cfg.contains("hidden_size") && cfg["hidden_size"].get<std::int64_t>() != D)
-        throw Error("config.json says hidden_size " + std::to_string(cfg["hidden_size"].get<std::int64_t>()) +
+      // Types and ranges checked before converting: get<int>() on 8e127 is undefined behaviour.
+      auto integer = [&](const char* key) {
+        const auto& v = cfg.at(key);
+        if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > (1 << 20))
+          throw Error(std::string("config.json: \"") + key + "\" is not a reasonable integer");
+        return v.get<std::int64_t>();
+      };
+      if (cfg.is_object() && cfg.contains("num_attention_heads") && heads == 0)
+        heads = static_cast<int>(integer("num_attention_heads"));
+      if (cfg.is_object() && cfg.contains("layer_norm_eps")) {
+        if (!cfg["layer_norm_eps"].is_number() || !(cfg["layer_norm_eps"].get<double>() > 0) ||
+            !(cfg["layer_norm_eps"].get<double>() < 1))
+          throw Error("config.json: \"layer_norm_eps\" must be a number in (0, 1)");
+        m.eps = cfg["layer_norm_eps"].get<double>();
+      }
+      if (cfg.is_object() && cfg.contains("hidden_size") && integer("hidden_size") != D)
+        throw Error("config.json says hidden_size " + std::to_string(integer("hidden_size")) +
                     " but the weights have width " + std::to_string(D));
     } catch (const nlohmann::json::exception& e) {
       throw Error("config.json is not valid: " + std::string(e.what()));

@@ -1,9 +1,12 @@
 #include "settings.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/io.hpp"
@@ -93,6 +96,44 @@ void visit_fields(Settings& s, V&& v) {
   v("recent_files", s.recent_files);
 }
 
+// A JSON value as F, refusing what does not fit before any conversion:
+// nlohmann's get<int>() on 8e127 (or get<float>() on 1e300) is an
+// out-of-range cast, undefined behaviour (found by fuzzing).
+template <typename F>
+F convert(const json& v, const char* key, const std::string& name) {
+  auto wrong = [&](const char* expected) { return attn::Error(name + ": \"" + key + "\" must be " + expected); };
+  if constexpr (std::is_same_v<F, bool>) {
+    if (!v.is_boolean()) throw wrong("true or false");
+    return v.get<bool>();
+  } else if constexpr (std::is_integral_v<F>) {
+    if (!v.is_number_integer()) throw wrong("an integer");
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<F>::max())) throw wrong("a smaller integer");
+      return static_cast<F>(u);
+    }
+    const auto i = v.get<std::int64_t>();
+    if (i < static_cast<std::int64_t>(std::numeric_limits<F>::min()) ||
+        (i > 0 && static_cast<std::uint64_t>(i) > static_cast<std::uint64_t>(std::numeric_limits<F>::max())))
+      throw wrong("an integer in range");
+    return static_cast<F>(i);
+  } else if constexpr (std::is_floating_point_v<F>) {
+    if (!v.is_number()) throw wrong("a number");
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || std::abs(d) > static_cast<double>(std::numeric_limits<F>::max()))
+      throw wrong("a number in range");
+    return static_cast<F>(d);
+  } else if constexpr (std::is_same_v<F, std::string>) {
+    if (!v.is_string()) throw wrong("a string");
+    return v.get<std::string>();
+  } else {  // a vector
+    if (!v.is_array()) throw wrong("an array");
+    F out;
+    for (const auto& e : v) out.push_back(convert<typename F::value_type>(e, key, name));
+    return out;
+  }
+}
+
 template <typename T>
 struct IsNamed : std::false_type {};
 template <typename E, size_t N>
@@ -140,15 +181,11 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
   visit_fields(s, [&](const char* key, auto&& field) {
     if (!j.contains(key)) return;
     using F = std::decay_t<decltype(field)>;
-    try {
-      if constexpr (IsNamed<F>::value)
-        field.value = static_cast<std::decay_t<decltype(field.value)>>(
-            index_of(field.names, j.at(key).get<std::string>(), key, name));
-      else
-        field = j.at(key).get<F>();
-    } catch (const json::exception&) {
-      throw attn::Error(name + ": \"" + key + "\" has the wrong type");
-    }
+    if constexpr (IsNamed<F>::value)
+      field.value = static_cast<std::decay_t<decltype(field.value)>>(
+          index_of(field.names, convert<std::string>(j.at(key), key, name), key, name));
+    else
+      field = convert<F>(j.at(key), key, name);
   });
   auto in_range = [&](const char* key, double v, double lo, double hi) {
     if (!(v >= lo && v <= hi))

@@ -146,6 +146,16 @@ TEST(VitWeights, MissingOrMisShapedTensorsAreNamed) {
   EXPECT_EQ(m.patch, 2);
   EXPECT_EQ(m.pos_grid, 2);
   EXPECT_EQ(m.heads, 2);
+  // A config.json with values no conversion can hold is an error, not a cast.
+  const auto st = attn::parse_safetensors(attn::encode_safetensors(t), "w");
+  for (const char* cfg :
+       {R"({"num_attention_heads": 8e127})", R"({"hidden_size": -1})", R"({"layer_norm_eps": "x"})", R"([1, 2])"}) {
+    if (std::string(cfg) == "[1, 2]") {
+      EXPECT_NO_THROW(attn::load_vit(st, 2, cfg));  // not an object: nothing to read
+    } else {
+      EXPECT_THROW(attn::load_vit(st, 0, cfg), attn::Error) << cfg;
+    }
+  }
   // Width 8 cannot be split into heads by the width/64 rule.
   EXPECT_THROW(attn::load_vit(attn::parse_safetensors(attn::encode_safetensors(t), "w")), attn::Error);
   // The forward pass on a 4x6 image: 2x3 patches from a 2x2 position grid.

@@ -308,7 +308,9 @@ def test_bad_drop_and_sessions():
     for name, text in (("dup.json", '{"format": "attnscope-session-1", "patch": 8, "patch": 16}'),
                        ("deep.json", '{"format": "attnscope-session-1", "x": ' + "[" * 50 + "]" * 50 + "}"),
                        ("notjson.json", "{not json"), ("wrongtype.json", '{"format": "attnscope-session-1", "patch": "big"}'),
-                       ("formatnumber.json", '{"format": 0.5}')):  # found by fuzzing: used to terminate the app
+                       ("formatnumber.json", '{"format": 0.5}'),  # found by fuzzing: used to terminate the app
+                       ("hugeint.json", '{"format": "attnscope-session-1", "patch": 8e127}'),  # fuzzing: undefined cast
+                       ("hugefloat.json", '{"format": "attnscope-session-1", "opacity": 1e300}')):
         with open(tmp(name), "w") as f:
             f.write(text)
         r = app(tmp(name), "--screenshot", tmp("x.png"))
