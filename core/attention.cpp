@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attention_fast.hpp"
 #include "error.hpp"
 #include "rng.hpp"
 
@@ -89,60 +90,109 @@ Matrix normalise(const MatrixRef& logits, Norm norm, double temperature, const M
   const int nq = static_cast<int>(logits.rows()), nk = static_cast<int>(logits.cols());
   const int total = rows.total < 0 ? nq : rows.total;
   assert(rows.first >= 0 && rows.first + nq <= total);
-  const int first_query = rows.first;
   mask.validate(total, nk);
-  Matrix w(nq, nk);
-  std::vector<std::uint8_t> visible(static_cast<size_t>(nk), 1);
-  const bool masked = mask.structure != MaskStructure::None || !mask.hidden_keys.empty();
-  for (int i = 0; i < nq; ++i) {
-    if (masked)
-      for (int j = 0; j < nk; ++j) visible[static_cast<size_t>(j)] = mask.allows(first_query + i, j);
-    normalise_row(norm, std::span<const float>(logits.row(i).data(), static_cast<size_t>(nk)), temperature, visible,
-                  std::span<float>(w.row(i).data(), static_cast<size_t>(nk)));
-  }
+  Matrix w = detail::output_matrix(nq, nk);
+  detail::normalise_rows(logits.data(), logits.outerStride(), nq, nk, norm, temperature, mask, rows.first, w.data(),
+                         w.outerStride());
   return w;
 }
 
 HeadResult attend(const MatrixRef& q, const MatrixRef& k, const MatrixRef& v, const AttentionOptions& opt,
                   QueryRows rows) {
-  if (v.cols() > 0 && v.rows() != k.rows())
-    throw Error("K and V must have the same number of rows (K has " + std::to_string(k.rows()) + ", V has " +
-                std::to_string(v.rows()) + ")");
-  HeadResult r;
-  if (opt.score == Score::Additive) {
-    const int da = opt.additive_dim > 0 ? opt.additive_dim : static_cast<int>(std::max<Eigen::Index>(k.cols(), 1));
-    const AdditiveParams p =
-        AdditiveParams::random(static_cast<int>(q.cols()), static_cast<int>(k.cols()), da, opt.seed);
-    r.logits = compute_logits(opt.score, q, k, &p);
-  } else {
-    r.logits = compute_logits(opt.score, q, k);
-  }
-  r.weights = normalise(r.logits, effective_norm(opt), opt.temperature, opt.mask, rows);
-  if (v.cols() > 0) {
-    r.output = r.weights * v;
-    if (!r.output.allFinite()) throw Error("the weighted sum of V overflows the float range");
-  }
-  return r;
+  const Heads none;
+  MultiHeadResult r = attend_heads(Heads{q}, Heads{k}, v.cols() > 0 ? Heads{v} : none, opt, rows);
+  return std::move(r.heads.front());
 }
 
-MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
-                             QueryRows rows) {
+namespace {
+
+// Checks what every path needs; returns the problem's total query count.
+int validate_heads(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt, QueryRows rows) {
+  if (q.empty()) throw Error("attention needs at least one head");
   if (q.size() != k.size())
     throw Error("Q has " + std::to_string(q.size()) + " heads but K has " + std::to_string(k.size()));
   if (!v.empty() && v.size() != k.size())
     throw Error("V has " + std::to_string(v.size()) + " heads but K has " + std::to_string(k.size()));
-  MultiHeadResult r;
-  r.heads.reserve(q.size());
   for (size_t h = 0; h < q.size(); ++h) {
-    const Matrix none;
-    r.heads.push_back(attend(q[h], k[h], v.empty() ? none : v[h], opt, rows));
+    if (q[h].rows() != q.front().rows() || k[h].rows() != k.front().rows())
+      throw Error("every head must have the same numbers of queries and keys");
+    if (opt.score != Score::Additive && q[h].cols() != k[h].cols())
+      throw Error("Q and K must have the same width d_k for a dot-product score (Q has " + std::to_string(q[h].cols()) +
+                  ", K has " + std::to_string(k[h].cols()) + ")");
+    if (!v.empty() && v[h].cols() > 0 && v[h].rows() != k[h].rows())
+      throw Error("K and V must have the same number of rows (K has " + std::to_string(k[h].rows()) + ", V has " +
+                  std::to_string(v[h].rows()) + ")");
+    if (!v.empty() && v[h].cols() != v.front().cols()) throw Error("every head of V must have the same width");
   }
-  if (!v.empty()) {
+  check_temperature(opt.temperature);
+  const int nq = static_cast<int>(q.front().rows());
+  const int total = rows.total < 0 ? nq : rows.total;
+  if (rows.first < 0 || rows.first + nq > total) throw Error("query rows outside the problem");
+  opt.mask.validate(total, static_cast<int>(k.front().rows()));
+  return total;
+}
+
+// Dot-product scores as alpha · q·k: cosine normalises the rows first.
+struct DotForm {
+  Heads q, k;  // empty unless rows were normalised
+  float alpha = 1.0f;
+};
+DotForm dot_form(const Heads& q, const Heads& k, Score score) {
+  DotForm f;
+  if (score == Score::ScaledDot)
+    f.alpha = 1.0f / std::sqrt(static_cast<float>(std::max<Eigen::Index>(k.front().cols(), 1)));
+  if (score == Score::Cosine)
+    for (size_t h = 0; h < q.size(); ++h) {
+      f.q.push_back(normalise_rows_l2(q[h]));
+      f.k.push_back(normalise_rows_l2(k[h]));
+    }
+  return f;
+}
+
+}  // namespace
+
+MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
+                             QueryRows rows) {
+  validate_heads(q, k, v, opt, rows);
+  const bool has_v = !v.empty() && v.front().cols() > 0;
+  MultiHeadResult r;
+  if (opt.score == Score::Additive) {
+    const int da = opt.additive_dim > 0 ? opt.additive_dim : static_cast<int>(std::max<Eigen::Index>(k[0].cols(), 1));
+    for (size_t h = 0; h < q.size(); ++h) {
+      const AdditiveParams p =
+          AdditiveParams::random(static_cast<int>(q[h].cols()), static_cast<int>(k[h].cols()), da, opt.seed);
+      HeadResult hr;
+      hr.logits = compute_logits(opt.score, q[h], k[h], &p);
+      hr.weights = normalise(hr.logits, effective_norm(opt), opt.temperature, opt.mask, rows);
+      if (has_v) hr.output = hr.weights * v[h];
+      r.heads.push_back(std::move(hr));
+    }
+  } else {
+    const DotForm f = dot_form(q, k, opt.score);
+    detail::attend_dot(f.q.empty() ? q : f.q, f.k.empty() ? k : f.k, has_v ? v : Heads{}, f.alpha, effective_norm(opt),
+                       opt.temperature, opt.mask, rows.first, r);
+  }
+  if (has_v) {
     Heads outs;
-    for (auto& h : r.heads) outs.push_back(h.output);
+    for (auto& h : r.heads) {
+      if (!h.output.allFinite()) throw Error("the weighted sum of V overflows the float range");
+      outs.push_back(h.output);
+    }
     r.output = concat_heads(outs);
   }
   return r;
+}
+
+Matrix attend_heads_output(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
+                           QueryRows rows) {
+  validate_heads(q, k, v, opt, rows);
+  if (v.empty() || v.front().cols() == 0) throw Error("output-only attention needs V");
+  if (opt.score == Score::Additive) return attend_heads(q, k, v, opt, rows).output;
+  const DotForm f = dot_form(q, k, opt.score);
+  Matrix out = detail::attend_dot_output(f.q.empty() ? q : f.q, f.k.empty() ? k : f.k, v, f.alpha, effective_norm(opt),
+                                         opt.temperature, opt.mask, rows.first);
+  if (!out.allFinite()) throw Error("the weighted sum of V overflows the float range");
+  return out;
 }
 
 Heads split_heads(const MatrixRef& x, int heads, const char* what) {

@@ -84,6 +84,12 @@ struct MultiHeadResult {
 MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
                              QueryRows rows = {});
 
+// The same output without any Nq x Nk matrix: [Nq, H * d_v]. Softmax rows
+// are computed online over blocks of keys (memory O(N · d) per head); other
+// normalisers over blocks of whole rows (O(block · Nk)). V is required.
+Matrix attend_heads_output(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
+                           QueryRows rows = {});
+
 // Splits X [N, H * d] into H matrices [N, d] (columns [h*d, (h+1)*d)), as
 // multi-head attention does. Throws attn::Error if the width is not divisible.
 Heads split_heads(const MatrixRef& x, int heads, const char* what = "input");
@@ -121,5 +127,11 @@ RowStats row_stats(std::span<const float> w);
 // Throws attn::Error naming the tensor, head, row and column of the first
 // NaN or Inf in m. head < 0 leaves the head out of the message.
 void check_finite(const MatrixRef& m, const std::string& name, int head = -1);
+
+namespace testing {
+// While on, every result matrix the engine allocates starts as NaN, so a
+// test catches any element a fast path forgets to write.
+void poison_outputs(bool on);
+}  // namespace testing
 
 }  // namespace attn

@@ -1,10 +1,44 @@
 #include "mask.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "error.hpp"
 
 namespace attn {
+
+bool Mask::fill_row(int query, int k0, int k1, std::uint8_t* visible) const {
+  const int n = k1 - k0;
+  if (n <= 0) return true;
+  switch (structure) {
+    case MaskStructure::None:
+      if (hidden_keys.empty()) return true;
+      std::memset(visible, 1, static_cast<size_t>(n));
+      break;
+    case MaskStructure::Causal: {
+      if (hidden_keys.empty() && query >= k1 - 1) return true;
+      const int last = std::clamp(query + 1, k0, k1);  // keys [k0, last) are visible
+      std::memset(visible, 1, static_cast<size_t>(last - k0));
+      std::memset(visible + (last - k0), 0, static_cast<size_t>(k1 - last));
+      break;
+    }
+    case MaskStructure::Local: {
+      std::memset(visible, 0, static_cast<size_t>(n));
+      const int qc = query % grid_cols, qr = query / grid_cols;
+      const int c0 = std::max(0, qc - radius), c1 = std::min(grid_cols - 1, qc + radius);
+      for (int r = std::max(0, qr - radius); r <= qr + radius; ++r) {
+        const long first = static_cast<long>(r) * grid_cols + c0, last = static_cast<long>(r) * grid_cols + c1 + 1;
+        const long a = std::max<long>(first, k0), b = std::min<long>(last, k1);
+        if (a < b) std::memset(visible + (a - k0), 1, static_cast<size_t>(b - a));
+      }
+      break;
+    }
+  }
+  if (!hidden_keys.empty())
+    for (int j = 0; j < n; ++j) visible[j] &= static_cast<std::uint8_t>(!hidden_keys[static_cast<size_t>(k0 + j)]);
+  return false;
+}
 
 void Mask::validate(int nq, int nk) const {
   if (!hidden_keys.empty() && static_cast<int>(hidden_keys.size()) != nk)

@@ -41,6 +41,12 @@ struct Mask {
     return true;
   }
 
+  // Visibility of keys [k0, k1) to `query`: visible[j - k0] = allows(query, j).
+  // Returns true, leaving `visible` unspecified, when every one of them is
+  // visible (then callers skip the mask altogether). O(k1 - k0), no
+  // per-key division: a local window is written as ranges.
+  bool fill_row(int query, int k0, int k1, std::uint8_t* visible) const;
+
   // Throws attn::Error when this mask cannot apply to Nq queries and Nk keys
   // (causal with Nq != Nk, local without a grid that holds the tokens, a
   // hidden-key list of the wrong length, a negative radius).

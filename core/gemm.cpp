@@ -1,0 +1,108 @@
+#include "gemm.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "parallel.hpp"
+
+namespace attn {
+namespace {
+
+constexpr int kRowBlock = 96;  // rows of A packed at a time: a multiple of every MR (12, 6, 4)
+
+int blocks_of(int n, int b) { return (n + b - 1) / b; }
+
+}  // namespace
+
+PackedB::PackedB(StridedView b, int k, int n) : k_(k), n_(n), kernels_(&simd::kernels()) {
+  nr_ = kernels_->nr;
+  npad_ = blocks_of(n, nr_) * nr_;
+  data_.assign(static_cast<std::size_t>(k) * static_cast<std::size_t>(npad_), 0.0f);
+  for (int pb = 0; pb * kDepthBlock < k; ++pb) {
+    const int p0 = pb * kDepthBlock, kc = std::min(kDepthBlock, k - p0);
+    for (int jr = 0; jr * nr_ < n; ++jr) {
+      float* dst = const_cast<float*>(panel(pb, jr));
+      const int j0 = jr * nr_, w = std::min(nr_, n - j0);
+      for (int p = 0; p < kc; ++p)
+        for (int j = 0; j < w; ++j) dst[p * nr_ + j] = b.at(p0 + p, j0 + j);
+    }
+  }
+}
+
+const float* PackedB::panel(int pb, int jr) const {
+  const int p0 = pb * kDepthBlock, kc = std::min(kDepthBlock, k_ - p0);
+  return data_.data() + static_cast<std::size_t>(p0) * static_cast<std::size_t>(npad_) +
+         static_cast<std::size_t>(jr) * static_cast<std::size_t>(nr_) * static_cast<std::size_t>(kc);
+}
+
+void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate,
+                 int col_begin, int col_end, int depth_begin, int depth_end) {
+  const simd::Kernels& kern = b.kernels();
+  const int mr = kern.mr, nr = kern.nr;
+  if (col_end < 0) col_end = b.cols();
+  if (depth_end < 0) depth_end = b.depth();
+  assert(col_begin % nr == 0 && depth_begin % PackedB::kDepthBlock == 0);
+  if (m <= 0 || col_end <= col_begin) return;
+  if (depth_end <= depth_begin) {  // an empty sum
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < col_end - col_begin; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] : 0.0f;
+    return;
+  }
+  thread_local std::vector<float> apack;
+  apack.resize(static_cast<std::size_t>(kRowBlock) * PackedB::kDepthBlock);
+  alignas(64) float edge[16 * 64];  // one tile when it hangs over C's edge
+  assert(mr * nr <= 16 * 64);
+  for (int i0 = 0; i0 < m; i0 += kRowBlock) {
+    const int mc = std::min(kRowBlock, m - i0);
+    for (int p0 = depth_begin; p0 < depth_end; p0 += PackedB::kDepthBlock) {
+      const int kc = std::min(PackedB::kDepthBlock, depth_end - p0), pb = p0 / PackedB::kDepthBlock;
+      assert(kc == std::min(PackedB::kDepthBlock, b.depth() - p0));
+      const bool acc = accumulate || p0 > depth_begin;
+      // A's rows [i0, i0 + mc) and depth [p0, p0 + kc) as panels of MR rows.
+      for (int ir = 0; ir < mc; ir += mr) {
+        float* dst = apack.data() + static_cast<std::size_t>(ir) * kc;
+        const int rows = std::min(mr, mc - ir);
+        for (int p = 0; p < kc; ++p)
+          for (int i = 0; i < mr; ++i) dst[p * mr + i] = i < rows ? a.at(i0 + ir + i, p0 - depth_begin + p) : 0.0f;
+      }
+      for (int j0 = col_begin; j0 < col_end; j0 += nr) {
+        const float* bp = b.panel(pb, j0 / nr);
+        const int cols = std::min(nr, col_end - j0);
+        for (int ir = 0; ir < mc; ir += mr) {
+          const float* ap = apack.data() + static_cast<std::size_t>(ir) * kc;
+          float* ct = c + (i0 + ir) * ldc + (j0 - col_begin);
+          const int rows = std::min(mr, mc - ir);
+          if (rows == mr && cols == nr) {
+            kern.gemm_tile(kc, ap, bp, ct, ldc, alpha, acc);
+          } else {
+            kern.gemm_tile(kc, ap, bp, edge, nr, alpha, false);
+            for (int i = 0; i < rows; ++i)
+              for (int j = 0; j < cols; ++j) ct[i * ldc + j] = (acc ? ct[i * ldc + j] : 0.0f) + edge[i * nr + j];
+          }
+        }
+      }
+    }
+  }
+}
+
+void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
+          bool accumulate) {
+  if (m <= 0 || n <= 0) return;
+  const PackedB packed(b, k, n);
+  const int nr = packed.nr();
+  const int row_tasks = blocks_of(m, kRowBlock);
+  const int threads = thread_count();
+  // Enough tasks for every thread to have two; columns split only when the
+  // rows alone do not give that many.
+  const int col_tasks = std::min(blocks_of(n, nr), row_tasks >= 2 * threads ? 1 : blocks_of(2 * threads, row_tasks));
+  const int panels_per_task = blocks_of(blocks_of(n, nr), col_tasks);
+  parallel_for(row_tasks * col_tasks, [&](int t) {
+    const int i0 = (t / col_tasks) * kRowBlock, j0 = (t % col_tasks) * panels_per_task * nr;
+    if (j0 >= n) return;
+    const StridedView at{a.data + i0 * a.rs, a.rs, a.cs};
+    gemm_packed(std::min(kRowBlock, m - i0), at, packed, c + i0 * ldc + j0, ldc, alpha, accumulate, j0,
+                std::min(n, j0 + panels_per_task * nr));
+  });
+}
+
+}  // namespace attn

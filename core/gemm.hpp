@@ -1,0 +1,62 @@
+#pragma once
+// Single-precision matrix products on the run-time-selected kernels
+// (simd/kernels.hpp): B packed once into panels of the micro-kernel's width,
+// A packed per block, register tiles of MR x NR, blocks sized for the caches.
+//
+// A strided view names any dense matrix or its transpose: element (i, j) is
+// data[i * rs + j * cs]. A row-major [r, c] matrix with row stride ld is
+// {data, ld, 1}; its transpose is {data, 1, ld}.
+#include <cstddef>
+#include <vector>
+
+#include "simd/kernels.hpp"
+
+namespace attn {
+
+struct StridedView {
+  const float* data;
+  std::ptrdiff_t rs, cs;
+  float at(int i, int j) const { return data[i * rs + j * cs]; }
+};
+
+// B [k, n] packed for the micro-kernel: depth in blocks of kDepthBlock rows,
+// each block as ceil(n / NR) panels of [depth, NR] (zero-padded columns).
+class PackedB {
+ public:
+  static constexpr int kDepthBlock = 256;
+
+  PackedB() = default;
+  // b: [k, n]. Uses the kernels selected now; they must not change before
+  // the products that use this packing.
+  PackedB(StridedView b, int k, int n);
+
+  int depth() const { return k_; }
+  int cols() const { return n_; }
+  int nr() const { return nr_; }
+  const simd::Kernels& kernels() const { return *kernels_; }
+  // Panel jr (columns [jr * NR, jr * NR + NR)) of depth block pb.
+  const float* panel(int pb, int jr) const;
+  std::size_t bytes() const { return data_.size() * sizeof(float); }
+
+ private:
+  int k_ = 0, n_ = 0, nr_ = 0, npad_ = 0;
+  const simd::Kernels* kernels_ = nullptr;
+  std::vector<float> data_;
+};
+
+// C[i, j] = alpha * sum_p A[i, p] B[p, j] (+ C[i, j] when accumulate), for
+// rows i in [0, m) and columns j in [col_begin, col_end) of B, over the depth
+// p in [depth_begin, depth_end) of B. A's column 0 pairs with B's row
+// depth_begin. col_begin must be a multiple of NR and depth_begin of
+// kDepthBlock; -1 ends mean "to the end". C is row-major with row stride
+// ldc; column j of B lands in C's column j - col_begin. Runs on the calling
+// thread.
+void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate,
+                 int col_begin = 0, int col_end = -1, int depth_begin = 0, int depth_end = -1);
+
+// C [m, n] = alpha * A [m, k] B [k, n] (+ C when accumulate): packs B, then
+// splits the rows (or, for few rows, the columns) across the thread pool.
+void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
+          bool accumulate = false);
+
+}  // namespace attn

@@ -1,0 +1,306 @@
+// The fast paths (simd kernels, gemm, blocked and online attention, the
+// thread pool) against the double-precision reference, on fresh random
+// inputs, once for every instruction set this CPU runs, with every result
+// matrix poisoned with NaN first so an element left unwritten fails.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+
+#include "core/attention.hpp"
+#include "core/error.hpp"
+#include "core/gemm.hpp"
+#include "core/parallel.hpp"
+#include "core/simd/kernels.hpp"
+#include "reference.hpp"
+
+namespace {
+
+using attn::Matrix;
+namespace simd = attn::simd;
+
+constexpr double kTolerance = 1e-5;
+
+// Runs body once per ISA the CPU has, with that ISA selected and outputs
+// poisoned; restores the default afterwards.
+template <class F>
+void for_each_isa(F body) {
+  const simd::Isa before = simd::kernels().isa;
+  attn::testing::poison_outputs(true);
+  for (const simd::Kernels* k : simd::supported_kernels()) {
+    SCOPED_TRACE(std::string("kernels ") + k->name);
+    ASSERT_TRUE(simd::select(k->isa));
+    body();
+  }
+  simd::select(before);
+  attn::testing::poison_outputs(false);
+}
+
+ref::Mat matmul_ref(const ref::Mat& a, const ref::Mat& b) { return ref::matmul(a, b); }
+
+ref::Mat transpose(const ref::Mat& a) {
+  ref::Mat t(a.empty() ? 0 : a[0].size(), std::vector<double>(a.size()));
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t j = 0; j < a[i].size(); ++j) t[j][i] = a[i][j];
+  return t;
+}
+
+TEST(FastPaths, EveryIsaOfThisCpuIsTested) {
+  // The project's machines have AVX-512; elsewhere this documents what ran.
+  const auto all = simd::supported_kernels();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front()->isa, simd::Isa::Generic);
+  for (const auto* k : all) std::printf("kernels available: %s (tile %d x %d)\n", k->name, k->mr, k->nr);
+}
+
+TEST(FastPaths, GemmMatchesTheReferenceOnOddShapesAndTransposes) {
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  const int sizes[] = {1, 3, 13, 37, 100, 257, 300};
+  for_each_isa([&] {
+    for (int trial = 0; trial < 12; ++trial) {
+      const int m = sizes[rng() % 7], n = sizes[rng() % 7], k = sizes[rng() % 7];
+      const bool ta = rng() % 2, tb = rng() % 2, accumulate = rng() % 2;
+      const float alpha = trial % 3 == 0 ? 0.125f : 1.0f;
+      SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + (ta ? " A^T" : "") +
+                   (tb ? " B^T" : "") + (accumulate ? " +C" : ""));
+      // Stored as the transposes when asked, so the views must undo it.
+      const Matrix as = ta ? ref::random(k, m, seed + 1) : ref::random(m, k, seed + 1);
+      const Matrix bs = tb ? ref::random(n, k, seed + 2) : ref::random(k, n, seed + 2);
+      const attn::StridedView av = ta ? attn::StridedView{as.data(), 1, m} : attn::StridedView{as.data(), k, 1};
+      const attn::StridedView bv = tb ? attn::StridedView{bs.data(), 1, k} : attn::StridedView{bs.data(), n, 1};
+      Matrix c =
+          accumulate ? ref::random(m, n, seed + 3) : Matrix::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
+      const ref::Mat c0 = ref::from(c);
+      attn::gemm(m, n, k, alpha, av, bv, c.data(), n, accumulate);
+      ref::Mat want =
+          matmul_ref(ta ? transpose(ref::from(as)) : ref::from(as), tb ? transpose(ref::from(bs)) : ref::from(bs));
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) want[i][j] = alpha * want[i][j] + (accumulate ? c0[i][j] : 0.0);
+      EXPECT_LT(ref::rel_error(c, want), kTolerance);
+    }
+  });
+}
+
+TEST(FastPaths, VectorExpIsAccurateAndUnderflowsToExactZero) {
+  for_each_isa([&] {
+    const simd::Kernels& k = simd::kernels();
+    std::vector<float> z, w(2001);
+    for (int i = 0; i <= 2000; ++i) z.push_back(-100.0f + 0.05f * static_cast<float>(i));  // [-100, 0]
+    const double sum = k.exp_row(z.data(), nullptr, static_cast<int>(z.size()), 0.0f, 1.0f, w.data());
+    double want_sum = 0, worst = 0;
+    for (size_t i = 0; i < z.size(); ++i) {
+      const double want = std::exp(static_cast<double>(z[i]));
+      if (z[i] < -87.4f) {
+        EXPECT_EQ(w[i], 0.0f) << z[i];
+        continue;
+      }
+      want_sum += want;
+      if (want > 1e-37) worst = std::max(worst, std::abs(w[i] - want) / want);
+    }
+    EXPECT_LT(worst, 1e-6);
+    EXPECT_NEAR(sum, want_sum, 1e-6 * want_sum);
+  });
+}
+
+TEST(FastPaths, RowKernelsHonourVisibilityTailsAndNonFiniteScores) {
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  for_each_isa([&] {
+    const simd::Kernels& k = simd::kernels();
+    for (int n : {1, 7, 16, 33, 100}) {
+      std::vector<float> z(static_cast<size_t>(n));
+      std::vector<std::uint8_t> vis(static_cast<size_t>(n));
+      float want = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j < n; ++j) {
+        z[j] = std::normal_distribution<float>()(rng) * 10;
+        vis[j] = rng() % 3 != 0;
+        if (vis[j]) want = std::max(want, z[j]);
+      }
+      EXPECT_EQ(k.row_max(z.data(), vis.data(), n), want) << n;
+      std::vector<float> w(z.size(), std::numeric_limits<float>::quiet_NaN());
+      const double s = k.exp_row(z.data(), vis.data(), n, 3.0f, 0.5f, w.data());
+      double want_sum = 0;
+      for (int j = 0; j < n; ++j) {
+        const double e = vis[j] ? std::exp((static_cast<double>(z[j]) - 3.0) * 0.5) : 0.0;
+        want_sum += e;
+        EXPECT_NEAR(w[j], e, 2e-6 * std::max(e, 1e-30)) << n << " " << j;
+      }
+      EXPECT_NEAR(s, want_sum, 1e-6 * want_sum);
+      // One infinite or NaN score anywhere, even on a hidden key, is reported.
+      for (float bad : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+        auto zb = z;
+        zb[rng() % n] = bad;
+        EXPECT_TRUE(std::isnan(k.row_max(zb.data(), vis.data(), n))) << n;
+      }
+      // dot_rows and weighted_rows against plain loops.
+      const int d = 1 + static_cast<int>(rng() % 70);
+      const Matrix kk = ref::random(n, d, seed + n), q = ref::random(1, d, seed + 7);
+      std::vector<float> y(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+      k.dot_rows(kk.data(), d, n, d, q.data(), 0.5f, y.data());
+      std::vector<float> out(static_cast<size_t>(d), 0.0f);
+      k.weighted_rows(kk.data(), d, n, d, w.data(), out.data());
+      for (int j = 0; j < n; ++j) {
+        double dot = 0;
+        for (int t = 0; t < d; ++t) dot += static_cast<double>(kk(j, t)) * q(0, t);
+        EXPECT_NEAR(y[j], 0.5 * dot, 1e-5 * (1 + std::abs(dot)));
+      }
+      for (int t = 0; t < d; ++t) {
+        double acc = 0, scale = 0;
+        for (int j = 0; j < n; ++j) {
+          acc += static_cast<double>(w[j]) * kk(j, t);
+          scale += std::abs(static_cast<double>(w[j]) * kk(j, t));
+        }
+        EXPECT_NEAR(out[t], acc, 1e-5 * (1 + scale));
+      }
+    }
+  });
+}
+
+attn::Mask make_mask(int kind, int n, std::mt19937& rng) {
+  attn::Mask m;
+  if (kind == 1) m.structure = attn::MaskStructure::Causal;
+  if (kind == 2) {
+    m.structure = attn::MaskStructure::Local;
+    m.radius = 1 + static_cast<int>(rng() % 3);
+    m.grid_cols = 1 + static_cast<int>(std::sqrt(static_cast<double>(n)));
+  }
+  if (kind == 3) {  // hidden keys, including a whole run of the first 300
+    m.hidden_keys.assign(static_cast<size_t>(n), 0);
+    for (int j = 0; j < n; ++j) m.hidden_keys[static_cast<size_t>(j)] = j < 300 || rng() % 4 == 0;
+  }
+  return m;
+}
+
+// Multi-head attention, all three paths, against the reference: scores,
+// weights and output per head.
+TEST(FastPaths, AttentionMatchesTheReferenceWithMasksAndEveryPath) {
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  for_each_isa([&] {
+    for (int trial = 0; trial < 8; ++trial) {
+      // Few rows (a click), blocks of rows, and keys across several key blocks.
+      const int nk = trial < 2 ? 40 + static_cast<int>(rng() % 50) : 257 + static_cast<int>(rng() % 500);
+      const int kind = trial % 4;
+      const bool few = trial % 3 == 0 && kind == 0;
+      const int nq = few ? 1 + static_cast<int>(rng() % 7) : nk;  // masks need Nq = Nk
+      const int heads = 1 + static_cast<int>(rng() % 3), d = 1 + static_cast<int>(rng() % 80);
+      const int dv = 1 + static_cast<int>(rng() % 70);
+      const double t = std::array<double, 4>{0.25, 1.0, 3.0, 1e-7}[rng() % 4];
+      attn::AttentionOptions opt;
+      opt.score = std::array<attn::Score, 3>{attn::Score::ScaledDot, attn::Score::Dot, attn::Score::Cosine}[rng() % 3];
+      opt.temperature = t;
+      opt.mask = make_mask(kind, nk, rng);
+      const std::string where = "nq " + std::to_string(nq) + " nk " + std::to_string(nk) + " heads " +
+                                std::to_string(heads) + " d " + std::to_string(d) + " dv " + std::to_string(dv) +
+                                " T " + std::to_string(t) + " mask " + std::to_string(kind);
+      SCOPED_TRACE(where);
+      attn::Heads q, k, v;
+      for (int h = 0; h < heads; ++h) {
+        q.push_back(ref::random(nq, d, seed + 10 * h + 1));
+        k.push_back(ref::random(nk, d, seed + 10 * h + 2));
+        v.push_back(ref::random(nk, dv, seed + 10 * h + 3));
+      }
+      const auto r = attn::attend_heads(q, k, v, opt);
+      const Matrix only = attn::attend_heads_output(q, k, v, opt);
+      ASSERT_EQ(r.heads.size(), static_cast<size_t>(heads));
+      for (int h = 0; h < heads; ++h) {
+        const auto z = ref::logits(opt.score, ref::from(q[h]), ref::from(k[h]));
+        EXPECT_LT(ref::rel_error(r.heads[h].logits, z), kTolerance);
+        // The normaliser fed the engine's own logits (float rounding of the
+        // scores, amplified by 1/T, is not the normaliser's doing).
+        const auto w = ref::softmax(ref::from(r.heads[h].logits), t, opt.mask);
+        EXPECT_LT(ref::rel_error(r.heads[h].weights, w), kTolerance);
+        const auto o = ref::matmul(w, ref::from(v[h]));
+        EXPECT_LT(ref::rel_error(r.heads[h].output, o), kTolerance);
+        EXPECT_LT(ref::rel_error(only.middleCols(h * dv, dv), o), kTolerance);
+        EXPECT_LT(ref::rel_error(r.output.middleCols(h * dv, dv), o), kTolerance);
+      }
+    }
+  });
+}
+
+TEST(FastPaths, OtherNormalisersAndRowsOfALargerProblem) {
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  for_each_isa([&] {
+    const int n = 300;
+    const Matrix q = ref::random(n, 24, seed + 1), k = ref::random(n, 24, seed + 2), v = ref::random(n, 5, seed + 3);
+    for (attn::Norm norm : {attn::Norm::Sparsemax, attn::Norm::None}) {
+      attn::AttentionOptions opt;
+      opt.norm = norm;
+      opt.temperature = 0.5;
+      const auto r = attn::attend(q, k, v, opt);
+      const Matrix only = attn::attend_heads_output({q}, {k}, {v}, opt);
+      for (int i = 0; i < n; ++i) {
+        std::vector<double> z(r.logits.row(i).data(), r.logits.row(i).data() + n);
+        for (double& x : z) x /= opt.temperature;
+        const std::vector<double> want = norm == attn::Norm::Sparsemax ? ref::sparsemax(z) : z;
+        for (int j = 0; j < n; ++j) ASSERT_NEAR(r.weights(i, j), want[j], 1e-5 * (1 + std::abs(want[j])));
+      }
+      EXPECT_LT(ref::rel_error(only, ref::matmul(ref::from(r.weights), ref::from(v))), kTolerance);
+    }
+    // Rows 5..7 of a causal problem alone equal those rows of the whole.
+    attn::AttentionOptions opt;
+    opt.mask.structure = attn::MaskStructure::Causal;
+    const auto whole = attn::attend(q, k, v, opt);
+    const auto part = attn::attend(q.middleRows(5, 3), k, v, opt, attn::QueryRows{5, n});
+    EXPECT_LT(ref::rel_error(part.weights, ref::from(whole.weights.middleRows(5, 3))), kTolerance);
+    EXPECT_LT(ref::rel_error(part.output, ref::from(whole.output.middleRows(5, 3))), kTolerance);
+  });
+}
+
+TEST(FastPaths, FullyMaskedRowsAreZerosAndOverflowIsReportedWithItsPlace) {
+  for_each_isa([&] {
+    const int n = 400;
+    const Matrix q = ref::random(n, 8, 1), k = ref::random(n, 8, 2), v = ref::random(n, 3, 3);
+    attn::AttentionOptions opt;
+    opt.mask.hidden_keys.assign(n, 1);
+    const auto r = attn::attend(q, k, v, opt);
+    EXPECT_TRUE(r.weights.isZero()) << "no visible key";
+    EXPECT_TRUE(r.output.isZero());
+    EXPECT_TRUE(attn::attend_heads_output({q}, {k}, {v}, opt).isZero());
+    Matrix big = q;
+    big(123, 0) = 3e38f;
+    big(123, 1) = 3e38f;
+    for (bool output_only : {false, true}) {
+      try {
+        attn::AttentionOptions plain;
+        if (output_only)
+          attn::attend_heads_output({big}, {k}, {v}, plain);
+        else
+          attn::attend(big, k, v, plain);
+        ADD_FAILURE() << "overflow not reported";
+      } catch (const attn::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("query 123"), std::string::npos) << e.what();
+      }
+    }
+  });
+}
+
+TEST(ThreadPool, RunsEveryTaskOnceAndPassesTheFirstExceptionOn) {
+  for (int threads : {1, 2, 3}) {
+    attn::set_thread_count(threads);
+    EXPECT_EQ(attn::thread_count(), threads);
+    std::vector<std::atomic<int>> seen(1000);
+    attn::parallel_for(1000, [&](int i) {
+      seen[static_cast<size_t>(i)]++;
+      attn::parallel_for(3, [](int) {});  // nested: runs inline
+    });
+    for (auto& s : seen) EXPECT_EQ(s.load(), 1);
+    EXPECT_THROW(attn::parallel_for(100,
+                                    [](int i) {
+                                      if (i == 37) throw std::runtime_error("task 37");
+                                    }),
+                 std::runtime_error);
+  }
+  attn::set_thread_count(0);
+}
+
+}  // namespace
