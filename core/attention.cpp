@@ -97,6 +97,21 @@ Matrix normalise(const MatrixRef& logits, Norm norm, double temperature, const M
   return w;
 }
 
+void normalise_into(const MatrixRef& logits, Norm norm, double temperature, const Mask& mask, QueryRows rows,
+                    Matrix& weights) {
+  if (weights.rows() != logits.rows() || weights.cols() != logits.cols()) {
+    weights = normalise(logits, norm, temperature, mask, rows);
+    return;
+  }
+  check_temperature(temperature);
+  const int nq = static_cast<int>(logits.rows()), nk = static_cast<int>(logits.cols());
+  const int total = rows.total < 0 ? nq : rows.total;
+  if (rows.first < 0 || rows.first + nq > total) throw Error("query rows outside the problem");
+  mask.validate(total, nk);
+  detail::normalise_rows(logits.data(), logits.outerStride(), nq, nk, norm, temperature, mask, rows.first,
+                         weights.data(), weights.outerStride());
+}
+
 HeadResult attend(const MatrixRef& q, const MatrixRef& k, const MatrixRef& v, const AttentionOptions& opt,
                   QueryRows rows) {
   const Heads none;
@@ -169,7 +184,8 @@ MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, con
     }
   } else {
     const DotForm f = dot_form(q, k, opt.score);
-    detail::attend_dot(f.q.empty() ? q : f.q, f.k.empty() ? k : f.k, has_v ? v : Heads{}, f.alpha, effective_norm(opt),
+    static const Heads kNoV;  // (a ternary with a temporary would copy v)
+    detail::attend_dot(f.q.empty() ? q : f.q, f.k.empty() ? k : f.k, has_v ? v : kNoV, f.alpha, effective_norm(opt),
                        opt.temperature, opt.mask, rows.first, r);
   }
   if (has_v) {

@@ -64,6 +64,11 @@ struct QueryRows {
 // Weights from logits [Nq, Nk] -> [Nq, Nk]. Validates the temperature and
 // the mask against the whole problem (attn::Error).
 Matrix normalise(const MatrixRef& logits, Norm norm, double temperature, const Mask& mask, QueryRows rows = {});
+// The same into `weights`, whose storage is reused when it already has the
+// logits' shape: what a temperature drag on a kept matrix should cost (no
+// fresh pages to fault in). `weights` must not alias `logits`.
+void normalise_into(const MatrixRef& logits, Norm norm, double temperature, const Mask& mask, QueryRows rows,
+                    Matrix& weights);
 
 // One head, end to end. V may be empty (0 columns): then output is empty.
 struct HeadResult {

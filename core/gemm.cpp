@@ -17,16 +17,30 @@ int blocks_of(int n, int b) { return (n + b - 1) / b; }
 PackedB::PackedB(StridedView b, int k, int n) : k_(k), n_(n), kernels_(&simd::kernels()) {
   nr_ = kernels_->nr;
   npad_ = blocks_of(n, nr_) * nr_;
-  data_.assign(static_cast<std::size_t>(k) * static_cast<std::size_t>(npad_), 0.0f);
-  for (int pb = 0; pb * kDepthBlock < k; ++pb) {
+  data_.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(npad_));
+  const int depth_blocks = blocks_of(k, kDepthBlock), panels = blocks_of(n, nr_);
+  auto pack = [&](int t) {
+    const int pb = t / panels, jr = t % panels;
     const int p0 = pb * kDepthBlock, kc = std::min(kDepthBlock, k - p0);
-    for (int jr = 0; jr * nr_ < n; ++jr) {
-      float* dst = const_cast<float*>(panel(pb, jr));
-      const int j0 = jr * nr_, w = std::min(nr_, n - j0);
+    float* dst = const_cast<float*>(panel(pb, jr));
+    const int j0 = jr * nr_, w = std::min(nr_, n - j0);
+    if (b.rs == 1) {  // B's columns are contiguous (B is a transpose): read each in order
+      for (int j = 0; j < w; ++j) {
+        const float* src = b.data + (j0 + j) * b.cs + p0;
+        for (int p = 0; p < kc; ++p) dst[p * nr_ + j] = src[p];
+      }
+    } else {
       for (int p = 0; p < kc; ++p)
         for (int j = 0; j < w; ++j) dst[p * nr_ + j] = b.at(p0 + p, j0 + j);
     }
-  }
+    for (int p = 0; p < kc; ++p)
+      for (int j = w; j < nr_; ++j) dst[p * nr_ + j] = 0.0f;
+  };
+  // Large packings on the pool (a ViT packs 1.8 M weights per layer).
+  if (static_cast<double>(k) * n >= 1 << 18)
+    parallel_for(depth_blocks * panels, pack);
+  else
+    for (int t = 0; t < depth_blocks * panels; ++t) pack(t);
 }
 
 const float* PackedB::panel(int pb, int jr) const {
@@ -62,8 +76,15 @@ void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_
       for (int ir = 0; ir < mc; ir += mr) {
         float* dst = apack.data() + static_cast<std::size_t>(ir) * kc;
         const int rows = std::min(mr, mc - ir);
-        for (int p = 0; p < kc; ++p)
-          for (int i = 0; i < mr; ++i) dst[p * mr + i] = i < rows ? a.at(i0 + ir + i, p0 - depth_begin + p) : 0.0f;
+        if (a.cs == 1) {  // rows of A are contiguous: read them in order
+          for (int i = 0; i < mr; ++i) {
+            const float* src = a.data + (i0 + ir + i) * a.rs + (p0 - depth_begin);
+            for (int p = 0; p < kc; ++p) dst[p * mr + i] = i < rows ? src[p] : 0.0f;
+          }
+        } else {
+          for (int p = 0; p < kc; ++p)
+            for (int i = 0; i < mr; ++i) dst[p * mr + i] = i < rows ? a.at(i0 + ir + i, p0 - depth_begin + p) : 0.0f;
+        }
       }
       for (int j0 = col_begin; j0 < col_end; j0 += nr) {
         const float* bp = b.panel(pb, j0 / nr);

@@ -6,8 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "attention_fast.hpp"
 #include "error.hpp"
+#include "gemm.hpp"
 #include "io.hpp"
+#include "parallel.hpp"
+#include "simd/kernels.hpp"
 #include "softmax.hpp"
 
 namespace attn {
@@ -174,18 +178,21 @@ Names detect(const Tensors& t) {
 void layer_norm(const Matrix& x, const Vector& w, const Vector& b, double eps, Matrix& out) {
   out.resize(x.rows(), x.cols());
   const double d = static_cast<double>(x.cols());
-  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+  parallel_for(static_cast<int>(x.rows()), [&](int i) {
     double mean = 0, var = 0;
     for (Eigen::Index j = 0; j < x.cols(); ++j) mean += x(i, j);
     mean /= d;
     for (Eigen::Index j = 0; j < x.cols(); ++j) var += (x(i, j) - mean) * (x(i, j) - mean);
     const double inv = 1.0 / std::sqrt(var / d + eps);
     for (Eigen::Index j = 0; j < x.cols(); ++j) out(i, j) = static_cast<float>((x(i, j) - mean) * inv) * w[j] + b[j];
-  }
+  });
 }
 
+// y = x wᵀ + b: x [N, in], w [out, in] (PyTorch's layout), b [out].
 Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
-  Matrix y = x * w.transpose();
+  Matrix y(x.rows(), w.rows());
+  gemm(static_cast<int>(x.rows()), static_cast<int>(w.rows()), static_cast<int>(x.cols()), 1.0f,
+       {x.data(), x.outerStride(), 1}, {w.data(), 1, w.outerStride()}, y.data(), y.outerStride());
   y.rowwise() += b.transpose();
   return y;
 }
@@ -482,28 +489,32 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
   if (R > 0) x.bottomRows(R) = m.registers_init;
 
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  std::vector<std::uint8_t> visible(static_cast<size_t>(N), 1);
-  Matrix h, logits(N, N), weights(N, N), out(N, D);
+  Matrix h, out(N, D);
   r.attention.resize(static_cast<size_t>(m.depth));
   for (int l = 0; l < m.depth; ++l) {
     const VitBlock& b = m.blocks[static_cast<size_t>(l)];
     layer_norm(x, b.norm1_w, b.norm1_b, m.eps, h);
     const Matrix qkv = linear(h, b.qkv_w, b.qkv_b);
-    for (int k = 0; k < H; ++k) {
-      logits.noalias() = qkv.middleCols(k * dh, dh) * qkv.middleCols(D + k * dh, dh).transpose();
-      logits *= scale;
-      for (int i = 0; i < N; ++i)
-        softmax_row(std::span<const float>(logits.row(i).data(), static_cast<size_t>(N)), opt.temperature, visible,
-                    std::span<float>(weights.row(i).data(), static_cast<size_t>(N)));
-      out.middleCols(k * dh, dh).noalias() = weights * qkv.middleCols(2 * D + k * dh, dh);
-      r.attention[static_cast<size_t>(l)].push_back(weights);
+    Heads q, k, v;
+    for (int i = 0; i < H; ++i) {
+      q.push_back(qkv.middleCols(i * dh, dh));
+      k.push_back(qkv.middleCols(D + i * dh, dh));
+      v.push_back(qkv.middleCols(2 * D + i * dh, dh));
+    }
+    MultiHeadResult heads;
+    detail::attend_dot(q, k, v, scale, Norm::Softmax, opt.temperature, Mask{}, 0, heads);
+    for (int i = 0; i < H; ++i) {
+      out.middleCols(i * dh, dh) = heads.heads[static_cast<size_t>(i)].output;
+      r.attention[static_cast<size_t>(l)].push_back(std::move(heads.heads[static_cast<size_t>(i)].weights));
     }
     Matrix a = linear(out, b.proj_w, b.proj_b);
     if (b.ls1.size()) a = a.array().rowwise() * b.ls1.transpose().array();
     x += a;
     layer_norm(x, b.norm2_w, b.norm2_b, m.eps, h);
     Matrix f = linear(h, b.fc1_w, b.fc1_b);
-    f = f.unaryExpr([](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); });
+    const simd::Kernels& kern = simd::kernels();
+    parallel_for(static_cast<int>(f.rows()),
+                 [&](int i) { kern.gelu_row(f.row(i).data(), static_cast<int>(f.cols())); });
     Matrix g = linear(f, b.fc2_w, b.fc2_b);
     if (b.ls2.size()) g = g.array().rowwise() * b.ls2.transpose().array();
     x += g;

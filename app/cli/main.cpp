@@ -20,6 +20,7 @@ Commands:
   attend    attention on Q, K, V from .npy or CSV files
   render    one image patch's attention, drawn over the image (PNG)
   vit       a Vision Transformer's attention (safetensors weights) on an image
+  bench     times the engine (attention, sgemm, a ViT) on random inputs
 
 Run 'attnscope-cli COMMAND --help' for a command's options.
 Exit codes: 0 success, 2 bad usage, 3 bad input.
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(command, "attend")) return cli::run_attend(argc, argv);
     if (!std::strcmp(command, "render")) return cli::run_render(argc, argv);
     if (!std::strcmp(command, "vit")) return cli::run_vit(argc, argv);
+    if (!std::strcmp(command, "bench")) return cli::run_bench(argc, argv);
     throw cli::UsageError(std::string("unknown command '") + command + "'");
   } catch (const cli::UsageError& e) {
     std::fprintf(stderr, "attnscope-cli: %s (see 'attnscope-cli %s --help')\n", e.what(),

@@ -49,6 +49,9 @@ struct Kernels {
   // out[t] += sum_j w[j] * V[j, t] for t in [0, d), over j in [0, n) with
   // w[j] != 0. V is [n, d] with row stride ldv.
   void (*weighted_rows)(const float* v, std::ptrdiff_t ldv, int n, int d, const float* w, float* out);
+
+  // x[j] = GELU(x[j]) = x Φ(x) (the exact, erf form), absolute error < 1e-6.
+  void (*gelu_row)(float* x, int n);
 };
 
 // The best kernels this CPU runs (ATTNSCOPE_ISA=generic|avx2|avx512 in the

@@ -201,11 +201,40 @@ void weighted_rows(const float* v, std::ptrdiff_t ldv, int n, int d, const float
   }
 }
 
+// GELU, x Φ(x) = 0.5 x (1 + erf(x / √2)), with erf from Abramowitz & Stegun
+// (1964), eq. 7.1.26: erf(a) = 1 - t (a1 + t (a2 + ... + t a5)) e^(-a²),
+// t = 1 / (1 + p a) for a >= 0, odd in a; absolute error below 1.5e-7.
+void gelu_row(float* x, int n) {
+  const T half = Vec::set1(0.5f), one = Vec::set1(1.0f), zero = Vec::zero();
+  auto gelu = [&](T v) {
+    const T a = Vec::mul(v, Vec::set1(0.70710678118654752f));
+    const T abs = Vec::max(a, Vec::sub(zero, a));
+    const T t = Vec::div(one, Vec::fma(Vec::set1(0.3275911f), abs, one));
+    T poly = Vec::set1(1.061405429f);
+    poly = Vec::fma(poly, t, Vec::set1(-1.453152027f));
+    poly = Vec::fma(poly, t, Vec::set1(1.421413741f));
+    poly = Vec::fma(poly, t, Vec::set1(-0.284496736f));
+    poly = Vec::fma(poly, t, Vec::set1(0.254829592f));
+    const T erf_abs = Vec::sub(one, Vec::mul(Vec::mul(poly, t), exp_v(Vec::sub(zero, Vec::mul(abs, abs)))));
+    const T erf = Vec::select(Vec::less(a, zero), Vec::sub(zero, erf_abs), erf_abs);
+    return Vec::mul(Vec::mul(half, v), Vec::add(one, erf));
+  };
+  int j = 0;
+  for (; j + W <= n; j += W) Vec::store(x + j, gelu(Vec::load(x + j)));
+  if (j < n) {
+    float t[W];
+    for (int i = 0; i < W; ++i) t[i] = j + i < n ? x[j + i] : 0.0f;
+    Vec::store(t, gelu(Vec::load(t)));
+    for (int i = 0; j + i < n; ++i) x[j + i] = t[i];
+  }
+}
+
 }  // namespace
 
 const Kernels& table() {
   static constexpr Kernels kTable{kIsa,     kName,    kMR,        kNV * W,   &gemm_tile<kMR, kNV>,
-                                  &row_max, &exp_row, &scale_row, &dot_rows, &weighted_rows};
+                                  &row_max, &exp_row, &scale_row, &dot_rows, &weighted_rows,
+                                  &gelu_row};
   return kTable;
 }
 

@@ -107,6 +107,19 @@ TEST(FastPaths, VectorExpIsAccurateAndUnderflowsToExactZero) {
   });
 }
 
+TEST(FastPaths, GeluMatchesTheErfForm) {
+  for_each_isa([&] {
+    std::vector<float> x;
+    for (int i = 0; i <= 4001; ++i) x.push_back(-20.0f + 0.01f * static_cast<float>(i));  // odd length: a tail
+    std::vector<float> y = x;
+    simd::kernels().gelu_row(y.data(), static_cast<int>(y.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double want = 0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0)));
+      ASSERT_NEAR(y[i], want, 1e-6 * (1.0 + std::abs(want))) << x[i];
+    }
+  });
+}
+
 TEST(FastPaths, RowKernelsHonourVisibilityTailsAndNonFiniteScores) {
   const unsigned seed = ref::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));

@@ -1,0 +1,210 @@
+// attnscope-cli bench: times the engine's operations on random inputs.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+
+#include "commands.hpp"
+#include "core/error.hpp"
+#include "core/gemm.hpp"
+#include "core/io.hpp"
+#include "core/parallel.hpp"
+#include "core/rng.hpp"
+#include "core/simd/kernels.hpp"
+#include "core/vit.hpp"
+
+namespace cli {
+namespace {
+
+constexpr const char* kHelp = R"(usage: attnscope-cli bench [options]
+
+Times the engine on random inputs: each case runs once to warm up, then
+--repeats times; the median is reported with its rate. Attention counts
+4 * H * Nq * Nk * d_head floating-point operations; a product of
+[n, k] by [k, m] counts 2 * n * k * m.
+
+Cases (--cases, comma-separated; default gemm,full,output,row,renorm):
+  gemm      the engine's own sgemm on [2048, 2048] x [2048, 2048]
+  full      multi-head attention keeping logits and weights (the matrix view,
+            rollout): H x N x N floats of each
+  output    output only, online softmax over key blocks: no N x N matrix
+  row       one query row in every head: scores, weights and output (a click)
+  renorm    a new temperature on cached logits: one row, then all H x N x N
+  vit       the Vision Transformer in --vit on a random 224 x 224 image,
+            every layer's attention kept
+Options:
+  --n N  --heads H  --d-head D   the problem (default 4096, 8, 64)
+  --vit W.safetensors            weights for the vit case (--vit-heads H if no config.json)
+  --repeats R                    timed runs per case (default 5)
+  --threads T                    threads (default: all of this machine's)
+  --isa generic|avx2|avx512      kernels (default: the widest this CPU runs)
+  --max-matrix-mb M              budget for the full and renorm cases (default 2048)
+  --json                         one JSON object on stdout instead of a table
+)";
+
+struct Result {
+  std::string name;
+  double ms = 0, min_ms = 0, gflops = 0;
+  double bytes = 0;  // the case's largest allocation
+};
+
+double median_ms(int repeats, const std::function<void()>& fn, double* min_ms) {
+  fn();  // warm-up: page faults, packing buffers, the thread pool
+  std::vector<double> t;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  *min_ms = t.front();
+  return t[t.size() / 2];
+}
+
+attn::Heads random_heads(int heads, int rows, int cols, std::uint64_t stream) {
+  attn::Heads h;
+  for (int i = 0; i < heads; ++i)
+    h.push_back(attn::random_matrix(rows, cols, attn::Distribution::Gaussian, 2026, stream * 100 + i));
+  return h;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int run_bench(int argc, char** argv) {
+  const Args args(argc, argv, 2,
+                  {{"n"},
+                   {"heads"},
+                   {"d-head"},
+                   {"cases"},
+                   {"vit"},
+                   {"vit-heads"},
+                   {"repeats"},
+                   {"threads"},
+                   {"isa"},
+                   {"max-matrix-mb"},
+                   {"json", false}});
+  if (args.help()) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  const int n = static_cast<int>(args.get_int("n", 4096, 1, 1 << 22));
+  const int heads = static_cast<int>(args.get_int("heads", 8, 1, 1024));
+  const int d = static_cast<int>(args.get_int("d-head", 64, 1, 4096));
+  const int repeats = static_cast<int>(args.get_int("repeats", 5, 1, 1000));
+  if (args.has("threads")) attn::set_thread_count(static_cast<int>(args.get_int("threads", 0, 1, 256)));
+  if (args.has("isa")) {
+    const int isa = args.get_choice("isa", {"generic", "avx2", "avx512"}, 0);
+    if (!attn::simd::select(static_cast<attn::simd::Isa>(isa)))
+      throw attn::Error("--isa " + *args.get("isa") + ": this CPU does not have it");
+  }
+  const std::vector<std::string> cases = split(args.get("cases").value_or("gemm,full,output,row,renorm"));
+  for (const auto& c : cases)
+    if (c != "gemm" && c != "full" && c != "output" && c != "row" && c != "renorm" && c != "vit")
+      throw UsageError("unknown case '" + c + "' in --cases");
+  auto wants = [&](const char* c) { return std::find(cases.begin(), cases.end(), c) != cases.end(); };
+  const double budget = static_cast<double>(args.get_int("max-matrix-mb", 2048, 1, 1LL << 30)) * 1048576.0;
+  const double matrix_bytes = 4.0 * heads * static_cast<double>(n) * n;  // one H x N x N float tensor
+  if ((wants("full") || wants("renorm")) && 2 * matrix_bytes > budget)
+    throw attn::Error("the full and renorm cases keep logits and weights, " + attn::format_bytes(2 * matrix_bytes) +
+                      ", more than --max-matrix-mb; use a smaller --n or raise the limit");
+  if (wants("vit") && !args.has("vit")) throw UsageError("the vit case needs --vit W.safetensors");
+
+  const double attention_flops = 4.0 * heads * static_cast<double>(n) * n * d;
+  const attn::Heads q = random_heads(heads, n, d, 1), k = random_heads(heads, n, d, 2),
+                    v = random_heads(heads, n, d, 3);
+  attn::AttentionOptions opt;  // scaled dot product, softmax, T = 1
+  std::vector<Result> results;
+  auto add = [&](const std::string& name, double flops, double bytes, const std::function<void()>& fn) {
+    Result r;
+    r.name = name;
+    r.ms = median_ms(repeats, fn, &r.min_ms);
+    r.gflops = flops > 0 ? flops / (r.ms * 1e6) : 0;
+    r.bytes = bytes;
+    results.push_back(r);
+    if (!args.has("json")) {
+      std::printf("%-34s %10.3f ms", name.c_str(), r.ms);
+      if (r.gflops > 0) std::printf("  %8.1f GFLOP/s", r.gflops);
+      std::printf("  (min %.3f ms, largest buffer %s)\n", r.min_ms, attn::format_bytes(bytes).c_str());
+      std::fflush(stdout);
+    }
+  };
+  if (!args.has("json"))
+    std::printf("attnscope bench: kernels %s, %d threads, N = %d, H = %d, d_head = %d, median of %d\n",
+                attn::simd::kernels().name, attn::thread_count(), n, heads, d, repeats);
+
+  if (wants("gemm")) {
+    const int m = 2048;
+    const attn::Matrix a = attn::random_matrix(m, m, attn::Distribution::Gaussian, 1, 1);
+    const attn::Matrix b = attn::random_matrix(m, m, attn::Distribution::Gaussian, 1, 2);
+    attn::Matrix c(m, m);
+    add("sgemm 2048^3", 2.0 * m * m * m, 4.0 * m * m, [&] {
+      attn::gemm(m, m, m, 1.0f, {a.data(), m, 1}, {b.data(), m, 1}, c.data(), m);
+    });
+  }
+  attn::MultiHeadResult full;
+  if (wants("full") || wants("renorm")) {
+    add("full attention, weights kept", attention_flops, 2 * matrix_bytes,
+        [&] { full = attn::attend_heads(q, k, v, opt); });
+  }
+  if (wants("output")) {
+    add("output only (online softmax)", attention_flops, 4.0 * n * heads * d,
+        [&] { attn::Matrix o = attn::attend_heads_output(q, k, v, opt); });
+  }
+  if (wants("row")) {
+    const int query = n / 2;
+    attn::Heads qr;
+    for (const auto& h : q) qr.push_back(h.row(query));
+    add("one query row, all heads", 4.0 * heads * n * d, 8.0 * heads * n, [&] {
+      attn::MultiHeadResult r = attn::attend_heads(qr, k, v, opt, attn::QueryRows{query, n});
+    });
+  }
+  if (wants("renorm")) {
+    const int query = n / 2;
+    attn::Heads rows;
+    for (const auto& h : full.heads) rows.push_back(h.logits.row(query));
+    add("renormalise one row, all heads", 0, 4.0 * heads * n, [&] {
+      for (const auto& z : rows) attn::Matrix w = attn::normalise(z, attn::Norm::Softmax, 0.7, {}, {query, n});
+    });
+    // Into the weights already there, as the app's matrix view does.
+    add("renormalise H x N x N", 0, matrix_bytes, [&] {
+      for (auto& h : full.heads) attn::normalise_into(h.logits, attn::Norm::Softmax, 0.7, {}, {}, h.weights);
+    });
+  }
+  if (wants("vit")) {
+    const attn::VitModel model =
+        attn::load_vit_file(*args.get("vit"), static_cast<int>(args.get_int("vit-heads", 0, 1, 4096)));
+    attn::Image img = attn::Image::blank(224, 224);
+    const attn::Matrix noise = attn::random_matrix(224 * 224, 3, attn::Distribution::Uniform, 7, 1, 1.0f);
+    for (int i = 0; i < 224 * 224; ++i)
+      for (int c = 0; c < 3; ++c)
+        img.rgba[static_cast<size_t>(i) * 4 + c] = static_cast<std::uint8_t>(127.5f + 127.0f * noise(i, c));
+    attn::VitOptions vo;
+    vo.size = 0;
+    const int tokens = (224 / model.patch) * (224 / model.patch) + 1;
+    add("ViT forward, 224 x 224", 0, 4.0 * model.depth * model.heads * tokens * tokens,
+        [&] { attn::VitResult r = attn::run_vit(model, img, vo); });
+  }
+
+  if (args.has("json")) {
+    std::printf(
+        "{\"isa\": \"%s\", \"threads\": %d, \"n\": %d, \"heads\": %d, \"d_head\": %d, \"repeats\": %d, \"cases\": [",
+        attn::simd::kernels().name, attn::thread_count(), n, heads, d, repeats);
+    for (size_t i = 0; i < results.size(); ++i)
+      std::printf("%s{\"name\": \"%s\", \"ms\": %.6f, \"min_ms\": %.6f, \"gflops\": %.3f, \"bytes\": %.0f}",
+                  i ? ", " : "", results[i].name.c_str(), results[i].ms, results[i].min_ms, results[i].gflops,
+                  results[i].bytes);
+    std::printf("]}\n");
+  }
+  return 0;
+}
+
+}  // namespace cli
