@@ -6,7 +6,9 @@
 
 #include "attention_fast.hpp"
 #include "error.hpp"
+#include "gemm.hpp"
 #include "rng.hpp"
+#include "simd/kernels.hpp"
 
 namespace attn {
 namespace {
@@ -197,6 +199,34 @@ MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, con
     r.output = concat_heads(outs);
   }
   return r;
+}
+
+void renormalise(MultiHeadResult& r, const Heads& v, const AttentionOptions& opt, QueryRows rows) {
+  if (!v.empty() && v.size() != r.heads.size()) throw Error("V has a different number of heads from the result");
+  Heads outs;
+  for (size_t h = 0; h < r.heads.size(); ++h) {
+    HeadResult& hr = r.heads[h];
+    normalise_into(hr.logits, effective_norm(opt), opt.temperature, opt.mask, rows, hr.weights);
+    if (v.empty() || v[h].cols() == 0) continue;
+    const Matrix& vh = v[h];
+    if (vh.rows() != hr.weights.cols()) throw Error("V does not have one row per key");
+    hr.output = detail::output_matrix(hr.weights.rows(), vh.cols());
+    if (hr.weights.rows() < 8) {  // a click's row: no packing
+      const simd::Kernels& kern = simd::kernels();
+      for (Eigen::Index i = 0; i < hr.weights.rows(); ++i) {
+        hr.output.row(i).setZero();
+        kern.weighted_rows(vh.data(), vh.outerStride(), static_cast<int>(vh.rows()), static_cast<int>(vh.cols()),
+                           hr.weights.row(i).data(), hr.output.row(i).data());
+      }
+    } else {
+      gemm(static_cast<int>(hr.weights.rows()), static_cast<int>(vh.cols()), static_cast<int>(vh.rows()), 1.0f,
+           {hr.weights.data(), hr.weights.outerStride(), 1}, {vh.data(), vh.outerStride(), 1}, hr.output.data(),
+           hr.output.outerStride());
+    }
+    if (!hr.output.allFinite()) throw Error("the weighted sum of V overflows the float range");
+    outs.push_back(hr.output);
+  }
+  if (!outs.empty()) r.output = concat_heads(outs);
 }
 
 Matrix attend_heads_output(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,

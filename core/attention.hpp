@@ -89,6 +89,12 @@ struct MultiHeadResult {
 MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, const AttentionOptions& opt,
                              QueryRows rows = {});
 
+// A new temperature, normaliser or mask on a result's kept logits: every
+// head's weights and output are recomputed in place, without Q Kᵀ (the
+// cheap path behind a temperature drag). v: the heads' V, or empty. The
+// score in `opt` is ignored: the logits already hold it.
+void renormalise(MultiHeadResult& r, const Heads& v, const AttentionOptions& opt, QueryRows rows = {});
+
 // The same output without any Nq x Nk matrix: [Nq, H * d_v]. Softmax rows
 // are computed online over blocks of keys (memory O(N · d) per head); other
 // normalisers over blocks of whole rows (O(block · Nk)). V is required.

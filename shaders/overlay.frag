@@ -12,7 +12,9 @@ uniform ivec2 u_grid;           // cols, rows
 uniform float u_opacity;
 uniform bool u_bilinear;
 uniform bool u_grid_lines;
-uniform float u_step;           // image pixels per fragment: 1 at full size, more for thumbnails
+uniform float u_step;           // image pixels per fragment: 1 at full size, more when shown smaller
+uniform vec2 u_origin;          // the image pixel at the target's fragment (0, 0)
+uniform bool u_outlines;        // draw the selected patches' rings here (off: the caller draws them)
 
 const float kColdShare = 0.25;
 const float kGridAlpha = 0.15;
@@ -41,26 +43,33 @@ float sample_map(ivec2 px) {
 
 // 1: white ring (two pixels inside a selected patch's edge), 2: black ring
 // (one pixel outside it), 0: neither. White wins where they meet.
+// Shown smaller than the image (u_step > 1), the rings are widened to stay
+// about as many screen pixels wide; at u_step = 1 they are exactly these.
 int outline(ivec2 px) {
   int c = px.x / u_patch, r = px.y / u_patch;
   int lx = px.x - c * u_patch, ly = px.y - r * u_patch;
-  int width = min(2, (u_patch + 1) / 2);
+  int width = min(max(2, int(2.0 * u_step)), (u_patch + 1) / 2);
+  int outer = max(1, int(ceil(u_step)));
   if (selected(c, r) && (lx < width || ly < width || lx >= u_patch - width || ly >= u_patch - width)) return 1;
   for (int dr = -1; dr <= 1; ++dr)
     for (int dc = -1; dc <= 1; ++dc) {
       if ((dr == 0 && dc == 0) || !selected(c + dc, r + dr)) continue;
       int x0 = (c + dc) * u_patch, y0 = (r + dr) * u_patch;
-      bool on_x = px.x == x0 - 1 || px.x == x0 + u_patch;
-      bool on_y = px.y == y0 - 1 || px.y == y0 + u_patch;
-      bool in_x = px.x >= x0 - 1 && px.x <= x0 + u_patch;
-      bool in_y = px.y >= y0 - 1 && px.y <= y0 + u_patch;
+      bool on_x = (px.x >= x0 - outer && px.x < x0) || (px.x >= x0 + u_patch && px.x < x0 + u_patch + outer);
+      bool on_y = (px.y >= y0 - outer && px.y < y0) || (px.y >= y0 + u_patch && px.y < y0 + u_patch + outer);
+      bool in_x = px.x >= x0 - outer && px.x < x0 + u_patch + outer;
+      bool in_y = px.y >= y0 - outer && px.y < y0 + u_patch + outer;
       if ((on_x && in_y) || (on_y && in_x)) return 2;
     }
   return 0;
 }
 
 void main() {
-  ivec2 px = ivec2(floor(floor(gl_FragCoord.xy) * u_step));
+  ivec2 px = ivec2(floor(u_origin + floor(gl_FragCoord.xy) * u_step));
+  if (any(greaterThanEqual(px, textureSize(u_image, 0)))) {  // past the image's edge
+    frag = vec4(0.0);
+    return;
+  }
   vec3 img = texelFetch(u_image, px, 0).rgb * 255.0;
   vec3 c;
   if (px.x >= u_grid.x * u_patch || px.y >= u_grid.y * u_patch) {
@@ -69,9 +78,10 @@ void main() {
     float v = sample_map(px);
     float a = u_opacity * (kColdShare + (1.0 - kColdShare) * v);
     c = quantise(img + (colormap(v) * 255.0 - img) * a);
-    if (u_grid_lines && (px.x % u_patch == 0 || px.y % u_patch == 0)) c = quantise(c + (255.0 - c) * kGridAlpha);
+    int line = max(1, int(ceil(u_step)));  // wide enough that sampling never skips one
+    if (u_grid_lines && (px.x % u_patch < line || px.y % u_patch < line)) c = quantise(c + (255.0 - c) * kGridAlpha);
   }
-  int o = outline(px);
+  int o = u_outlines ? outline(px) : 0;
   if (o == 1) c = vec3(255.0);
   else if (o == 2) c = vec3(0.0);
   frag = vec4(c / 255.0, 1.0);

@@ -122,6 +122,7 @@ Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> curren
       opt.d_model = key.d_model;
       opt.seed = key.seed;
       opt.position_encoding = key.position_encoding;
+      Worker::check_cancelled();  // the image is loaded; a newer request makes the rest moot
       s.model = std::make_shared<const attn::PatchModel>(attn::PatchModel::build(*s.image, key.patch, key.heads, opt));
       break;
     }
@@ -355,12 +356,28 @@ void AppState::compute_row() {
   if (scene.vit) return compute_vit_row();
   try {
     const attn::AttentionOptions opt = attention_options();
+    // The cheap path: the same queries, model and score as the kept rows
+    // mean only the temperature, normaliser or mask changed, and those
+    // renormalise the kept logits (no scores recomputed).
+    const RowLogitsKey lk{scene.model.get(), queries, opt.score, opt.seed};
+    if (row_logits_key_ && *row_logits_key_ == lk && query_rows_.size() == queries.size()) {
+      for (size_t i = 0; i < queries.size(); ++i) {
+        attn::AttentionOptions o = opt;
+        o.mask.grid_cols = scene.model->grid.cols;
+        attn::renormalise(query_rows_[i], scene.model->v, o, {queries[i], scene.model->tokens()});
+      }
+    } else {
+      row_logits_key_.reset();
+      query_rows_.clear();
+      for (int q : queries) query_rows_.push_back(attn::attend_query(*scene.model, q, opt));
+      row_logits_key_ = lk;
+    }
     attn::MultiHeadResult sum;
     for (size_t i = 0; i < queries.size(); ++i) {
-      attn::MultiHeadResult r = attn::attend_query(*scene.model, queries[i], opt);
+      const attn::MultiHeadResult& r = query_rows_[i];
       if (i == 0) {
         primary = r;
-        sum = std::move(r);
+        sum = r;
       } else {
         for (size_t h = 0; h < sum.heads.size(); ++h) sum.heads[h].weights += r.heads[h].weights;
       }
@@ -454,28 +471,54 @@ void AppState::request_matrix() {
   const attn::PatchModel& m = *scene.model;
   const double n = m.tokens();
   const int heads_needed = settings.head < 0 ? m.heads() : 1;
-  if (2.0 * 4.0 * n * n * (heads_needed > 1 ? 2 : 1) > kMatrixBudgetBytes) {
+  // Kept logits for each head used, one head's weights and the sum.
+  const double bytes = 4.0 * n * n * (heads_needed + (heads_needed > 1 ? 2 : 1));
+  if (bytes > kMatrixBudgetBytes) {
     matrix.reset();
+    matrix_logits_.reset();
     ++matrix_revision;
     post("the full " + std::to_string(m.tokens()) + " x " + std::to_string(m.tokens()) + " matrix would need " +
-             attn::format_bytes(static_cast<std::uint64_t>(8.0 * n * n)) +
-             "; use a larger patch (fewer tokens) for the matrix view",
+             attn::format_bytes(static_cast<std::uint64_t>(bytes)) + ", more than the " +
+             attn::format_bytes(static_cast<std::uint64_t>(kMatrixBudgetBytes)) +
+             " set aside for it; use a larger patch (fewer tokens) or pick one head",
          true);
     return;
   }
   auto model = scene.model;
   const int head = settings.head;
   const attn::AttentionOptions opt = attention_options();
-  matrix_worker_.submit([model, head, opt]() -> std::any {
-    attn::Matrix sum;
-    for (int h = 0; h < model->heads(); ++h) {
+  // The cheap path: the same model, head(s) and score as the kept logits.
+  std::shared_ptr<const MatrixLogits> kept = matrix_logits_;
+  if (kept && (kept->model != model.get() || kept->head != head || kept->score != opt.score)) kept.reset();
+  matrix_worker_.submit([model, head, opt, kept]() -> std::any {
+    MatrixJob out;
+    auto logits = std::make_shared<MatrixLogits>();
+    logits->model = model.get();
+    logits->head = head;
+    logits->score = opt.score;
+    attn::Matrix sum, w;
+    for (int h = 0, used = 0; h < model->heads(); ++h) {
       if (head >= 0 && h != head) continue;
-      attn::Matrix w =
-          attn::attend(model->q[static_cast<size_t>(h)], model->k[static_cast<size_t>(h)], attn::Matrix(), opt).weights;
-      sum = sum.size() ? attn::Matrix(sum + w) : std::move(w);
+      Worker::check_cancelled();
+      if (kept) {
+        attn::normalise_into(kept->logits[static_cast<size_t>(used)], attn::effective_norm(opt), opt.temperature,
+                             opt.mask, {}, w);
+      } else {
+        attn::HeadResult r =
+            attn::attend(model->q[static_cast<size_t>(h)], model->k[static_cast<size_t>(h)], attn::Matrix(), opt);
+        w = std::move(r.weights);
+        logits->logits.push_back(std::move(r.logits));
+      }
+      if (sum.size())
+        sum += w;
+      else
+        sum = w;
+      ++used;
     }
     if (head < 0) sum /= static_cast<float>(model->heads());
-    return std::make_shared<const attn::Matrix>(std::move(sum));
+    out.matrix = std::make_shared<const attn::Matrix>(std::move(sum));
+    out.logits = kept ? kept : std::shared_ptr<const MatrixLogits>(std::move(logits));
+    return out;
   });
 }
 
@@ -543,14 +586,19 @@ void AppState::update(double seconds) {
   }
 
   if (auto r = matrix_worker_.take()) {
-    if (r->error.empty())
-      matrix = std::any_cast<std::shared_ptr<const attn::Matrix>>(r->value);
-    else
+    if (r->error.empty()) {
+      auto job = std::any_cast<MatrixJob>(std::move(r->value));
+      matrix = std::move(job.matrix);
+      matrix_logits_ = std::move(job.logits);
+    } else {
       post(r->error, true);
+    }
     ++matrix_revision;
   }
   if (settings.show_matrix) {
-    const MatrixKey mk{identity, settings.head, rk};
+    const Settings& st = settings;
+    const MatrixKey mk{identity, settings.head, st.temperature, st.score,     st.norm,
+                       st.mask,  st.radius,     st.hidden_keys, st.vit_layer, st.vit_fusion};
     if (!matrix_key_ || !(*matrix_key_ == mk)) {
       matrix_key_ = mk;
       request_matrix();

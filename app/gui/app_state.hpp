@@ -145,15 +145,49 @@ class AppState {
   // the user last asked for that may still be good.
   std::optional<Settings> latest_request_, previous_request_;
   std::optional<RowKey> row_key_;
+  // The rows of the current queries with their logits, and what the logits
+  // depend on (a temperature, normaliser or mask change reuses them).
+  struct RowLogitsKey {
+    const void* model;
+    std::vector<int> queries;
+    attn::Score score;
+    std::uint64_t seed;
+    bool operator==(const RowLogitsKey&) const = default;
+  };
+  std::optional<RowLogitsKey> row_logits_key_;
+  std::vector<attn::MultiHeadResult> query_rows_;
   int shown_head_ = -2;
   const void* row_model_ = nullptr;  // the scene the row was computed for
+  // What the matrix view's matrix depends on (not the query: a click does
+  // not recompute it).
   struct MatrixKey {
     const void* model;
     int head;
-    RowKey row;
+    double temperature;
+    attn::Score score;
+    attn::Norm norm;
+    attn::MaskStructure mask;
+    int radius;
+    std::vector<int> hidden_keys;
+    int vit_layer;
+    attn::HeadFusion vit_fusion;
     bool operator==(const MatrixKey&) const = default;
   };
   std::optional<MatrixKey> matrix_key_;
+  // The logits behind the last full matrix, one [N, N] per head used: a
+  // change of temperature, normaliser or mask renormalises these instead of
+  // recomputing Q Kᵀ.
+  struct MatrixLogits {
+    const void* model = nullptr;
+    int head = -2;
+    attn::Score score{};
+    std::vector<attn::Matrix> logits;
+  };
+  std::shared_ptr<const MatrixLogits> matrix_logits_;
+  struct MatrixJob {  // what the matrix worker hands back
+    std::shared_ptr<const attn::Matrix> matrix;
+    std::shared_ptr<const MatrixLogits> logits;
+  };
 };
 
 }  // namespace gui

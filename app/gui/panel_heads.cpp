@@ -40,7 +40,7 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
     try {
       for (int i = 0; i < count; ++i)
         ui.renderer.draw_overlay(ui.thumbs[static_cast<size_t>(i)], state.scene, state.head_map(i < heads ? i : -1),
-                                 selected, thumb, step);
+                                 selected, thumb, {0, 0, static_cast<float>(step)});
     } catch (const std::exception& e) {
       state.post(e.what(), true);
     }

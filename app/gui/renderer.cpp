@@ -1,5 +1,6 @@
 #include "renderer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "gl_shaders.hpp"
@@ -34,7 +35,7 @@ void Renderer::upload_image(const Scene& scene) {
 }
 
 void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
-                            const std::vector<int>& selected, const Settings& s, int step) {
+                            const std::vector<int>& selected, const Settings& s, OverlayRegion region) {
   upload_image(scene);
   const attn::PatchGrid& g = scene.grid;
   const std::vector<float> scaled = attn::scale_map(map, s.scale);
@@ -44,7 +45,9 @@ void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std:
     if (t >= 0 && t < g.count()) sel[static_cast<size_t>(t)] = 255;
   selected_.upload(g.cols, g.rows, GL_R8, sel.data());
 
-  target.resize(std::max(1, scene.image->width / step), std::max(1, scene.image->height / step));
+  const float step = std::max(1.0f, region.step);
+  target.resize(region.width > 0 ? region.width : std::max(1, static_cast<int>(scene.image->width / step)),
+                region.height > 0 ? region.height : std::max(1, static_cast<int>(scene.image->height / step)));
   target.bind();
   overlay_.use();
   glActiveTexture(GL_TEXTURE0);
@@ -63,8 +66,10 @@ void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std:
   glUniform2i(overlay_.uniform("u_grid"), g.cols, g.rows);
   glUniform1f(overlay_.uniform("u_opacity"), s.opacity);
   glUniform1i(overlay_.uniform("u_bilinear"), s.upsample == attn::Upsample::Bilinear);
-  glUniform1i(overlay_.uniform("u_grid_lines"), s.grid);
-  glUniform1f(overlay_.uniform("u_step"), static_cast<float>(step));
+  glUniform1i(overlay_.uniform("u_grid_lines"), s.grid && (step <= 1.0f || g.patch >= 6.0f * step));
+  glUniform1f(overlay_.uniform("u_step"), step);
+  glUniform1i(overlay_.uniform("u_outlines"), region.outlines);
+  glUniform2f(overlay_.uniform("u_origin"), static_cast<float>(region.x0), static_cast<float>(region.y0));
   vao_.draw_fullscreen();
   glActiveTexture(GL_TEXTURE0);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);

@@ -10,15 +10,26 @@
 
 namespace gui {
 
+// Which part of the image an overlay shows, and how finely: target pixel
+// (i, j) shows image pixel floor((x0, y0) + (i, j) * step). The default is
+// the whole image at full size (exports, the tests' shader check).
+struct OverlayRegion {
+  int x0 = 0, y0 = 0;
+  float step = 1.0f;            // image pixels per target pixel, >= 1
+  int width = -1, height = -1;  // target size; -1: the image's size / step
+  bool outlines = true;         // false: the caller draws the rings on screen
+};
+
 class Renderer {
  public:
   // Compiles the shaders; throws std::runtime_error with the info log.
   void init();
 
-  // The overlay of `map` (grid.count() values) at the image's resolution
-  // divided by `step` (1: full size). `selected`: outlined tokens.
+  // The overlay of `map` (grid.count() values). `selected`: outlined tokens.
+  // Shown smaller than the image, grid lines are left out where a cell
+  // would be under 6 target pixels.
   void draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
-                    const std::vector<int>& selected, const Settings& s, int step = 1);
+                    const std::vector<int>& selected, const Settings& s, OverlayRegion region = {});
 
   // The matrix (values scaled to [0, 1] on upload, per `scale`) into `target`,
   // showing the window `view` = {x0, y0, x1, y1} in 0..1 and outlining `row`.

@@ -5,6 +5,16 @@
 #include <utility>
 
 namespace gui {
+namespace {
+thread_local const Worker* tl_worker = nullptr;  // the worker whose thread this is
+thread_local std::uint64_t tl_job = 0;           // the job it runs
+}  // namespace
+
+void Worker::check_cancelled() {
+  if (!tl_worker) return;
+  std::lock_guard lock(tl_worker->mutex_);
+  if (tl_worker->submitted_ != tl_job || tl_worker->stop_) throw Cancelled();
+}
 
 Worker::Worker() : thread_([this] { loop(); }) {}
 
@@ -41,6 +51,7 @@ bool Worker::busy(double* seconds) const {
 }
 
 void Worker::loop() {
+  tl_worker = this;
   for (;;) {
     Job job;
     std::uint64_t id = 0;
@@ -56,6 +67,7 @@ void Worker::loop() {
       started_ = std::chrono::steady_clock::now();
     }
     Result r;
+    tl_job = id;
     try {
       r.value = job();
     } catch (const std::bad_alloc&) {

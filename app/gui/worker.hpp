@@ -8,6 +8,7 @@
 #include <any>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,14 @@ class Worker {
   std::optional<Result> take();
   // True while a job is queued or running; `seconds` is how long the current one has run.
   bool busy(double* seconds = nullptr) const;
+
+  // For a job's code, between its steps: throws Cancelled once a newer job
+  // has been submitted to the worker running it (its result would be
+  // dropped anyway), so a stale job stops early. Outside a job: a no-op.
+  struct Cancelled : std::exception {
+    const char* what() const noexcept override { return "cancelled"; }
+  };
+  static void check_cancelled();
 
  private:
   void loop();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/attention.hpp"
 #include "core/error.hpp"
 #include "worker.hpp"
 
@@ -66,6 +67,41 @@ TEST(Worker, DestroyedWhileBusy) {
   w->submit([] { return std::any(2); });
   w.reset();  // joins the running job, drops the waiting one
   SUCCEED();
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Worker, AStaleJobStopsAtItsNextCheck) {
+  gui::Worker w;
+  std::atomic<bool> started{false};
+  std::atomic<int> steps{0};
+  w.submit([&] {
+    started = true;
+    for (int i = 0; i < 100000; ++i) {  // 100 s unless cancelled
+      gui::Worker::check_cancelled();
+      ++steps;
+      std::this_thread::sleep_for(1ms);
+    }
+    return std::any(-1);
+  });
+  while (!started) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(20ms);
+  w.submit([] { return std::any(7); });
+  const auto r = wait_for(w);  // within 2 s: only if the first job stopped
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::any_cast<int>(r->value), 7);
+  EXPECT_LT(steps.load(), 2000);
+  gui::Worker::check_cancelled();  // outside a job: nothing happens
+  // Multi-threaded engine work inside a job is fine too (the pool runs it).
+  w.submit([] {
+    const attn::Matrix q = attn::Matrix::Random(300, 16);
+    return std::any(attn::attend(q, q, q, {}).output.rows());
+  });
+  const auto e = wait_for(w);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(std::any_cast<Eigen::Index>(e->value), 300);
 }
 
 }  // namespace
