@@ -39,6 +39,9 @@ std::string state_json(const gui::AppState& state, const gui::UiContext& ui, int
   j["settings"] = nlohmann::json::parse(gui::to_json(state.settings));
   j["frame"] = frame;
   j["tokens"] = state.tokens();
+  j["frame_times_ms"] = ui.frame_stats.recent();
+  if (ui.frame_stats.last_latency_ms)
+    j["change_to_heatmap"] = {{"ms", *ui.frame_stats.last_latency_ms}, {"frames", ui.frame_stats.last_latency_frames}};
   if (state.scene.ready()) {
     const auto& g = state.scene.grid;
     j["grid"] = {{"cols", g.cols}, {"rows", g.rows}, {"patch", g.patch}};
@@ -171,6 +174,7 @@ int main(int argc, char** argv) {
   });
   int windowed[4] = {0, 0, opt.settings.window_width, opt.settings.window_height};
   if (opt.fullscreen) ui.toggle_fullscreen = true;
+  ui.show_frame_stats = opt.frame_times;
 
   const auto start = std::chrono::steady_clock::now();
   int frame = 0, ready_frames = 0, exit_code = 0;
@@ -178,12 +182,12 @@ int main(int argc, char** argv) {
   float menu_height = 0.0f;
   std::vector<double> frame_ms;  // --bench-frames: each frame's time, GPU work included
   while (!glfwWindowShouldClose(window) && !ui.quit) {
-    const auto frame_start = std::chrono::steady_clock::now();
     const bool scripted = opt.scripted();
     if (scripted || !state.busy_label(0.0).empty())
       glfwPollEvents();
     else
       glfwWaitEventsTimeout(0.1);  // idle: no busy loop
+    const auto frame_start = std::chrono::steady_clock::now();  // the frame's work starts here
     ++frame;
     const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -200,6 +204,7 @@ int main(int argc, char** argv) {
       else
         state.settings.temperature = 0.05 * std::pow(400.0, (i - half) / std::max(1.0, opt.bench_frames - half - 1.0));
     }
+    ui.frame_stats.note_settings(state.settings, state.map_revision, now);  // a scripted or dropped change
     state.update(now);
     if (opt.query && state.scene.ready()) {
       const auto& g = state.scene.grid;
@@ -232,6 +237,7 @@ int main(int argc, char** argv) {
     gui::draw_help(state, ui);
     gui::draw_file_dialog(state, ui);
     gui::draw_restore_prompt(state, ui);
+    gui::draw_frame_stats(ui, layout);
     gui::handle_shortcuts(state, ui);
     ImGui::Render();
 
@@ -297,8 +303,15 @@ int main(int argc, char** argv) {
         }
       }
     }
+    if (benching) glFinish();
+    {
+      const auto drawn = std::chrono::steady_clock::now();
+      const double t_drawn = std::chrono::duration<double>(drawn - start).count();
+      ui.frame_stats.frame_done(std::chrono::duration<double, std::milli>(drawn - frame_start).count());
+      ui.frame_stats.note_drawn(state.map_revision, state.busy_label(0.0).empty(), t_drawn);
+      ui.frame_stats.note_settings(state.settings, state.map_revision, t_drawn);  // the user's change this frame
+    }
     if (benching) {
-      glFinish();
       frame_ms.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
       if (static_cast<int>(frame_ms.size()) > opt.bench_frames) {
@@ -313,6 +326,12 @@ int main(int argc, char** argv) {
                     fw, fh);
         report("query sweep", std::vector<double>(frame_ms.begin(), mid));
         report("temperature sweep", std::vector<double>(mid, frame_ms.end()));
+        const auto& st = ui.frame_stats;
+        if (!st.latencies_ms.empty())
+          std::printf("change -> heatmap: %zu changes, median %.2f ms, p99 %.2f ms, at most %d frame(s)\n",
+                      st.latencies_ms.size(), gui::FrameStats::median(st.latencies_ms),
+                      gui::FrameStats::p99(st.latencies_ms),
+                      *std::max_element(st.latency_frames.begin(), st.latency_frames.end()));
         ui.quit = true;
       }
     }

@@ -20,7 +20,7 @@ Settings (all of them can also be changed in the window):
   --score scaled-dot|dot|cosine|additive|raw  --norm softmax|sparsemax|none
   --mask none|causal|local  --radius R
   --colormap NAME  --opacity A  --upsample nearest|bilinear  --scale max|minmax|fixed  --no-grid
-  --ui-scale S (1-3)  --light  --fullscreen
+  --ui-scale S (1-3)  --light  --fullscreen  --frame-times (the F3 readout, shown from the start)
 A Vision Transformer (--weights W.safetensors, with the image as IMAGE):
   --vit-heads H  --vit-size S|keep  --model-temperature T  --vit-view cls|patch|rollout
   --layer L  --fusion mean|max|min  --discard R  --keep-mass X (0.01-1)
@@ -76,6 +76,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"ui-scale"},
                      {"light", false},
                      {"fullscreen", false},
+                     {"frame-times", false},
                      {"screenshot"},
                      {"frames"},
                      {"bench-frames"},
@@ -188,6 +189,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.drop_frame = static_cast<int>(a.get_int("drop-frame", 3, 1, 100000));
   o.persist = !a.has("no-persist") && !o.scripted();
   o.fullscreen = a.has("fullscreen");
+  o.frame_times = a.has("frame-times");
   return o;
 }
 

@@ -24,6 +24,7 @@ struct Options {
   std::optional<std::pair<int, int>> query;  // --query COL,ROW: applied once the grid is known
   int bench_frames = 0;                      // drive a query sweep, then a temperature sweep; print frame times; exit
   bool fullscreen = false;
+  bool frame_times = false;  // show the F3 readout from the start
   bool help = false, version = false;
   // Runs that produce files and exit, rather than wait for the user.
   bool scripted() const {

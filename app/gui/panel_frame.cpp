@@ -78,6 +78,7 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
       ImGui::MenuItem("Details (steps, matrix)", nullptr, &s.show_steps);
       ImGui::Separator();
       if (ImGui::MenuItem("Full screen", "F11")) ui.toggle_fullscreen = true;
+      if (ImGui::MenuItem("Frame times", "F3", ui.show_frame_stats)) ui.show_frame_stats = !ui.show_frame_stats;
       if (ImGui::MenuItem("Light theme", nullptr, &s.light_theme)) ui.fonts_dirty = true;
       float scale = s.ui_scale;
       if (ImGui::SliderFloat("UI scale", &scale, 1.0f, 3.0f, "%.2fx")) s.ui_scale = scale;
@@ -161,6 +162,7 @@ void draw_help(AppState&, UiContext& ui) {
           {"Ctrl+O", "open an image, session or .npy/.csv file (or drop it on the window)"},
           {"Ctrl+S / Ctrl+Shift+S", "export the overlay (PNG) / save the session"},
           {"F11", "full screen"},
+          {"F3", "frame times and the delay from a change to the heatmap"},
           {"Tab", "hide or show the controls (more room for the picture)"},
           {"Ctrl+= / Ctrl+-", "larger / smaller interface (for projectors)"},
           {"F1", "this window"},
@@ -312,6 +314,32 @@ void draw_restore_prompt(AppState& state, UiContext& ui) {
   }
 }
 
+void draw_frame_stats(UiContext& ui, const Layout& l) {
+  if (!ui.show_frame_stats) return;
+  const float w = ImGui::CalcTextSize("last change -> heatmap: 000.0 ms, 00 frames").x +
+                  2.0f * ImGui::GetStyle().WindowPadding.x + 8.0f;
+  ImGui::SetNextWindowPos(ImVec2(l.image_pos.x + l.image_size.x - w - 8.0f, l.image_pos.y + 28.0f), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(w, 0.0f), ImGuiCond_Always);
+  ImGui::SetNextWindowBgAlpha(0.85f);
+  ImGui::Begin("Frame times (F3)", &ui.show_frame_stats,
+               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                   ImGuiWindowFlags_NoSavedSettings);
+  record_window(ui, "Frame times");
+  const std::vector<float> t = ui.frame_stats.recent();
+  const std::vector<double> d(t.begin(), t.end());
+  const float top = std::max(33.3f, t.empty() ? 0.0f : *std::max_element(t.begin(), t.end()));
+  ImGui::PlotLines("##frames", t.data(), static_cast<int>(t.size()), 0, nullptr, 0.0f, top,
+                   ImVec2(ImGui::GetContentRegionAvail().x, 60.0f * ImGui::GetIO().FontGlobalScale));
+  ImGui::Text("last %zu frames (0 - %.0f ms):", t.size(), top);
+  ImGui::Text("median %.1f ms, p99 %.1f ms", FrameStats::median(d), FrameStats::p99(d));
+  if (ui.frame_stats.last_latency_ms)
+    ImGui::Text("last change -> heatmap: %.1f ms, %d frame%s", *ui.frame_stats.last_latency_ms,
+                ui.frame_stats.last_latency_frames, ui.frame_stats.last_latency_frames == 1 ? "" : "s");
+  else
+    ImGui::TextUnformatted("change -> heatmap: (change something)");
+  ImGui::End();
+}
+
 void handle_shortcuts(AppState& state, UiContext& ui) {
   // GLFW key codes and modifier bits (GLFW/glfw3.h), kept here so panels
   // need no GLFW include.
@@ -323,6 +351,7 @@ void handle_shortcuts(AppState& state, UiContext& ui) {
     kDown = 264,
     kUp = 265,
     kF1 = 290,
+    kF3 = 292,
     kF11 = 300,
     kShift = 1,
     kCtrl = 2,
@@ -348,6 +377,7 @@ void handle_shortcuts(AppState& state, UiContext& ui) {
     }
     if (key == kEscape) ui.show_help = false, ui.dialog.open = false;
     if (key == kF1) ui.show_help = !ui.show_help;
+    if (key == kF3) ui.show_frame_stats = !ui.show_frame_stats;
     if (key == kF11) ui.toggle_fullscreen = true;
     if (key == kTab) s.show_controls = !s.show_controls;
     if (!state.scene.ready() || ui.dialog.open) continue;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app_state.hpp"
+#include "frame_stats.hpp"
 #include "renderer.hpp"
 
 namespace gui {
@@ -54,6 +55,8 @@ struct UiContext {
 
   FileDialog dialog;
   bool show_help = false;
+  bool show_frame_stats = false;  // F3
+  FrameStats frame_stats;
   bool quit = false;
   bool toggle_fullscreen = false;
   bool fonts_dirty = false;
@@ -87,6 +90,8 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l);
 void draw_lower(AppState& state, UiContext& ui, const Layout& l);  // step by step and matrix tabs
 void draw_status(AppState& state, UiContext& ui, const Layout& l);
 void draw_help(AppState& state, UiContext& ui);
+// F3: the last 120 frames' times and the latest change-to-heatmap delay.
+void draw_frame_stats(UiContext& ui, const Layout& l);
 void draw_file_dialog(AppState& state, UiContext& ui);
 void draw_restore_prompt(AppState& state, UiContext& ui);
 void handle_shortcuts(AppState& state, UiContext& ui);

@@ -271,6 +271,8 @@ def test_painting_and_keys():
     r.xdotool("key", "h")           # head 1
     r.xdotool("key", "bracketright")  # temperature x 1.25
     r.xdotool("key", "g")           # grid off
+    r.xdotool("key", "F3")          # the frame-time readout
+    time.sleep(0.5)
     r.xdotool("key", "ctrl+o")      # the file dialog opens
     state = r.quit()
     hidden = sorted(state["settings"]["hidden_keys"])
@@ -279,6 +281,11 @@ def test_painting_and_keys():
     check("] raises the temperature", abs(state["settings"]["temperature"] - 1.25) < 1e-9, state["settings"]["temperature"])
     check("G toggles the grid", state["settings"]["grid"] is False, state["settings"]["grid"])
     check("Ctrl+O opens the file dialog", "File dialog" in state.get("windows", {}), list(state.get("windows", {})))
+    check("F3 shows the frame times", "Frame times" in state.get("windows", {}), list(state.get("windows", {})))
+    times = state.get("frame_times_ms", [])
+    check("frame times: up to 120 recent frames, all positive", 0 < len(times) <= 120 and min(times) > 0, len(times))
+    lat = state.get("change_to_heatmap", {})
+    check("a key's change reached the heatmap within 2 frames", 1 <= lat.get("frames", 0) <= 2, lat)
 
 
 def test_bad_drop_and_sessions():
