@@ -4,7 +4,9 @@
 in vec2 v_uv;
 out vec4 frag;
 
-uniform sampler2D u_image;      // RGBA8, the image, row 0 = top
+uniform sampler2D u_image;      // RGBA8, the image (or a copy shrunk u_image_factor times), row 0 = top
+uniform int u_image_factor;     // image pixels a side per texel of u_image: 1 unless past the GPU's limit
+uniform ivec2 u_image_size;     // the image's own size in pixels
 uniform sampler2D u_map;        // R32F, cols x rows, values already scaled to [0, 1]
 uniform sampler2D u_selected;   // R8, cols x rows, 1 where a patch is a selected query
 uniform int u_patch;            // patch side in pixels
@@ -66,11 +68,11 @@ int outline(ivec2 px) {
 
 void main() {
   ivec2 px = ivec2(floor(u_origin + floor(gl_FragCoord.xy) * u_step));
-  if (any(greaterThanEqual(px, textureSize(u_image, 0)))) {  // past the image's edge
+  if (any(greaterThanEqual(px, u_image_size))) {  // past the image's edge
     frag = vec4(0.0);
     return;
   }
-  vec3 img = texelFetch(u_image, px, 0).rgb * 255.0;
+  vec3 img = texelFetch(u_image, px / u_image_factor, 0).rgb * 255.0;
   vec3 c;
   if (px.x >= u_grid.x * u_patch || px.y >= u_grid.y * u_patch) {
     c = quantise(img * kCroppedDim);

@@ -1,10 +1,12 @@
 // Exports for papers and slides. Every file is written whole or not at all.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "core/npy.hpp"
+#include "core/overlay.hpp"
 #include "ui.hpp"
 
 namespace gui {
@@ -12,14 +14,24 @@ namespace gui {
 void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
   if (!state.scene.ready()) return state.post("nothing to export yet", true);
   try {
-    // The overlay target is kept at the image's own resolution.
-    ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(), state.settings);
-    ui.overlay_key.clear();
-    const std::string pixels = ui.overlay.read_rgba();
+    const attn::Image& src = *state.scene.image;
     attn::Image img;
-    img.width = ui.overlay.width();
-    img.height = ui.overlay.height();
-    img.rgba.assign(pixels.begin(), pixels.end());
+    if (std::max(src.width, src.height) <= ui.renderer.max_texture_size()) {
+      // At the image's own resolution on the GPU (the same pixels as the CPU's
+      // render_overlay, which the tests check).
+      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(), state.settings);
+      ui.overlay_key.clear();
+      const std::string pixels = ui.overlay.read_rgba();
+      img.width = ui.overlay.width();
+      img.height = ui.overlay.height();
+      img.rgba.assign(pixels.begin(), pixels.end());
+    } else {
+      // Larger than a texture may be: the same overlay drawn on the CPU.
+      const Settings& s = state.settings;
+      const attn::OverlayStyle style{s.colormap, s.opacity, s.upsample, s.scale, s.grid};
+      const auto outlined = state.outlined_queries();
+      img = attn::render_overlay(src, state.scene.grid, state.map, style, outlined);
+    }
     attn::save_png(path, img);
     state.post(
         "exported the overlay to " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")",

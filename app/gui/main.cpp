@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
     if (scripted || !state.busy_label(0.0).empty())
       glfwPollEvents();
     else
-      glfwWaitEventsTimeout(0.1);  // idle: no busy loop
+      glfwWaitEventsTimeout(0.1);                               // idle: no busy loop
     const auto frame_start = std::chrono::steady_clock::now();  // the frame's work starts here
     ++frame;
     const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -34,7 +34,13 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
   for (int t : selected) key << ',' << t;
   if (ui.thumbs.size() != static_cast<size_t>(count))
     ui.thumbs.resize(static_cast<size_t>(count)), ui.thumbs_key.clear();
-  if (key.str() != ui.thumbs_key) {
+  // While something changes every frame (a slider dragged, arrow keys held),
+  // the thumbnails refresh at most every 150 ms: on a software renderer
+  // their five overlay passes cost as much as the main view's one, which
+  // itself follows every frame.
+  const bool recent = state.now - ui.thumbs_time < 0.15;
+  if (key.str() != ui.thumbs_key && (!recent || ui.thumbs_key.empty())) {
+    ui.thumbs_time = state.now;
     Settings thumb = s;
     thumb.grid = false;
     try {

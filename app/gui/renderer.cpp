@@ -1,6 +1,7 @@
 #include "renderer.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "gl_shaders.hpp"
@@ -23,14 +24,48 @@ const Texture& Renderer::lut(attn::Colormap map) {
   return t;
 }
 
-void Renderer::upload_image(const Scene& scene) {
-  if (uploaded_image_ == scene.image.get()) return;
+int Renderer::max_texture_size() const {
   GLint max_size = 0;
   glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
-  if (scene.image->width > max_size || scene.image->height > max_size)
-    throw std::runtime_error("the image is larger than this GPU's texture limit of " + std::to_string(max_size) +
-                             " pixels a side");
-  image_.upload(scene.image->width, scene.image->height, GL_RGBA8, scene.image->rgba.data());
+  if (const char* e = std::getenv("ATTNSCOPE_MAX_TEXTURE_SIZE")) {
+    const int cap = std::atoi(e);
+    if (cap >= 64 && cap < max_size) max_size = cap;
+  }
+  return std::max(1, static_cast<int>(max_size));
+}
+
+namespace {
+
+// The image shrunk by an integer factor, each texel the mean of its
+// factor x factor block (the last blocks may be partial).
+attn::Image box_shrink(const attn::Image& img, int factor) {
+  attn::Image out = attn::Image::blank((img.width + factor - 1) / factor, (img.height + factor - 1) / factor);
+  for (int y = 0; y < out.height; ++y)
+    for (int x = 0; x < out.width; ++x) {
+      unsigned sum[4] = {0, 0, 0, 0}, count = 0;
+      for (int yy = y * factor; yy < std::min(img.height, (y + 1) * factor); ++yy)
+        for (int xx = x * factor; xx < std::min(img.width, (x + 1) * factor); ++xx, ++count)
+          for (int c = 0; c < 4; ++c) sum[c] += img.pixel(xx, yy)[c];
+      for (int c = 0; c < 4; ++c) out.pixel(x, y)[c] = static_cast<std::uint8_t>((sum[c] + count / 2) / count);
+    }
+  return out;
+}
+
+}  // namespace
+
+void Renderer::upload_image(const Scene& scene) {
+  if (uploaded_image_ == scene.image.get()) return;
+  const int limit = max_texture_size();
+  const attn::Image& img = *scene.image;
+  // Past the limit the view shows a box-filtered copy; the engine still
+  // works on every pixel, and exports are drawn on the CPU (exports.cpp).
+  image_factor_ = std::max((img.width + limit - 1) / limit, (img.height + limit - 1) / limit);
+  if (image_factor_ > 1) {
+    const attn::Image small = box_shrink(img, image_factor_);
+    image_.upload(small.width, small.height, GL_RGBA8, small.rgba.data());
+  } else {
+    image_.upload(img.width, img.height, GL_RGBA8, img.rgba.data());
+  }
   uploaded_image_ = scene.image.get();
 }
 
@@ -70,6 +105,8 @@ void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std:
   glUniform1f(overlay_.uniform("u_step"), step);
   glUniform1i(overlay_.uniform("u_outlines"), region.outlines);
   glUniform2f(overlay_.uniform("u_origin"), static_cast<float>(region.x0), static_cast<float>(region.y0));
+  glUniform1i(overlay_.uniform("u_image_factor"), image_factor_);
+  glUniform2i(overlay_.uniform("u_image_size"), scene.image->width, scene.image->height);
   vao_.draw_fullscreen();
   glActiveTexture(GL_TEXTURE0);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);

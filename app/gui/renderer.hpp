@@ -31,6 +31,14 @@ class Renderer {
   void draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
                     const std::vector<int>& selected, const Settings& s, OverlayRegion region = {});
 
+  // How many image pixels a side one texel of the uploaded image holds: 1,
+  // or more when the image exceeds the GPU's texture limit and is shown from
+  // a box-filtered copy (0 before any upload).
+  int image_factor() const { return image_factor_; }
+  // The texture limit in use: GL_MAX_TEXTURE_SIZE, or ATTNSCOPE_MAX_TEXTURE_SIZE
+  // when that is smaller (tests use it to reach the limit with small images).
+  int max_texture_size() const;
+
   // The matrix (values scaled to [0, 1] on upload, per `scale`) into `target`,
   // showing the window `view` = {x0, y0, x1, y1} in 0..1 and outlining `row`.
   void draw_matrix(RenderTarget& target, const std::shared_ptr<const attn::Matrix>& m, std::uint64_t revision,
@@ -45,6 +53,7 @@ class Renderer {
   Texture image_, map_, selected_, matrix_tex_;
   std::map<attn::Colormap, Texture> luts_;
   const attn::Image* uploaded_image_ = nullptr;
+  int image_factor_ = 0;
   std::uint64_t uploaded_matrix_ = ~0ull;
   attn::MapScale uploaded_matrix_scale_{};
 };

@@ -74,6 +74,7 @@ struct UiContext {
 
   // What was last drawn into `overlay` and `thumbs`.
   std::string overlay_key, thumbs_key;
+  double thumbs_time = -1.0;  // when `thumbs` were last drawn (AppState::now)
 };
 
 // Layout: the rectangles the main loop assigns to the panels this frame.
