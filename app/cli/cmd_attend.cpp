@@ -37,7 +37,9 @@ Attention:
   --temperature T        T > 0 (default 1)
   --mask none|causal     causal: query i sees keys j <= i (needs Nq = Nk)
   --seed S               seed of the additive score's parameters (default 0)
-  --max-matrix-mb MB     refuse jobs whose matrices exceed this (default 1024)
+  --max-matrix-mb MB     refuse jobs whose matrices exceed this (default 1024);
+                         with --output-out alone no matrix is kept (online
+                         softmax over blocks of keys) and no limit applies
 
 Outputs (written whole or not at all):
   --weights-out W.npy    float32 [H, Nq, Nk]
@@ -107,7 +109,10 @@ int run_attend(int argc, char** argv) {
   }
   if (heads == 0) heads = 1;
   const long long nq = qa.dim(qa.rank() - 2), nk = ka.dim(ka.rank() - 2);
-  check_matrix_budget(args, heads, nq, nk);
+  // Only the output asked for: the online path keeps no Nq x Nk matrix, so
+  // no matrix budget applies (memory O(N · d)).
+  const bool output_only = args.has("output-out") && !args.has("weights-out") && !args.has("stats") && !projected;
+  if (!output_only) check_matrix_budget(args, heads, nq, nk);
 
   attn::MultiHeadResult result;
   if (projected) {
@@ -129,7 +134,13 @@ int run_attend(int argc, char** argv) {
       attn::check_finite(k[static_cast<size_t>(h)], "K", h);
       if (va) attn::check_finite(v[static_cast<size_t>(h)], "V", h);
     }
-    result = attn::attend_heads(q, k, v, opt);
+    if (output_only) {
+      result.output = attn::attend_heads_output(q, k, v, opt);
+      const Eigen::Index dv = result.output.cols() / heads;
+      for (int h = 0; h < heads; ++h) result.heads.push_back({{}, {}, result.output.middleCols(h * dv, dv)});
+    } else {
+      result = attn::attend_heads(q, k, v, opt);
+    }
   }
 
   // Everything is computed before anything is written.
