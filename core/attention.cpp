@@ -192,7 +192,7 @@ MultiHeadResult attend_heads(const Heads& q, const Heads& k, const Heads& v, con
   }
   if (has_v) {
     Heads outs;
-    for (auto& h : r.heads) {
+    for (const auto& h : r.heads) {
       if (!h.output.allFinite()) throw Error("the weighted sum of V overflows the float range");
       outs.push_back(h.output);
     }
@@ -255,10 +255,10 @@ Heads split_heads(const MatrixRef& x, int heads, const char* what) {
 Matrix concat_heads(const Heads& heads) {
   if (heads.empty()) return {};
   Eigen::Index cols = 0;
-  for (auto& h : heads) cols += h.cols();
+  for (const auto& h : heads) cols += h.cols();
   Matrix out(heads.front().rows(), cols);
   Eigen::Index c = 0;
-  for (auto& h : heads) {
+  for (const auto& h : heads) {
     assert(h.rows() == out.rows());
     out.middleCols(c, h.cols()) = h;
     c += h.cols();

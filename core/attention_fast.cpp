@@ -133,7 +133,8 @@ Matrix output_matrix(Eigen::Index rows, Eigen::Index cols) {
   const auto begin = reinterpret_cast<std::uintptr_t>(m.data());
   const auto end = begin + static_cast<std::uintptr_t>(m.size()) * sizeof(float);
   const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = end & ~(kHuge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  if (last > first)
+    madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // NOLINT(performance-no-int-to-ptr)
 #endif
   if (testing::poison_outputs_flag.load()) m.setConstant(std::numeric_limits<float>::quiet_NaN());
   return m;
@@ -220,7 +221,7 @@ Matrix attend_dot_output(const Heads& q, const Heads& k, const Heads& v, float a
       const int n = std::min(kb, nk - k0);
       gemm_packed(rows, {qh.row(i0).data(), qh.outerStride(), 1}, packed[h].kt, z.data(), kb, alpha, false, k0, k0 + n);
       for (int i = 0; i < rows; ++i) {
-        float* zi = z.data() + i * kb;
+        float* zi = z.data() + static_cast<std::ptrdiff_t>(i) * kb;
         const int query = first_query + i0 + i;
         const bool all = mask.fill_row(query, k0, k0 + n, scratch.data());
         const std::uint8_t* vis = all ? nullptr : scratch.data();

@@ -106,7 +106,7 @@ std::optional<Colormap> colormap_from_name(std::string_view name) {
 Rgb colormap_lookup(const ColormapTable& table, float v) {
   if (!(v > 0.0f)) return table[0];  // also NaN
   if (v >= 1.0f) return table[255];
-  return table[static_cast<size_t>(v * 255.0f + 0.5f)];
+  return table[static_cast<size_t>(std::lround(v * 255.0f))];  // v in [0, 1]
 }
 
 }  // namespace attn

@@ -36,7 +36,8 @@ bool Mask::fill_row(int query, int k0, int k1, std::uint8_t* visible) const {
     }
   }
   if (!hidden_keys.empty())
-    for (int j = 0; j < n; ++j) visible[j] &= static_cast<std::uint8_t>(!hidden_keys[static_cast<size_t>(k0 + j)]);
+    for (int j = 0; j < n; ++j)
+      visible[j] &= static_cast<std::uint8_t>(!hidden_keys[static_cast<size_t>(k0) + static_cast<size_t>(j)]);
   return false;
 }
 

@@ -145,7 +145,8 @@ Matrix position_encoding(const PatchGrid& grid, int dims) {
   const int quarter = dims / 4, half = dims / 2;
   Matrix pe(grid.count(), dims);
   for (int t = 0; t < grid.count(); ++t) {
-    const double coord[2] = {static_cast<double>(t % grid.cols), static_cast<double>(t / grid.cols)};
+    const int col = t % grid.cols, row = t / grid.cols;
+    const double coord[2] = {static_cast<double>(col), static_cast<double>(row)};
     for (int axis = 0; axis < 2; ++axis)
       for (int i = 0; i < quarter; ++i) {
         const double freq = std::pow(10000.0, -2.0 * i / half);

@@ -94,7 +94,7 @@ SafeTensors parse_safetensors(std::span<const std::uint8_t> bytes, const std::st
       continue;
     }
     if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets") || v.size() != 3)
-      throw Error(where + " must have exactly \"dtype\", \"shape\" and \"data_offsets\"");
+      throw Error(where + R"( must have exactly "dtype", "shape" and "data_offsets")");
     if (!v["dtype"].is_string()) throw Error(where + ": dtype is not a string");
     NamedTensor t;
     t.dtype = v["dtype"].get<std::string>();

@@ -31,7 +31,7 @@ struct NamedTensor {
 struct SafeTensors {
   std::map<std::string, NamedTensor> tensors;
   std::map<std::string, std::string> metadata;
-  bool has(const std::string& name) const { return tensors.count(name) > 0; }
+  bool has(const std::string& name) const { return tensors.contains(name); }
 };
 
 struct SafeTensorsLimits {

@@ -252,7 +252,7 @@ VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_js
     throw Error("tensor \"" + n.patch_w + "\" has shape " + shape_text(pw->shape) + ", expected [" + std::to_string(D) +
                 ", 3, p, p]");
   m.patch = static_cast<int>(pw->shape[2]);
-  m.patch_w = Eigen::Map<const Matrix>(pw->data.data(), D, 3 * m.patch * m.patch);
+  m.patch_w = Eigen::Map<const Matrix>(pw->data.data(), D, 3 * static_cast<Eigen::Index>(m.patch) * m.patch);
   m.patch_b = t.vector(n.patch_b, D);
 
   const NamedTensor* pos = t.find(n.pos);
@@ -497,14 +497,14 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
     const Matrix qkv = linear(h, b.qkv_w, b.qkv_b);
     Heads q, k, v;
     for (int i = 0; i < H; ++i) {
-      q.push_back(qkv.middleCols(i * dh, dh));
+      q.push_back(qkv.middleCols(static_cast<Eigen::Index>(i) * dh, dh));
       k.push_back(qkv.middleCols(D + i * dh, dh));
       v.push_back(qkv.middleCols(2 * D + i * dh, dh));
     }
     MultiHeadResult heads;
     detail::attend_dot(q, k, v, scale, Norm::Softmax, opt.temperature, Mask{}, 0, heads);
     for (int i = 0; i < H; ++i) {
-      out.middleCols(i * dh, dh) = heads.heads[static_cast<size_t>(i)].output;
+      out.middleCols(static_cast<Eigen::Index>(i) * dh, dh) = heads.heads[static_cast<size_t>(i)].output;
       r.attention[static_cast<size_t>(l)].push_back(std::move(heads.heads[static_cast<size_t>(i)].weights));
     }
     Matrix a = linear(out, b.proj_w, b.proj_b);

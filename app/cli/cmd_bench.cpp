@@ -195,13 +195,11 @@ int run_bench(int argc, char** argv) {
   }
 
   if (args.has("json")) {
-    std::printf(
-        "{\"isa\": \"%s\", \"threads\": %d, \"n\": %d, \"heads\": %d, \"d_head\": %d, \"repeats\": %d, \"cases\": [",
-        attn::simd::kernels().name, attn::thread_count(), n, heads, d, repeats);
+    std::printf(R"({"isa": "%s", "threads": %d, "n": %d, "heads": %d, "d_head": %d, "repeats": %d, "cases": [)",
+                attn::simd::kernels().name, attn::thread_count(), n, heads, d, repeats);
     for (size_t i = 0; i < results.size(); ++i)
-      std::printf("%s{\"name\": \"%s\", \"ms\": %.6f, \"min_ms\": %.6f, \"gflops\": %.3f, \"bytes\": %.0f}",
-                  i ? ", " : "", results[i].name.c_str(), results[i].ms, results[i].min_ms, results[i].gflops,
-                  results[i].bytes);
+      std::printf(R"(%s{"name": "%s", "ms": %.6f, "min_ms": %.6f, "gflops": %.3f, "bytes": %.0f})", i ? ", " : "",
+                  results[i].name.c_str(), results[i].ms, results[i].min_ms, results[i].gflops, results[i].bytes);
     std::printf("]}\n");
   }
   return 0;

@@ -105,7 +105,10 @@ int run_vit(int argc, char** argv) {
   if (!(threshold > 0 && threshold <= 1)) throw attn::Error("--threshold must be in (0, 1]");
 
   const attn::VitModel model = attn::load_vit_file(weights, heads);
-  opt.size = args.has("keep-size") ? 0 : static_cast<int>(args.get_int("size", model.pos_grid * model.patch, 1, 16384));
+  opt.size =
+      args.has("keep-size")
+          ? 0
+          : static_cast<int>(args.get_int("size", static_cast<long long>(model.pos_grid) * model.patch, 1, 16384));
   const attn::Image img = attn::load_image(image);
   const auto t0 = std::chrono::steady_clock::now();
   const attn::VitResult r = attn::run_vit(model, img, opt);

@@ -42,7 +42,7 @@ Args::Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec
     for (const auto& o : spec)
       if (o.name == name) s = &o;
     if (!s) throw UsageError("unknown option --" + name);
-    if (values_.count(name)) throw UsageError("option --" + name + " given twice");
+    if (values_.contains(name)) throw UsageError("option --" + name + " given twice");
     if (s->takes_value && !inline_value) {
       if (i + 1 >= argc) throw UsageError("option --" + name + " needs a value");
       value = argv[++i];

@@ -33,7 +33,7 @@ class Args {
   Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec, int max_positional = 0);
   const std::vector<std::string>& positionals() const { return positionals_; }
 
-  bool has(std::string_view name) const { return values_.count(std::string(name)) > 0; }
+  bool has(std::string_view name) const { return values_.contains(std::string(name)); }
   bool help() const { return has("help"); }
   std::optional<std::string> get(std::string_view name) const;
   std::string require(std::string_view name) const;  // UsageError if absent

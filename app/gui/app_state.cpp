@@ -48,7 +48,7 @@ std::string forward_key(const ModelKey& k, const attn::Image* image) {
 }
 
 std::shared_ptr<const VitScene> build_vit(const ModelKey& key, const attn::Image& image,
-                                          std::shared_ptr<const attn::Image> image_ptr,
+                                          const std::shared_ptr<const attn::Image>& image_ptr,
                                           std::shared_ptr<const VitScene> previous,
                                           const std::vector<std::shared_ptr<const VitScene>>& cache) {
   if (key.vit_weights.empty()) throw attn::Error("open a ViT's .safetensors weights first (File > Open)");
@@ -85,7 +85,7 @@ std::shared_ptr<const VitScene> build_vit(const ModelKey& key, const attn::Image
   return v;
 }
 
-Scene build_scene(const ModelKey& key, std::shared_ptr<const attn::Image> current_image,
+Scene build_scene(const ModelKey& key, const std::shared_ptr<const attn::Image>& current_image,
                   const std::string& current_path, const std::shared_ptr<const VitScene>& previous_vit,
                   const std::vector<std::shared_ptr<const VitScene>>& cache) {
   Scene s;

@@ -16,7 +16,7 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
   try {
     const attn::Image& src = *state.scene.image;
     attn::Image img;
-    if (std::max(src.width, src.height) <= ui.renderer.max_texture_size()) {
+    if (std::max(src.width, src.height) <= Renderer::max_texture_size()) {
       // At the image's own resolution on the GPU (the same pixels as the CPU's
       // render_overlay, which the tests check).
       ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(), state.settings);

@@ -122,7 +122,7 @@ void draw_status(AppState& state, UiContext& ui, const Layout& l) {
   ImGui::End();
 }
 
-void draw_help(AppState&, UiContext& ui) {
+void draw_help(AppState& /*state*/, UiContext& ui) {
   if (!ui.show_help) return;
   const ImVec2 d = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowSize(ImVec2(std::min(d.x * 0.8f, ImGui::GetFontSize() * 44), d.y * 0.75f), ImGuiCond_Appearing);
@@ -220,7 +220,7 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
   const float footer = ImGui::GetFrameHeightWithSpacing() * 2;
   ImGui::BeginChild("entries", ImVec2(0, -footer), true);
   for (const auto& [name, dir] : d.entries) {
-    if (name.size() && name[0] == '.') continue;
+    if (!name.empty() && name[0] == '.') continue;
     const std::string label = dir ? name + "/" : name;
     if (ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_AllowDoubleClick)) {
       if (dir)

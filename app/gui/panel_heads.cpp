@@ -59,9 +59,8 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
     ImGui::PushID(i);
     ImGui::PushStyleColor(ImGuiCol_Button,
                           current ? ImGui::GetStyle().Colors[ImGuiCol_ButtonActive] : ImVec4(0, 0, 0, 0));
-    if (ImGui::ImageButton(
-            reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.thumbs[static_cast<size_t>(i)].texture().id())),
-            ImVec2(cell - 6, (cell - 6) * aspect), ImVec2(0, 0), ImVec2(1, 1), 3))
+    if (ImGui::ImageButton(imgui_texture(ui.thumbs[static_cast<size_t>(i)].texture()),
+                           ImVec2(cell - 6, (cell - 6) * aspect), ImVec2(0, 0), ImVec2(1, 1), 3))
       s.head = head;
     ImGui::PopStyleColor();
     ImGui::PopID();

@@ -102,14 +102,15 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
   const ImVec2 shown_min(origin.x + region.x0 * scale, origin.y + region.y0 * scale);
   const ImVec2 shown_max(shown_min.x + region.width * region.step * scale,
                          shown_min.y + region.height * region.step * scale);
-  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.overlay.texture().id())), shown_min, shown_max);
+  dl->AddImage(imgui_texture(ui.overlay.texture()), shown_min, shown_max);
   // The query patches' rings, as the exported overlay has them: white just
   // inside the patch, black just outside.
   for (int t : selected) {
     const auto& grid = state.scene.grid;
     if (t < 0 || t >= grid.count()) continue;
     const float cell = grid.patch * scale;
-    const ImVec2 a(origin.x + (t % grid.cols) * cell, origin.y + (t / grid.cols) * cell);
+    const int col = t % grid.cols, row = t / grid.cols;
+    const ImVec2 a(origin.x + static_cast<float>(col) * cell, origin.y + static_cast<float>(row) * cell);
     const ImVec2 b(a.x + cell, a.y + cell);
     const float w = std::clamp(cell * 0.25f, 1.0f, 2.0f);
     dl->AddRect(ImVec2(a.x - 1.0f, a.y - 1.0f), ImVec2(b.x + 1.0f, b.y + 1.0f), IM_COL32(0, 0, 0, 255), 0.0f, 0, 1.0f);
@@ -165,13 +166,15 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
   const float cell = g.patch * scale;
   for (int t : s.hidden_keys) {
     if (t >= state.tokens()) continue;
-    const ImVec2 a(origin.x + (t % g.cols) * cell, origin.y + (t / g.cols) * cell);
+    const int col = t % g.cols, row = t / g.cols;
+    const ImVec2 a(origin.x + static_cast<float>(col) * cell, origin.y + static_cast<float>(row) * cell);
     dl->AddRectFilled(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(40, 40, 40, 170));
     dl->AddLine(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(200, 200, 200, 160), 1.0f);
   }
   if (ui.hovered >= 0) {
     const int t = ui.hovered;
-    const ImVec2 a(origin.x + (t % g.cols) * cell, origin.y + (t / g.cols) * cell);
+    const int col = t % g.cols, row = t / g.cols;
+    const ImVec2 a(origin.x + static_cast<float>(col) * cell, origin.y + static_cast<float>(row) * cell);
     dl->AddRect(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(0, 255, 255, 255), 0.0f, 0, 2.0f);
     const float w = state.map[static_cast<size_t>(t)];
     int rank = 1;

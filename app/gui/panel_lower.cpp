@@ -101,6 +101,7 @@ void draw_steps(AppState& state) {
   std::partial_sort(order.begin(), order.begin() + bars, order.end(),
                     [&](int a, int b) { return r.weights(0, a) > r.weights(0, b); });
   std::vector<float> values;
+  values.reserve(static_cast<size_t>(bars));
   for (int i = 0; i < bars; ++i) values.push_back(r.weights(0, order[static_cast<size_t>(i)]));
   ImGui::PlotHistogram("##bars", values.data(), bars, 0, "the 32 largest weights", 0.0f,
                        std::max(1e-6f, values.empty() ? 1.0f : values.front()),
@@ -177,7 +178,7 @@ void draw_matrix(AppState& state, UiContext& ui) {
                                 : state.primary_query();
   ui.renderer.draw_matrix(ui.matrix, state.matrix, state.matrix_revision, state.settings, v, q);
   const ImVec2 p = ImGui::GetCursorScreenPos();
-  ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(ui.matrix.texture().id())), ImVec2(side, side));
+  ImGui::Image(imgui_texture(ui.matrix.texture()), ImVec2(side, side));
   ImGuiIO& io = ImGui::GetIO();
   if (ImGui::IsItemHovered()) {
     const float fx = (io.MousePos.x - p.x) / side, fy = (io.MousePos.y - p.y) / side;

@@ -24,7 +24,7 @@ const Texture& Renderer::lut(attn::Colormap map) {
   return t;
 }
 
-int Renderer::max_texture_size() const {
+int Renderer::max_texture_size() {
   GLint max_size = 0;
   glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
   if (const char* e = std::getenv("ATTNSCOPE_MAX_TEXTURE_SIZE")) {

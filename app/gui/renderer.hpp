@@ -37,7 +37,7 @@ class Renderer {
   int image_factor() const { return image_factor_; }
   // The texture limit in use: GL_MAX_TEXTURE_SIZE, or ATTNSCOPE_MAX_TEXTURE_SIZE
   // when that is smaller (tests use it to reach the limit with small images).
-  int max_texture_size() const;
+  static int max_texture_size();
 
   // The matrix (values scaled to [0, 1] on upload, per `scale`) into `target`,
   // showing the window `view` = {x0, y0, x1, y1} in 0..1 and outlining `row`.

@@ -175,7 +175,7 @@ Settings from_json(const std::string& text, const std::string& name, const Setti
   // Checked by type first: value() would throw on a "format" that is not a string.
   const auto format = j.find("format");
   if (format == j.end() || !format->is_string() || format->get<std::string>() != "attnscope-session-1")
-    throw attn::Error(name + ": not an attnscope session (missing \"format\": \"attnscope-session-1\")");
+    throw attn::Error(name + R"(: not an attnscope session (missing "format": "attnscope-session-1"))");
 
   Settings s = base;
   visit_fields(s, [&](const char* key, auto&& field) {

@@ -77,6 +77,12 @@ struct UiContext {
   double thumbs_time = -1.0;  // when `thumbs` were last drawn (AppState::now)
 };
 
+// A texture for ImGui::Image: ImGui's OpenGL backend takes the GL name
+// itself as the (pointer-typed) texture id.
+inline ImTextureID imgui_texture(const Texture& t) {
+  return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t.id()));  // NOLINT(performance-no-int-to-ptr)
+}
+
 // Layout: the rectangles the main loop assigns to the panels this frame.
 struct Layout {
   ImVec2 controls_pos, controls_size, image_pos, image_size, heads_pos, heads_size, lower_pos, lower_size, status_pos,

@@ -22,7 +22,7 @@ namespace attn::simd::ATTN_KERNELS_IMPL_NS {
 namespace {
 
 using T = Vec::T;
-constexpr int W = Vec::W;
+constexpr std::ptrdiff_t W = Vec::W;  // (ptrdiff_t: products with it are pointer offsets)
 
 // exp(x) for float lanes: x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in
 // two parts so n ln2 is exact enough), e^r by its Taylor series to r^7
@@ -172,7 +172,7 @@ void dot_rows(const float* k, std::ptrdiff_t ldk, int n, int d, const float* q, 
 }
 
 void weighted_rows(const float* v, std::ptrdiff_t ldv, int n, int d, const float* w, float* out) {
-  constexpr int kAcc = 64 / W < 8 ? 64 / W : 8;  // registers of columns per pass
+  constexpr int kAcc = 64 / W < 8 ? static_cast<int>(64 / W) : 8;  // registers of columns per pass
   int t = 0;
   for (; t + kAcc * W <= d; t += kAcc * W) {
     T acc[kAcc];
