@@ -37,7 +37,8 @@ void check_matrix_budget(const Args& args, long long heads, long long nq, long l
     throw attn::Error("the attention matrices (logits and weights, " + std::to_string(heads) + " x " +
                       std::to_string(nq) + " x " + std::to_string(nk) + " floats each) need " +
                       attn::format_bytes(static_cast<std::uint64_t>(bytes)) + ", more than --max-matrix-mb " +
-                      std::to_string(budget_mb) + "; use fewer tokens (a larger patch) or raise the limit");
+                      std::to_string(budget_mb) + "; use fewer tokens (a larger patch), ask for --output-out alone (no matrix " +
+                      "kept) or raise the limit");
 }
 
 }  // namespace cli
