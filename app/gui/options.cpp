@@ -30,7 +30,8 @@ Scripting and tests:
   --export-weights W.npy|W.csv  --export-sheet HEADS.png  --save-session S.json   likewise
   --dump-state OUT.json  write the state when the first picture is ready and again at exit
   --bench-frames N       move the query for N/2 frames, then sweep the temperature for
-                         N/2 frames; print the median and p99 frame times; exit
+                         N/2 frames; print the median and p99 frame times and the
+                         delay from each change to the heatmap showing it; exit
   --drop FILE [--drop-frame N]   handle FILE as if it had been dropped on the
                          window at frame N (default 3)
   --no-persist           neither read nor write the saved settings

@@ -75,6 +75,10 @@ def test_command_line():
     r = app("--no-persist", "--patch", "16", "--bench-frames", "20")
     check("--bench-frames prints frame times", r.returncode == 0 and "query sweep" in r.stdout and "p99" in r.stdout,
           r.stdout + r.stderr)
+    # Every query move and temperature step reaches the heatmap in the next picture.
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("change -> heatmap")]
+    check("--bench-frames: each change shown within 2 frames", len(line) == 1 and "20 changes" in line[0] and
+          int(line[0].split("at most ")[1].split(" ")[0]) <= 2, r.stdout)
 
 
 def test_shader_matches_cpu_overlay():
