@@ -4,6 +4,7 @@ clear stderr line naming the file or argument, no partial output files, and
 every bad input of ../shared/reference/bad-inputs.md.
 
 usage: test_cli.py PATH/TO/attnscope-cli"""
+import json
 import os
 import shutil
 import subprocess
@@ -266,6 +267,25 @@ def test_outputs_and_stats():
     r = run("attend", "--q", q2, "--k", q2, "--score", "raw", "--stats")
     check("raw score stats say n/a", r.returncode == 0 and "n/a" in r.stdout, r.stdout)
     expect_error("--output-out needs --v", ["attend", "--q", q2, "--k", q2, "--output-out", o], code=2, mentions=["--v"])
+
+
+def test_bench():
+    r = run("bench", "--n", "300", "--heads", "2", "--d-head", "16", "--repeats", "2", "--json")
+    check("bench --json runs", r.returncode == 0, r.stderr)
+    if r.returncode == 0:
+        out = json.loads(r.stdout)
+        names = [c["name"] for c in out["cases"]]
+        check("bench: every default case, with times and rates", len(names) == 6 and
+              all(c["ms"] > 0 for c in out["cases"]) and out["cases"][1]["gflops"] > 0, names)
+        check("bench: names its kernels and threads", out["isa"] in ("generic", "avx2", "avx512") and out["threads"] >= 1,
+              out)
+    for isa in ("generic", "avx2", "avx512"):
+        r = run("bench", "--n", "64", "--cases", "full,output", "--repeats", "1", "--isa", isa)
+        check(f"bench --isa {isa}: runs, or says the CPU lacks it", (r.returncode == 0 and isa in r.stdout) or
+              (r.returncode == 3 and "does not have" in r.stderr), r.stdout + r.stderr)
+    expect_error("bench: unknown case", ["bench", "--cases", "full,fast"], code=2, mentions=["fast"])
+    expect_error("bench: vit needs weights", ["bench", "--cases", "vit"], code=2, mentions=["--vit"])
+    expect_error("bench: over the matrix budget", ["bench", "--n", "65536", "--cases", "full"], mentions=["--max-matrix-mb"])
 
 
 if __name__ == "__main__":
