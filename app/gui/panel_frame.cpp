@@ -294,8 +294,13 @@ void draw_restore_prompt(AppState& state, UiContext& ui) {
     record_window(ui, "Restore prompt");
     ImGui::TextUnformatted("attnscope did not close cleanly last time.");
     ImGui::TextUnformatted("Restore the settings it had (saved every second)?");
-    const bool enter = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter));
-    const bool escape = ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape));
+    // From the key queue, not ImGui::IsKeyPressed: ImGui 1.86 loses a key
+    // pressed and released between two frames (a slow frame, a quick tap).
+    bool enter = false, escape = false;
+    for (const auto& key : ui.keys) {
+      enter |= key.first == 257 || key.first == 335;  // GLFW_KEY_ENTER, GLFW_KEY_KP_ENTER
+      escape |= key.first == 256;                     // GLFW_KEY_ESCAPE
+    }
     if (ImGui::Button("Restore (Enter)") || enter) {
       Settings s = *ui.restore_offer;
       s.window_width = state.settings.window_width;
