@@ -34,11 +34,11 @@ void check_matrix_budget(const Args& args, long long heads, long long nq, long l
   const long long budget_mb = args.get_int("max-matrix-mb", 1024, 1, 1LL << 30);
   const double bytes = 2.0 * 4.0 * static_cast<double>(heads) * static_cast<double>(nq) * static_cast<double>(nk);
   if (bytes > static_cast<double>(budget_mb) * 1048576.0)
-    throw attn::Error("the attention matrices (logits and weights, " + std::to_string(heads) + " x " +
-                      std::to_string(nq) + " x " + std::to_string(nk) + " floats each) need " +
-                      attn::format_bytes(static_cast<std::uint64_t>(bytes)) + ", more than --max-matrix-mb " +
-                      std::to_string(budget_mb) + "; use fewer tokens (a larger patch), ask for --output-out alone (no matrix " +
-                      "kept) or raise the limit");
+    throw attn::Error(
+        "the attention matrices (logits and weights, " + std::to_string(heads) + " x " + std::to_string(nq) + " x " +
+        std::to_string(nk) + " floats each) need " + attn::format_bytes(static_cast<std::uint64_t>(bytes)) +
+        ", more than --max-matrix-mb " + std::to_string(budget_mb) +
+        "; use fewer tokens (a larger patch), ask for --output-out alone (no matrix " + "kept) or raise the limit");
 }
 
 }  // namespace cli
