@@ -40,6 +40,8 @@ std::string state_json(const gui::AppState& state, const gui::UiContext& ui, int
   j["frame"] = frame;
   j["tokens"] = state.tokens();
   j["frame_times_ms"] = ui.frame_stats.recent();
+  if (const ImDrawData* d = ImGui::GetDrawData())  // the last frame's ImGui geometry
+    j["draw"] = {{"vertices", d->TotalVtxCount}, {"indices", d->TotalIdxCount}, {"lists", d->CmdListsCount}};
   if (ui.frame_stats.last_latency_ms)
     j["change_to_heatmap"] = {{"ms", *ui.frame_stats.last_latency_ms}, {"frames", ui.frame_stats.last_latency_frames}};
   if (state.scene.ready()) {
@@ -245,8 +247,10 @@ int main(int argc, char** argv) {
     glfwGetFramebufferSize(window, &fw, &fh);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glViewport(0, 0, fw, fh);
-    const bool light = state.settings.light_theme;
-    glClearColor(light ? 0.92f : 0.08f, light ? 0.92f : 0.08f, light ? 0.92f : 0.09f, 1.0f);
+    // The window background's colour: the image view draws none of its own
+    // (a software renderer blends every pixel of a drawn background).
+    const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    glClearColor(bg.x, bg.y, bg.z, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
