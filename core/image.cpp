@@ -17,6 +17,16 @@
 namespace attn {
 namespace {
 
+// "NAME: PNG chunk 'TYPE' WHAT", as one error.
+[[noreturn]] void chunk_error(const std::string& name, const std::string& type, const std::string& what) {
+  std::string msg = name;
+  msg += ": PNG chunk '";
+  msg += type;
+  msg += "' ";
+  msg += what;
+  throw Error(msg);
+}
+
 bool starts_with(std::span<const std::uint8_t> b, std::string_view magic) {
   return b.size() >= magic.size() && std::memcmp(b.data(), magic.data(), magic.size()) == 0;
 }
@@ -79,12 +89,8 @@ void check_png(std::span<const std::uint8_t> b, const std::string& name, const I
     const std::uint32_t len = be32(&b[pos]);
     const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
     if (len > b.size() - pos - 12)
-      throw Error(
-          name + ": PNG chunk '" + type + "' claims " + std::to_string(len) +
-          " bytes, past the end of the file");  // NOLINT(performance-inefficient-string-concatenation): an error path
-    if (crc32(&b[pos + 4], len + 4) != be32(&b[pos + 8 + len]))
-      throw Error(name + ": PNG chunk '" + type +
-                  "' is corrupt (CRC mismatch)");  // NOLINT(performance-inefficient-string-concatenation)
+      chunk_error(name, type, "claims " + std::to_string(len) + " bytes, past the end of the file");
+    if (crc32(&b[pos + 4], len + 4) != be32(&b[pos + 8 + len])) chunk_error(name, type, "is corrupt (CRC mismatch)");
     if (first) {
       if (type != "IHDR" || len != 13) throw Error(name + ": PNG does not start with an IHDR chunk");
       check_dimensions({be32(&b[pos + 8]), be32(&b[pos + 12])}, name, limits);
