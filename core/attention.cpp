@@ -6,9 +6,7 @@
 
 #include "attention_fast.hpp"
 #include "error.hpp"
-#include "gemm.hpp"
 #include "rng.hpp"
-#include "simd/kernels.hpp"
 
 namespace attn {
 namespace {
@@ -211,18 +209,7 @@ void renormalise(MultiHeadResult& r, const Heads& v, const AttentionOptions& opt
     const Matrix& vh = v[h];
     if (vh.rows() != hr.weights.cols()) throw Error("V does not have one row per key");
     hr.output = detail::output_matrix(hr.weights.rows(), vh.cols());
-    if (hr.weights.rows() < 8) {  // a click's row: no packing
-      const simd::Kernels& kern = simd::kernels();
-      for (Eigen::Index i = 0; i < hr.weights.rows(); ++i) {
-        hr.output.row(i).setZero();
-        kern.weighted_rows(vh.data(), vh.outerStride(), static_cast<int>(vh.rows()), static_cast<int>(vh.cols()),
-                           hr.weights.row(i).data(), hr.output.row(i).data());
-      }
-    } else {
-      gemm(static_cast<int>(hr.weights.rows()), static_cast<int>(vh.cols()), static_cast<int>(vh.rows()), 1.0f,
-           {hr.weights.data(), hr.weights.outerStride(), 1}, {vh.data(), vh.outerStride(), 1}, hr.output.data(),
-           hr.output.outerStride());
-    }
+    detail::weights_times_v(hr.weights, vh, hr.output);
     if (!hr.output.allFinite()) throw Error("the weighted sum of V overflows the float range");
     outs.push_back(hr.output);
   }

@@ -98,13 +98,8 @@ void attend_rows(const Heads& q, const Heads& k, const Heads& v, float alpha, No
       kern.dot_rows(kh.data(), kh.outerStride(), nk, static_cast<int>(kh.cols()), qh.row(i).data(), alpha, z);
       float* w = out.weights.row(i).data();
       normalise_one(kern, z, nk, norm, temperature, mask, first_query + i, scratch.data(), w);
-      if (!v.empty()) {
-        const Matrix& vh = v[static_cast<size_t>(h)];
-        float* o = out.output.row(i).data();
-        std::fill(o, o + vh.cols(), 0.0f);
-        kern.weighted_rows(vh.data(), vh.outerStride(), nk, static_cast<int>(vh.cols()), w, o);
-      }
     }
+    if (!v.empty()) weights_times_v(out.weights, v[static_cast<size_t>(h)], out.output);
   });
 }
 
@@ -121,6 +116,20 @@ void head_block(const simd::Kernels& kern, const Matrix& qh, const PackedHead& p
 }
 
 }  // namespace
+
+void weights_times_v(const Matrix& w, const Matrix& v, Matrix& out) {
+  const int nk = static_cast<int>(v.rows()), dv = static_cast<int>(v.cols());
+  if (w.rows() < kFewRows) {
+    const simd::Kernels& kern = simd::kernels();
+    for (Eigen::Index i = 0; i < w.rows(); ++i) {
+      out.row(i).setZero();
+      kern.weighted_rows(v.data(), v.outerStride(), nk, dv, w.row(i).data(), out.row(i).data());
+    }
+  } else {
+    gemm(static_cast<int>(w.rows()), dv, nk, 1.0f, {w.data(), w.outerStride(), 1}, {v.data(), v.outerStride(), 1},
+         out.data(), out.outerStride());
+  }
+}
 
 Matrix output_matrix(Eigen::Index rows, Eigen::Index cols) {
   Matrix m(rows, cols);

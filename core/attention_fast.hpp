@@ -35,6 +35,10 @@ void attend_dot(const Heads& q, const Heads& k, const Heads& v, float alpha, Nor
 Matrix attend_dot_output(const Heads& q, const Heads& k, const Heads& v, float alpha, Norm norm, double temperature,
                          const Mask& mask, int first_query);
 
+// out = w · v: w [Nq, Nk], v [Nk, d_v], out already [Nq, d_v]. A few rows
+// go straight through V's rows (no packing); more use the packed gemm.
+void weights_times_v(const Matrix& w, const Matrix& v, Matrix& out);
+
 // A result matrix: uninitialised, or NaN everywhere while
 // testing::poison_outputs is on, so that an element the engine forgets to
 // write cannot pass a test.

@@ -361,28 +361,24 @@ void AppState::compute_row() {
     // renormalise the kept logits (no scores recomputed).
     const RowLogitsKey lk{scene.model.get(), queries, opt.score, opt.seed};
     if (row_logits_key_ && *row_logits_key_ == lk && query_rows_.size() == queries.size()) {
-      for (size_t i = 0; i < queries.size(); ++i) {
-        attn::AttentionOptions o = opt;
-        o.mask.grid_cols = scene.model->grid.cols;
+      attn::AttentionOptions o = opt;
+      o.mask.grid_cols = scene.model->grid.cols;  // (attend_query fills it in itself)
+      for (size_t i = 0; i < queries.size(); ++i)
         attn::renormalise(query_rows_[i], scene.model->v, o, {queries[i], scene.model->tokens()});
-      }
     } else {
       row_logits_key_.reset();
       query_rows_.clear();
       for (int q : queries) query_rows_.push_back(attn::attend_query(*scene.model, q, opt));
       row_logits_key_ = lk;
     }
+    primary = query_rows_.front();
+    // The map, the heads and the exports read only the (mean) weights.
     attn::MultiHeadResult sum;
-    for (size_t i = 0; i < queries.size(); ++i) {
-      const attn::MultiHeadResult& r = query_rows_[i];
-      if (i == 0) {
-        primary = r;
-        sum = r;
-      } else {
-        for (size_t h = 0; h < sum.heads.size(); ++h) sum.heads[h].weights += r.heads[h].weights;
-      }
-    }
-    for (auto& h : sum.heads) h.weights /= static_cast<float>(queries.size());
+    for (const attn::HeadResult& h : primary.heads) sum.heads.push_back({{}, h.weights, {}});
+    for (size_t i = 1; i < queries.size(); ++i)
+      for (size_t h = 0; h < sum.heads.size(); ++h) sum.heads[h].weights += query_rows_[i].heads[h].weights;
+    if (queries.size() > 1)
+      for (auto& h : sum.heads) h.weights /= static_cast<float>(queries.size());
     row = std::move(sum);
   } catch (const attn::Error& e) {
     post(e.what(), true);
