@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cmath>
 
+#include "parallel.hpp"
+
 namespace attn {
 namespace {
 
@@ -11,8 +13,113 @@ constexpr float kGridAlpha = 0.15f;   // grid lines: white at this opacity
 constexpr float kColdShare = 0.25f;   // opacity at value 0, relative to value 1
 constexpr float kCroppedDim = 0.45f;  // brightness of the strips outside the grid
 
-std::uint8_t blend(float under, float over, float alpha) {
-  return static_cast<std::uint8_t>(std::lround(under + (over - under) * alpha));
+// lround for x in [0, 255.5) without a call into libm: the integer part,
+// plus one from .5 up (x - floor(x) is exact in float).
+std::uint8_t round_byte(float x) {
+  const int t = static_cast<int>(x);
+  return static_cast<std::uint8_t>(t + (x - static_cast<float>(t) >= 0.5f ? 1 : 0));
+}
+
+std::uint8_t blend(float under, float over, float alpha) { return round_byte(under + (over - under) * alpha); }
+
+// Where output column (or row) i samples the image and the map: everything
+// that depends on one coordinate only, computed once per call.
+struct Sample {
+  int pixel = -1;        // image pixel floor(origin + i * step); -1 past the image's edge
+  bool in_grid = false;  // false in the cropped strip
+  int lo = 0, hi = 0;    // patches to interpolate between (nearest: lo)
+  float frac = 0.0f;     // weight of hi
+  bool on_line = false;  // within a grid line
+};
+struct Axis {
+  std::vector<Sample> at;
+};
+
+Axis axis(int origin, float step, int size, int image_size, int patches, int p, Upsample upsample, int line_width) {
+  Axis a;
+  a.at.resize(static_cast<size_t>(size));
+  for (int i = 0; i < size; ++i) {
+    Sample& s = a.at[static_cast<size_t>(i)];
+    const int x = static_cast<int>(std::floor(static_cast<float>(origin) + static_cast<float>(i) * step));
+    if (x < 0 || x >= image_size) continue;
+    s.pixel = x;
+    s.in_grid = x < patches * p;
+    if (!s.in_grid) continue;
+    s.on_line = x % p < line_width;
+    if (upsample == Upsample::Nearest) {
+      s.lo = s.hi = x / p;
+      continue;
+    }
+    // As sample_map(): patch centres sit at (i + 0.5) p, clamped at the edges.
+    const float u = std::clamp((x + 0.5f) / p - 0.5f, 0.0f, static_cast<float>(patches - 1));
+    s.lo = static_cast<int>(u);
+    s.hi = std::min(s.lo + 1, patches - 1);
+    s.frac = u - s.lo;
+  }
+  return a;
+}
+
+// The selected patches' rings (the shader's outline()): 1 white (within
+// `width` pixels inside a selected patch's edge), 2 black (within `outer`
+// pixels outside a selected neighbour), 0 neither; white wins.
+int ring_at(int x, int y, const PatchGrid& grid, const std::vector<char>& selected, float step) {
+  const int p = grid.patch;
+  auto is_selected = [&](int c, int r) {
+    return c >= 0 && r >= 0 && c < grid.cols && r < grid.rows && selected[static_cast<size_t>(grid.index(c, r))];
+  };
+  const int c = x / p, r = y / p, lx = x - c * p, ly = y - r * p;
+  const int width = std::min(std::max(2, static_cast<int>(2.0f * step)), (p + 1) / 2);
+  const int outer = std::max(1, static_cast<int>(std::ceil(step)));
+  if (is_selected(c, r) && (lx < width || ly < width || lx >= p - width || ly >= p - width)) return 1;
+  for (int dr = -1; dr <= 1; ++dr)
+    for (int dc = -1; dc <= 1; ++dc) {
+      if ((dr == 0 && dc == 0) || !is_selected(c + dc, r + dr)) continue;
+      const int x0 = (c + dc) * p, y0 = (r + dr) * p;
+      const bool on_x = (x >= x0 - outer && x < x0) || (x >= x0 + p && x < x0 + p + outer);
+      const bool on_y = (y >= y0 - outer && y < y0) || (y >= y0 + p && y < y0 + p + outer);
+      const bool in_x = x >= x0 - outer && x < x0 + p + outer;
+      const bool in_y = y >= y0 - outer && y < y0 + p + outer;
+      if ((on_x && in_y) || (on_y && in_x)) return 2;
+    }
+  return 0;
+}
+
+// The output pixels [first, last) whose image pixel lies in [lo, hi).
+std::pair<int, int> span_of(const Axis& a, int lo, int hi) {
+  int first = 0, last = 0;
+  for (size_t i = 0; i < a.at.size(); ++i) {
+    const int x = a.at[i].pixel;
+    if (x < 0 || x >= hi) continue;
+    if (x < lo) first = static_cast<int>(i) + 1;
+    last = static_cast<int>(i) + 1;
+  }
+  return {first, std::max(first, last)};
+}
+
+void draw_outlines(Image& out, const PatchGrid& grid, std::span<const int> outlined, const Axis& cols, const Axis& rows,
+                   float step) {
+  std::vector<char> selected(static_cast<size_t>(grid.count()), 0);
+  bool any = false;
+  for (int t : outlined)
+    if (t >= 0 && t < grid.count()) selected[static_cast<size_t>(t)] = 1, any = true;
+  if (!any) return;
+  // Every ring pixel lies within `outer` of a selected patch.
+  const int p = grid.patch, outer = std::max(1, static_cast<int>(std::ceil(step)));
+  for (int t : outlined) {
+    if (t < 0 || t >= grid.count()) continue;
+    const int x0 = (t % grid.cols) * p, y0 = (t / grid.cols) * p;
+    const auto [i0, i1] = span_of(cols, x0 - outer, x0 + p + outer);
+    const auto [j0, j1] = span_of(rows, y0 - outer, y0 + p + outer);
+    for (int j = j0; j < j1; ++j)
+      for (int i = i0; i < i1; ++i) {
+        const int x = cols.at[static_cast<size_t>(i)].pixel, y = rows.at[static_cast<size_t>(j)].pixel;
+        if (x < 0 || y < 0) continue;
+        const int ring = ring_at(x, y, grid, selected, step);
+        if (ring == 0) continue;
+        std::uint8_t* px = out.pixel(i, j);
+        px[0] = px[1] = px[2] = ring == 1 ? 255 : 0;
+      }
+  }
 }
 
 }  // namespace
@@ -53,57 +160,68 @@ float sample_map(std::span<const float> scaled, const PatchGrid& grid, Upsample 
   return top + (bottom - top) * fv;
 }
 
+std::pair<int, int> overlay_size(const OverlayRegion& region, int width, int height) {
+  const float step = std::max(1.0f, region.step);
+  return {region.width > 0 ? region.width : std::max(1, static_cast<int>(static_cast<float>(width) / step)),
+          region.height > 0 ? region.height : std::max(1, static_cast<int>(static_cast<float>(height) / step))};
+}
+
+bool grid_lines_shown(const OverlayStyle& style, const PatchGrid& grid, float step) {
+  return style.grid && (step <= 1.0f || static_cast<float>(grid.patch) >= 6.0f * step);
+}
+
 Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const float> map, const OverlayStyle& style,
-                     std::span<const int> outlined) {
+                     std::span<const int> outlined, const OverlayRegion& region) {
   assert(static_cast<int>(map.size()) == grid.count());
   const std::vector<float> scaled = scale_map(map, style.scale);
   const ColormapTable& table = colormap_table(style.colormap);
   const float alpha = std::clamp(style.opacity, 0.0f, 1.0f);
-  const int p = grid.patch, cw = grid.cols * p, ch = grid.rows * p;
-  Image out = img;
-  for (int y = 0; y < img.height; ++y)
-    for (int x = 0; x < img.width; ++x) {
-      std::uint8_t* px = out.pixel(x, y);
-      if (x >= cw || y >= ch) {
-        for (int k = 0; k < 3; ++k) px[k] = static_cast<std::uint8_t>(std::lround(px[k] * kCroppedDim));
+  const float step = std::max(1.0f, region.step);
+  const auto [width, height] = overlay_size(region, img.width, img.height);
+  const bool lines = grid_lines_shown(style, grid, step);
+  const int line_width = std::max(1, static_cast<int>(std::ceil(step)));  // so that sampling never skips a line
+  const Axis cols = axis(region.x0, step, width, img.width, grid.cols, grid.patch, style.upsample, line_width);
+  const Axis rows = axis(region.y0, step, height, img.height, grid.rows, grid.patch, style.upsample, line_width);
+
+  Image out;
+  out.width = width;
+  out.height = height;
+  out.rgba.assign(static_cast<size_t>(width) * height * 4, 0);  // past the image's edge: transparent
+  parallel_for(height, [&](int j) {
+    const Sample& r = rows.at[static_cast<size_t>(j)];
+    if (r.pixel < 0) return;
+    const std::uint8_t* src = img.pixel(0, r.pixel);
+    std::uint8_t* dst = out.pixel(0, j);
+    const float* m0 = scaled.data() + static_cast<size_t>(r.lo) * grid.cols;
+    const float* m1 = scaled.data() + static_cast<size_t>(r.hi) * grid.cols;
+    for (int i = 0; i < width; ++i, dst += 4) {
+      const Sample& c = cols.at[static_cast<size_t>(i)];
+      if (c.pixel < 0) continue;
+      const std::uint8_t* under = src + static_cast<size_t>(c.pixel) * 4;
+      if (!c.in_grid || !r.in_grid) {
+        for (int k = 0; k < 3; ++k) dst[k] = round_byte(under[k] * kCroppedDim);
+        dst[3] = 255;
         continue;
       }
-      const float v = sample_map(scaled, grid, style.upsample, x, y);
-      const Rgb c = colormap_lookup(table, v);
+      // sample_map()'s arithmetic, with the per-column and per-row parts
+      // computed once.
+      float v = m0[c.lo];
+      if (style.upsample == Upsample::Bilinear) {
+        const float top = m0[c.lo] + (m0[c.hi] - m0[c.lo]) * c.frac;
+        const float bottom = m1[c.lo] + (m1[c.hi] - m1[c.lo]) * c.frac;
+        v = top + (bottom - top) * r.frac;
+      }
+      const Rgb colour = !(v > 0.0f) ? table[0] : v >= 1.0f ? table[255] : table[round_byte(v * 255.0f)];
       const float a = alpha * (kColdShare + (1.0f - kColdShare) * v);
-      px[0] = blend(px[0], c.r, a);
-      px[1] = blend(px[1], c.g, a);
-      px[2] = blend(px[2], c.b, a);
-      if (style.grid && (x % p == 0 || y % p == 0))
-        for (int k = 0; k < 3; ++k) px[k] = blend(px[k], 255.0f, kGridAlpha);
-      px[3] = 255;
+      dst[0] = blend(under[0], colour.r, a);
+      dst[1] = blend(under[1], colour.g, a);
+      dst[2] = blend(under[2], colour.b, a);
+      if (lines && (c.on_line || r.on_line))
+        for (int k = 0; k < 3; ++k) dst[k] = blend(dst[k], 255.0f, kGridAlpha);
+      dst[3] = 255;
     }
-  // Outlines: two white pixels inside the patch edge, one black outside it,
-  // so the selection reads on light and dark images alike. All black rings
-  // first, then all white ones: where outlines of adjacent patches meet,
-  // white wins whatever the order of `outlined` (the shader does the same).
-  auto paint_ring = [&](int t, int inset, std::uint8_t value) {
-    const int x0 = (t % grid.cols) * p, y0 = (t / grid.cols) * p;
-    const int a0 = x0 + inset, b0 = y0 + inset, a1 = x0 + p - 1 - inset, b1 = y0 + p - 1 - inset;
-    auto set = [&](int x, int y) {
-      if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;
-      std::uint8_t* px = out.pixel(x, y);
-      px[0] = px[1] = px[2] = value;
-    };
-    for (int x = a0; x <= a1; ++x) {
-      set(x, b0);
-      set(x, b1);
-    }
-    for (int y = b0; y <= b1; ++y) {
-      set(a0, y);
-      set(a1, y);
-    }
-  };
-  for (int t : outlined)
-    if (t >= 0 && t < grid.count()) paint_ring(t, -1, 0);
-  for (int t : outlined)
-    if (t >= 0 && t < grid.count())
-      for (int inset = 0; inset < std::min(2, (p + 1) / 2); ++inset) paint_ring(t, inset, 255);
+  });
+  draw_outlines(out, grid, outlined, cols, rows, step);
   return out;
 }
 

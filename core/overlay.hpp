@@ -1,8 +1,10 @@
 #pragma once
 // The CPU overlay: an attention map over a patch grid, drawn on the image at
-// the image's own resolution. The app's fragment shader implements the same
-// arithmetic and is tested against this, pixel by pixel.
+// the image's own resolution or on any part of it at a reduced one. The app's
+// fragment shader implements the same arithmetic and is tested against this,
+// pixel by pixel; on a software OpenGL the app draws its view with this.
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "colormap.hpp"
@@ -40,10 +42,31 @@ std::vector<float> scale_map(std::span<const float> map, MapScale scale);
 // The scaled value at pixel (x, y) of the covered area.
 float sample_map(std::span<const float> scaled, const PatchGrid& grid, Upsample upsample, int x, int y);
 
+// Which part of the image an overlay shows, and how finely: output pixel
+// (i, j) shows image pixel (floor(x0 + i·step), floor(y0 + j·step)), computed
+// in float as the shader does. The default is the whole image at its size.
+struct OverlayRegion {
+  int x0 = 0, y0 = 0;
+  float step = 1.0f;            // image pixels per output pixel, >= 1
+  int width = -1, height = -1;  // output size; -1: the image's size / step
+};
+
+// The output size of `region` for an image of `width` x `height`: {w, h}.
+std::pair<int, int> overlay_size(const OverlayRegion& region, int width, int height);
+
+// Whether grid lines are drawn at `step`: only where a patch spans at least
+// 6 output pixels (smaller, the lines would cover the map).
+bool grid_lines_shown(const OverlayStyle& style, const PatchGrid& grid, float step);
+
 // img: the image the grid was cut from. map: grid.count() values, patch
-// order. outlined: patch indices to outline (the selected queries).
-// Pixels outside the grid (the cropped strips) are shown dimmed, uncoloured.
+// order. outlined: patch indices to outline (the selected queries): white
+// two pixels inside the patch's edge, black one pixel outside it, widened
+// to about as many output pixels when step > 1. Pixels outside the grid (the
+// cropped strips) are shown dimmed, uncoloured; output pixels past the
+// image's edge are transparent black. Grid lines are ceil(step) image pixels
+// wide, so that sampling never skips one. Returns overlay_size() pixels;
+// rows run on the engine's threads.
 Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const float> map, const OverlayStyle& style,
-                     std::span<const int> outlined = {});
+                     std::span<const int> outlined = {}, const OverlayRegion& region = {});
 
 }  // namespace attn

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <random>
 #include <sstream>
 
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 #include "core/io.hpp"
+#include "core/overlay.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "core/simd/kernels.hpp"
@@ -34,6 +36,9 @@ Cases (--cases, comma-separated; default gemm,full,output,row,renorm):
   renorm    a new temperature on cached logits: one row, then all H x N x N
   vit       the Vision Transformer in --vit on a random 224 x 224 image,
             every layer's attention kept
+  overlay   the CPU overlay of a random 2048 x 2048 image at patch 8 (65536
+            patches), shown in 840 x 840 pixels (the app's view on a
+            software OpenGL), bilinear
 Options:
   --n N  --heads H  --d-head D   the problem (default 4096, 8, 64)
   --vit W.safetensors            weights for the vit case (--vit-heads H if no config.json)
@@ -108,7 +113,7 @@ int run_bench(int argc, char** argv) {
   }
   const std::vector<std::string> cases = split(args.get("cases").value_or("gemm,full,output,row,renorm"));
   for (const auto& c : cases)
-    if (c != "gemm" && c != "full" && c != "output" && c != "row" && c != "renorm" && c != "vit")
+    if (c != "gemm" && c != "full" && c != "output" && c != "row" && c != "renorm" && c != "vit" && c != "overlay")
       throw UsageError("unknown case '" + c + "' in --cases");
   auto wants = [&](const char* c) { return std::find(cases.begin(), cases.end(), c) != cases.end(); };
   const double budget = static_cast<double>(args.get_int("max-matrix-mb", 2048, 1, 1LL << 30)) * 1048576.0;
@@ -197,6 +202,20 @@ int run_bench(int argc, char** argv) {
     const int tokens = (224 / model.patch) * (224 / model.patch) + 1;
     add("ViT forward, 224 x 224", 0, 4.0 * model.depth * model.heads * tokens * tokens,
         [&] { attn::VitResult r = attn::run_vit(model, img, vo); });
+  }
+
+  if (wants("overlay")) {
+    attn::Image img = attn::Image::blank(2048, 2048);
+    std::mt19937 rng(11);
+    for (auto& c : img.rgba) c = static_cast<std::uint8_t>(rng());
+    const attn::PatchGrid grid = attn::make_grid(img.width, img.height, 8);
+    std::vector<float> map(static_cast<size_t>(grid.count()));
+    for (auto& m : map) m = std::uniform_real_distribution<float>(0.0f, 1.0f)(rng);
+    attn::OverlayRegion region;
+    region.step = 2048.0f / 840.0f;
+    region.width = region.height = 840;
+    add("overlay 2048^2 at patch 8 into 840^2", 0, 840.0 * 840 * 4,
+        [&] { attn::Image out = attn::render_overlay(img, grid, map, {}, {}, region); });
   }
 
   if (args.has("json")) {

@@ -1,10 +1,114 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "core/overlay.hpp"
+#include "core/parallel.hpp"
+#include "reference.hpp"
 
 namespace {
+
+// The simple reference for render_overlay: one output pixel at a time, from
+// sample_map() and colormap_lookup(), rounding with std::lround; rings
+// painted as the first CPU overlay did (step 1 only).
+attn::Image reference_overlay(const attn::Image& img, const attn::PatchGrid& grid, const std::vector<float>& map,
+                              const attn::OverlayStyle& style, const std::vector<int>& outlined,
+                              const attn::OverlayRegion& region) {
+  const auto scaled = attn::scale_map(map, style.scale);
+  const auto& table = attn::colormap_table(style.colormap);
+  const auto [w, h] = attn::overlay_size(region, img.width, img.height);
+  const float step = std::max(1.0f, region.step);
+  const int p = grid.patch, line = std::max(1, static_cast<int>(std::ceil(step)));
+  auto blend = [](float under, float over, float a) {
+    return static_cast<std::uint8_t>(std::lround(under + (over - under) * a));
+  };
+  attn::Image out;
+  out.width = w;
+  out.height = h;
+  out.rgba.assign(static_cast<size_t>(w) * h * 4, 0);
+  for (int j = 0; j < h; ++j)
+    for (int i = 0; i < w; ++i) {
+      const int x = static_cast<int>(std::floor(static_cast<float>(region.x0) + static_cast<float>(i) * step));
+      const int y = static_cast<int>(std::floor(static_cast<float>(region.y0) + static_cast<float>(j) * step));
+      if (x >= img.width || y >= img.height) continue;
+      const std::uint8_t* under = img.pixel(x, y);
+      std::uint8_t* px = out.pixel(i, j);
+      px[3] = 255;
+      if (x >= grid.cols * p || y >= grid.rows * p) {
+        for (int k = 0; k < 3; ++k) px[k] = static_cast<std::uint8_t>(std::lround(under[k] * 0.45f));
+        continue;
+      }
+      const float v = attn::sample_map(scaled, grid, style.upsample, x, y);
+      const attn::Rgb c = attn::colormap_lookup(table, v);
+      const float a = std::clamp(style.opacity, 0.0f, 1.0f) * (0.25f + 0.75f * v);
+      px[0] = blend(under[0], c.r, a);
+      px[1] = blend(under[1], c.g, a);
+      px[2] = blend(under[2], c.b, a);
+      if (attn::grid_lines_shown(style, grid, step) && (x % p < line || y % p < line))
+        for (int k = 0; k < 3; ++k) px[k] = blend(px[k], 255.0f, 0.15f);
+    }
+  auto paint_ring = [&](int t, int inset, std::uint8_t value) {
+    const int x0 = (t % grid.cols) * p + inset, y0 = (t / grid.cols) * p + inset;
+    const int x1 = (t % grid.cols) * p + p - 1 - inset, y1 = (t / grid.cols) * p + p - 1 - inset;
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x)
+        if ((x == x0 || x == x1 || y == y0 || y == y1) && x >= 0 && y >= 0 && x < w && y < h)
+          out.pixel(x, y)[0] = out.pixel(x, y)[1] = out.pixel(x, y)[2] = value;
+  };
+  for (int t : outlined) paint_ring(t, -1, 0);
+  for (int t : outlined)
+    for (int inset = 0; inset < std::min(2, (p + 1) / 2); ++inset) paint_ring(t, inset, 255);
+  return out;
+}
+
+// Fresh random images, grids, maps, styles and regions (steps 1 to 9,
+// origins anywhere, outputs past the image's edge), on one thread and on
+// all of them: the fast overlay equals the reference pixel for pixel.
+TEST(Overlay, EqualsThePerPixelReferenceOnRandomRegions) {
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int threads : {1, 0}) {
+    attn::set_thread_count(threads);
+    for (int trial = 0; trial < 40; ++trial) {
+      SCOPED_TRACE("trial " + std::to_string(trial));
+      attn::Image img = attn::Image::blank(uniform(8, 300), uniform(8, 300));
+      for (auto& c : img.rgba) c = static_cast<std::uint8_t>(uniform(0, 255));
+      const int patch = uniform(1, std::min({img.width, img.height, 40}));
+      const attn::PatchGrid grid = attn::make_grid(img.width, img.height, patch);
+      std::vector<float> map(static_cast<size_t>(grid.count()));
+      for (auto& v : map) v = std::uniform_real_distribution<float>(-0.2f, 1.3f)(rng);
+      attn::OverlayStyle style;
+      style.colormap = attn::kAllColormaps[uniform(0, 7)];
+      style.opacity = std::uniform_real_distribution<float>(0.0f, 1.0f)(rng);
+      style.upsample = uniform(0, 1) ? attn::Upsample::Bilinear : attn::Upsample::Nearest;
+      style.scale = static_cast<attn::MapScale>(uniform(0, 2));
+      style.grid = uniform(0, 1) == 1;
+      attn::OverlayRegion region;
+      std::vector<int> outlined;
+      if (trial % 4 == 0) {  // the whole image at its size, with rings
+        for (int k = uniform(0, 3); k > 0; --k) outlined.push_back(uniform(0, grid.count() - 1));
+      } else {
+        const float steps[] = {1.0f, 1.5f, 2.4375f, 3.0f, 8.6f};
+        region.step = steps[uniform(0, 4)];
+        region.x0 = uniform(0, img.width - 1);
+        region.y0 = uniform(0, img.height - 1);
+        region.width = uniform(1, 200);
+        region.height = uniform(1, 200);
+      }
+      const attn::Image want = reference_overlay(img, grid, map, style, outlined, region);
+      const attn::Image got = attn::render_overlay(img, grid, map, style, outlined, region);
+      ASSERT_EQ(got.width, want.width);
+      ASSERT_EQ(got.height, want.height);
+      int differ = 0;
+      for (size_t k = 0; k < want.rgba.size(); ++k) differ += got.rgba[k] != want.rgba[k];
+      EXPECT_EQ(differ, 0) << img.width << "x" << img.height << " patch " << patch << " step " << region.step;
+    }
+  }
+  attn::set_thread_count(0);
+}
 
 TEST(Overlay, ScaleModes) {
   const std::vector<float> m = {0.1f, 0.2f, 0.4f};
