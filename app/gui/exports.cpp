@@ -27,10 +27,8 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
       img.rgba.assign(pixels.begin(), pixels.end());
     } else {
       // Larger than a texture may be: the same overlay drawn on the CPU.
-      const Settings& s = state.settings;
-      const attn::OverlayStyle style{s.colormap, s.opacity, s.upsample, s.scale, s.grid};
       const auto outlined = state.outlined_queries();
-      img = attn::render_overlay(src, state.scene.grid, state.map, style, outlined);
+      img = attn::render_overlay(src, state.scene.grid, state.map, state.settings.overlay_style(), outlined);
     }
     attn::save_png(path, img);
     state.post(
@@ -83,8 +81,7 @@ void export_sheet(AppState& state, const std::string& path) {
     const int rows = (count + cols - 1) / cols, gap = 8;
     attn::Image sheet = attn::Image::blank(cols * img.width + (cols - 1) * gap, rows * img.height + (rows - 1) * gap);
     for (auto& c : sheet.rgba) c = 255;
-    attn::OverlayStyle style{state.settings.colormap, state.settings.opacity, state.settings.upsample,
-                             state.settings.scale, state.settings.grid};
+    const attn::OverlayStyle style = state.settings.overlay_style();
     const auto queries = state.outlined_queries();
     for (int i = 0; i < count; ++i) {
       const attn::Image tile =

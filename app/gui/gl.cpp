@@ -68,6 +68,12 @@ void RenderTarget::resize(int width, int height) {
                              " render target (framebuffer status " + std::to_string(status) + ")");
 }
 
+void RenderTarget::upload(int width, int height, const std::uint8_t* rgba) {
+  resize(width, height);
+  color_.upload(width, height, GL_RGBA8, rgba);
+  glBindTexture(GL_TEXTURE_2D, 0);
+}
+
 void RenderTarget::bind() const {
   glBindFramebuffer(GL_FRAMEBUFFER, fbo_.id());
   glViewport(0, 0, color_.width(), color_.height());

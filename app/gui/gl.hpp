@@ -4,6 +4,7 @@
 // destroyed. All GL calls happen on the main thread.
 #include <epoxy/gl.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -72,6 +73,8 @@ class RenderTarget {
  public:
   void resize(int width, int height);  // (re)allocates only when the size changes
   void bind() const;                   // binds and sets the viewport
+  // Resizes, then replaces every pixel: width x height RGBA8, row 0 first.
+  void upload(int width, int height, const std::uint8_t* rgba);
   const Texture& texture() const { return color_; }
   int width() const { return color_.width(); }
   int height() const { return color_.height(); }

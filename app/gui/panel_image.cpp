@@ -71,7 +71,7 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
   // The overlay is drawn for the visible part of the image only, at about
   // one fragment per screen pixel: a 2048 x 2048 photo fitted in 900 pixels
   // costs 0.8 million fragments a change, not 4.2 million.
-  OverlayRegion region;
+  attn::OverlayRegion region;
   region.step = std::max(1.0f, 1.0f / std::max(scale, 1e-6f));
   region.x0 = std::clamp(static_cast<int>(std::floor((canvas_pos.x - origin.x) / scale)), 0, img.width - 1);
   region.y0 = std::clamp(static_cast<int>(std::floor((canvas_pos.y - origin.y) / scale)), 0, img.height - 1);
@@ -79,13 +79,14 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
   const float y1 = std::clamp((canvas_pos.y + avail.y - origin.y) / scale, 0.0f, static_cast<float>(img.height));
   region.width = std::max(1, static_cast<int>(std::ceil((x1 - region.x0) / region.step)));
   region.height = std::max(1, static_cast<int>(std::ceil((y1 - region.y0) / region.step)));
-  region.outlines = false;  // drawn below as rectangles: nine texture reads a fragment saved
   const std::string key = overlay_key(state, {}) + '/' + std::to_string(region.x0) + '/' + std::to_string(region.y0) +
                           '/' + std::to_string(region.width) + '/' + std::to_string(region.height) + '/' +
                           std::to_string(region.step);
   if (key != ui.overlay_key) {
     try {
-      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, selected, s, region);
+      // No rings here: they are drawn below as rectangles (nine texture
+      // reads a fragment saved on the GPU path).
+      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, {}, s, region);
       ui.overlay_key = key;
     } catch (const std::exception& e) {
       state.post(e.what(), true);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include "gl_shaders.hpp"
@@ -12,6 +13,16 @@ void Renderer::init() {
   overlay_ = Program::fullscreen("overlay", kShader_overlay_frag);
   matrix_ = Program::fullscreen("matrix", kShader_matrix_frag);
   vao_.create();
+  const auto* name = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+  const std::string renderer = name ? name : "";
+  bool software = false;
+  for (const char* s : {"llvmpipe", "softpipe", "Software Rasterizer", "SwiftShader"})
+    software = software || renderer.find(s) != std::string::npos;
+  path_ = software ? OverlayPath::Cpu : OverlayPath::Gpu;
+  if (const char* e = std::getenv("ATTNSCOPE_OVERLAY")) {
+    if (std::strcmp(e, "gpu") == 0) path_ = OverlayPath::Gpu;
+    if (std::strcmp(e, "cpu") == 0) path_ = OverlayPath::Cpu;
+  }
 }
 
 const Texture& Renderer::lut(attn::Colormap map) {
@@ -70,19 +81,27 @@ void Renderer::upload_image(const Scene& scene) {
 }
 
 void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
-                            const std::vector<int>& selected, const Settings& s, OverlayRegion region) {
-  upload_image(scene);
+                            const std::vector<int>& outlined, const Settings& s, const attn::OverlayRegion& region) {
   const attn::PatchGrid& g = scene.grid;
-  const std::vector<float> scaled = attn::scale_map(map, s.scale);
+  const auto [width, height] = attn::overlay_size(region, scene.image->width, scene.image->height);
+  // Until the first map of a new scene is computed, both paths show zeros.
+  const std::vector<float> zeros(map.size() == static_cast<size_t>(g.count()) ? 0 : static_cast<size_t>(g.count()));
+  const std::vector<float>& values = zeros.empty() ? map : zeros;
+  if (path_ == OverlayPath::Cpu) {
+    const attn::Image out = attn::render_overlay(*scene.image, g, values, s.overlay_style(), outlined, region);
+    target.upload(out.width, out.height, out.rgba.data());
+    return;
+  }
+  upload_image(scene);
+  const std::vector<float> scaled = attn::scale_map(values, s.scale);
   map_.upload(g.cols, g.rows, GL_R32F, scaled.data());
   std::vector<std::uint8_t> sel(static_cast<size_t>(g.count()), 0);
-  for (int t : selected)
+  for (int t : outlined)
     if (t >= 0 && t < g.count()) sel[static_cast<size_t>(t)] = 255;
   selected_.upload(g.cols, g.rows, GL_R8, sel.data());
 
   const float step = std::max(1.0f, region.step);
-  target.resize(region.width > 0 ? region.width : std::max(1, static_cast<int>(scene.image->width / step)),
-                region.height > 0 ? region.height : std::max(1, static_cast<int>(scene.image->height / step)));
+  target.resize(width, height);
   target.bind();
   overlay_.use();
   glActiveTexture(GL_TEXTURE0);
@@ -101,9 +120,9 @@ void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std:
   glUniform2i(overlay_.uniform("u_grid"), g.cols, g.rows);
   glUniform1f(overlay_.uniform("u_opacity"), s.opacity);
   glUniform1i(overlay_.uniform("u_bilinear"), s.upsample == attn::Upsample::Bilinear);
-  glUniform1i(overlay_.uniform("u_grid_lines"), s.grid && (step <= 1.0f || g.patch >= 6.0f * step));
+  glUniform1i(overlay_.uniform("u_grid_lines"), attn::grid_lines_shown(s.overlay_style(), g, step));
   glUniform1f(overlay_.uniform("u_step"), step);
-  glUniform1i(overlay_.uniform("u_outlines"), region.outlines);
+  glUniform1i(overlay_.uniform("u_outlines"), !outlined.empty());
   glUniform2f(overlay_.uniform("u_origin"), static_cast<float>(region.x0), static_cast<float>(region.y0));
   glUniform1i(overlay_.uniform("u_image_factor"), image_factor_);
   glUniform2i(overlay_.uniform("u_image_size"), scene.image->width, scene.image->height);

@@ -10,26 +10,26 @@
 
 namespace gui {
 
-// Which part of the image an overlay shows, and how finely: target pixel
-// (i, j) shows image pixel floor((x0, y0) + (i, j) * step). The default is
-// the whole image at full size (exports, the tests' shader check).
-struct OverlayRegion {
-  int x0 = 0, y0 = 0;
-  float step = 1.0f;            // image pixels per target pixel, >= 1
-  int width = -1, height = -1;  // target size; -1: the image's size / step
-  bool outlines = true;         // false: the caller draws the rings on screen
-};
+// How overlays are drawn: by the fragment shader, or on the CPU by
+// attn::render_overlay (the same pixels, which the tests check) and
+// uploaded. On a software OpenGL (Mesa's llvmpipe and the like) the CPU is
+// the default: there the shader is compiled for the same cores, and the
+// engine's own loop is about three times faster. ATTNSCOPE_OVERLAY=gpu|cpu
+// overrides the choice.
+enum class OverlayPath { Gpu, Cpu };
 
 class Renderer {
  public:
   // Compiles the shaders; throws std::runtime_error with the info log.
   void init();
 
-  // The overlay of `map` (grid.count() values). `selected`: outlined tokens.
-  // Shown smaller than the image, grid lines are left out where a cell
-  // would be under 6 target pixels.
+  // The overlay of `map` (grid.count() values) for `region` of the image,
+  // into `target` (resized to attn::overlay_size()). `outlined`: tokens
+  // whose rings are drawn. Shown smaller than the image, grid lines are left
+  // out where a cell would be under 6 target pixels.
   void draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
-                    const std::vector<int>& selected, const Settings& s, OverlayRegion region = {});
+                    const std::vector<int>& outlined, const Settings& s, const attn::OverlayRegion& region = {});
+  OverlayPath overlay_path() const { return path_; }
 
   // How many image pixels a side one texel of the uploaded image holds: 1,
   // or more when the image exceeds the GPU's texture limit and is shown from
@@ -54,6 +54,7 @@ class Renderer {
   std::map<attn::Colormap, Texture> luts_;
   const attn::Image* uploaded_image_ = nullptr;
   int image_factor_ = 0;
+  OverlayPath path_ = OverlayPath::Gpu;
   std::uint64_t uploaded_matrix_ = ~0ull;
   attn::MapScale uploaded_matrix_scale_{};
 };

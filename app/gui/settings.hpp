@@ -70,6 +70,8 @@ struct Settings {
   bool show_controls = true, show_heads = true, show_steps = true, show_matrix = false;
   int window_width = 1600, window_height = 1000;
   std::vector<std::string> recent_files;  // most recent first, at most 8
+
+  attn::OverlayStyle overlay_style() const { return {colormap, opacity, upsample, scale, grid}; }
 };
 
 // JSON text of every setting.
