@@ -158,10 +158,7 @@ void draw_vit_controls(AppState& state, UiContext& ui) {
 
 void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   Settings& s = state.settings;
-  ImGui::SetNextWindowPos(l.controls_pos);
-  ImGui::SetNextWindowSize(l.controls_size);
-  ImGui::Begin("Controls", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
-  record_window(ui, "Controls");
+  begin_panel(ui, "Controls", l.controls_pos, l.controls_size);
 
   section("Tokens");
   static const char* const kSources[] = {"image: similarity",  "image: random projections",

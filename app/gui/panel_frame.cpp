@@ -23,6 +23,23 @@ void record_window(UiContext& ui, const char* name) {
   ui.window_rects[name] = {p.x, p.y, s.x, s.y};
 }
 
+void begin_panel(UiContext& ui, const char* name, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra) {
+  ImGui::SetNextWindowPos(pos);
+  ImGui::SetNextWindowSize(size);
+  ImGui::Begin(name, nullptr,
+               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                   ImGuiWindowFlags_NoBackground | extra);
+  const float border = ImGui::GetStyle().WindowBorderSize;
+  if (border > 0.0f) {
+    const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
+    ImGui::PushClipRect(p, ImVec2(p.x + s.x, p.y + s.y), false);
+    ImGui::GetWindowDrawList()->AddRect(p, ImVec2(p.x + s.x, p.y + s.y), ImGui::GetColorU32(ImGuiCol_Border), 0.0f, 0,
+                                        border);
+    ImGui::PopClipRect();
+  }
+  record_window(ui, name);
+}
+
 Layout compute_layout(const Settings& s, ImVec2 d, float menu) {
   Layout l;
   const float f = ImGui::GetFontSize();
@@ -96,11 +113,8 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
 }
 
 void draw_status(AppState& state, UiContext& ui, const Layout& l) {
-  ImGui::SetNextWindowPos(l.status_pos);
-  ImGui::SetNextWindowSize(l.status_size);
-  ImGui::Begin("##status", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
-  record_window(ui, "Status");
+  begin_panel(ui, "Status", l.status_pos, l.status_size,
+              ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoSavedSettings);
   const std::string busy = state.busy_label();
   if (!busy.empty()) {
     static const char spinner[] = "|/-\\";

@@ -8,10 +8,7 @@
 namespace gui {
 
 void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
-  ImGui::SetNextWindowPos(l.heads_pos);
-  ImGui::SetNextWindowSize(l.heads_size);
-  ImGui::Begin("Heads", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
-  record_window(ui, "Heads");
+  begin_panel(ui, "Heads", l.heads_pos, l.heads_size);
   if (!state.scene.ready() || state.row.heads.empty()) {
     ImGui::End();
     return;

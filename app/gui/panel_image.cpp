@@ -38,14 +38,10 @@ int token_at(const AppState& state, const UiContext& ui, ImVec2 p) {
 }  // namespace
 
 void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
-  ImGui::SetNextWindowPos(l.image_pos);
-  ImGui::SetNextWindowSize(l.image_size);
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(4, 4));
-  ImGui::Begin("Image", nullptr,
-               ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
-                   ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoBackground);
+  begin_panel(ui, "Image", l.image_pos, l.image_size,
+              ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   ImGui::PopStyleVar();
-  record_window(ui, "Image");
   if (!state.scene.ready()) {
     ImGui::TextUnformatted(state.busy_label(0.0).empty() ? "no image" : "loading...");
     ImGui::End();

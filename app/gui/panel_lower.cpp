@@ -218,10 +218,7 @@ void draw_matrix(AppState& state, UiContext& ui) {
 }  // namespace
 
 void draw_lower(AppState& state, UiContext& ui, const Layout& l) {
-  ImGui::SetNextWindowPos(l.lower_pos);
-  ImGui::SetNextWindowSize(l.lower_size);
-  ImGui::Begin("Details", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse);
-  record_window(ui, "Details");
+  begin_panel(ui, "Details", l.lower_pos, l.lower_size);
   if (state.scene.ready() && ImGui::BeginTabBar("details")) {
     // The matrix is computed only while its tab is shown; the choice persists.
     Settings& s = state.settings;
