@@ -54,6 +54,9 @@ void Texture::upload(int width, int height, GLenum internal_format, const void* 
 void RenderTarget::resize(int width, int height) {
   if (fbo_ && width == color_.width() && height == color_.height()) return;
   color_.upload(width, height, GL_RGBA8, nullptr);
+  // Targets are drawn at about one texel a screen pixel: a minifying
+  // bilinear filter would only blur them (and costs four reads a pixel).
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
   if (!fbo_) {
     GLuint id = 0;
     glGenFramebuffers(1, &id);
