@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 
 #include "parallel.hpp"
 
@@ -21,6 +22,29 @@ std::uint8_t round_byte(float x) {
 }
 
 std::uint8_t blend(float under, float over, float alpha) { return round_byte(under + (over - under) * alpha); }
+
+std::uint32_t pack(std::uint32_t r, std::uint32_t g, std::uint32_t b) { return r | g << 8 | b << 16 | 0xff000000u; }
+
+// dst[i] = the blend of under[i] and colour[i] (RGBA8 packed, R lowest) at
+// alpha(value[i]); the same arithmetic as blend(), in a loop of plain
+// arithmetic that the compiler vectorises (the rounding is round_byte's).
+void blend_run(const float* value, const std::uint32_t* under, const std::uint32_t* colour, int n, float alpha,
+               std::uint8_t* dst) {
+#pragma omp simd
+  for (int i = 0; i < n; ++i) {
+    const float a = alpha * (kColdShare + (1.0f - kColdShare) * value[i]);
+    std::uint32_t packed = 0xff000000u;
+    for (int k = 0; k < 3; ++k) {
+      const auto u = static_cast<float>(static_cast<int>((under[i] >> (8 * k)) & 255u));
+      const auto c = static_cast<float>(static_cast<int>((colour[i] >> (8 * k)) & 255u));
+      const float x = u + (c - u) * a;
+      const int t = static_cast<int>(x);
+      const int rounded = t + (x - static_cast<float>(t) >= 0.5f ? 1 : 0);
+      packed |= static_cast<std::uint32_t>(rounded) << (8 * k);
+    }
+    std::memcpy(dst + 4 * static_cast<size_t>(i), &packed, 4);
+  }
+}
 
 // Where output column (or row) i samples the image and the map: everything
 // that depends on one coordinate only, computed once per call.
@@ -187,39 +211,68 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
   out.width = width;
   out.height = height;
   out.rgba.assign(static_cast<size_t>(width) * height * 4, 0);  // past the image's edge: transparent
+  // Columns fall in three runs, in this order: inside the grid, in the
+  // cropped strip, past the image's edge (pixel -1).
+  int grid_end = 0, image_end = 0;
+  for (const Sample& c : cols.at) {
+    grid_end += c.in_grid ? 1 : 0;
+    image_end += c.pixel >= 0 ? 1 : 0;
+  }
+  // The map interpolated across the columns, once per map row that some
+  // output row uses: sample_map()'s `top` and `bottom`.
+  std::vector<float> across(static_cast<size_t>(grid.rows) * grid_end);
+  std::vector<char> used(static_cast<size_t>(grid.rows), 0);
+  for (const Sample& r : rows.at)
+    if (r.in_grid) used[static_cast<size_t>(r.lo)] = used[static_cast<size_t>(r.hi)] = 1;
+  parallel_for(grid.rows, [&](int mr) {
+    if (!used[static_cast<size_t>(mr)]) return;
+    const float* m = scaled.data() + static_cast<size_t>(mr) * grid.cols;
+    float* h = across.data() + static_cast<size_t>(mr) * grid_end;
+    for (int i = 0; i < grid_end; ++i) {
+      const Sample& c = cols.at[static_cast<size_t>(i)];
+      h[i] = style.upsample == Upsample::Bilinear ? m[c.lo] + (m[c.hi] - m[c.lo]) * c.frac : m[c.lo];
+    }
+  });
+  std::uint32_t lut[256];
+  for (int k = 0; k < 256; ++k)
+    lut[k] = pack(table[static_cast<size_t>(k)].r, table[static_cast<size_t>(k)].g, table[static_cast<size_t>(k)].b);
+
   parallel_for(height, [&](int j) {
     const Sample& r = rows.at[static_cast<size_t>(j)];
     if (r.pixel < 0) return;
     const std::uint8_t* src = img.pixel(0, r.pixel);
     std::uint8_t* dst = out.pixel(0, j);
-    const float* m0 = scaled.data() + static_cast<size_t>(r.lo) * grid.cols;
-    const float* m1 = scaled.data() + static_cast<size_t>(r.hi) * grid.cols;
-    for (int i = 0; i < width; ++i, dst += 4) {
-      const Sample& c = cols.at[static_cast<size_t>(i)];
-      if (c.pixel < 0) continue;
-      const std::uint8_t* under = src + static_cast<size_t>(c.pixel) * 4;
-      if (!c.in_grid || !r.in_grid) {
-        for (int k = 0; k < 3; ++k) dst[k] = round_byte(under[k] * kCroppedDim);
-        dst[3] = 255;
-        continue;
-      }
-      // sample_map()'s arithmetic, with the per-column and per-row parts
-      // computed once.
-      float v = m0[c.lo];
-      if (style.upsample == Upsample::Bilinear) {
-        const float top = m0[c.lo] + (m0[c.hi] - m0[c.lo]) * c.frac;
-        const float bottom = m1[c.lo] + (m1[c.hi] - m1[c.lo]) * c.frac;
-        v = top + (bottom - top) * r.frac;
-      }
-      const Rgb colour = !(v > 0.0f) ? table[0] : v >= 1.0f ? table[255] : table[round_byte(v * 255.0f)];
-      const float a = alpha * (kColdShare + (1.0f - kColdShare) * v);
-      dst[0] = blend(under[0], colour.r, a);
-      dst[1] = blend(under[1], colour.g, a);
-      dst[2] = blend(under[2], colour.b, a);
-      if (lines && (c.on_line || r.on_line))
-        for (int k = 0; k < 3; ++k) dst[k] = blend(dst[k], 255.0f, kGridAlpha);
-      dst[3] = 255;
+    const int coloured = r.in_grid ? grid_end : 0;
+    // The cropped strip: dimmed.
+    for (int i = coloured; i < image_end; ++i) {
+      const std::uint8_t* under = src + static_cast<size_t>(cols.at[static_cast<size_t>(i)].pixel) * 4;
+      for (int k = 0; k < 3; ++k) dst[4 * i + k] = round_byte(under[k] * kCroppedDim);
+      dst[4 * i + 3] = 255;
     }
+    if (coloured == 0) return;
+    // Gathered (the image's pixels and the colours), then blended in a loop
+    // the compiler vectorises.
+    thread_local std::vector<float> value;
+    thread_local std::vector<std::uint32_t> under, colour;
+    value.resize(static_cast<size_t>(coloured));
+    under.resize(static_cast<size_t>(coloured));
+    colour.resize(static_cast<size_t>(coloured));
+    const float* top = across.data() + static_cast<size_t>(r.lo) * grid_end;
+    const float* bottom = across.data() + static_cast<size_t>(r.hi) * grid_end;
+    const bool bilinear = style.upsample == Upsample::Bilinear;
+    for (int i = 0; i < coloured; ++i)
+      value[static_cast<size_t>(i)] = bilinear ? top[i] + (bottom[i] - top[i]) * r.frac : top[i];
+    for (int i = 0; i < coloured; ++i) {
+      const float v = value[static_cast<size_t>(i)];
+      colour[static_cast<size_t>(i)] = !(v > 0.0f) ? lut[0] : v >= 1.0f ? lut[255] : lut[round_byte(v * 255.0f)];
+      std::memcpy(&under[static_cast<size_t>(i)], src + static_cast<size_t>(cols.at[static_cast<size_t>(i)].pixel) * 4,
+                  4);
+    }
+    blend_run(value.data(), under.data(), colour.data(), coloured, alpha, dst);
+    if (lines)
+      for (int i = 0; i < coloured; ++i)
+        if (r.on_line || cols.at[static_cast<size_t>(i)].on_line)
+          for (int k = 0; k < 3; ++k) dst[4 * i + k] = blend(dst[4 * i + k], 255.0f, kGridAlpha);
   });
   draw_outlines(out, grid, outlined, cols, rows, step);
   return out;
