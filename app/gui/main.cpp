@@ -185,7 +185,8 @@ int main(int argc, char** argv) {
   std::vector<double> frame_ms;  // --bench-frames: each frame's time, GPU work included
   while (!glfwWindowShouldClose(window) && !ui.quit) {
     const bool scripted = opt.scripted();
-    if (scripted || !state.busy_label(0.0).empty())
+    const bool more_frames = std::exchange(ui.more_frames, false);  // the panels set it again if still so
+    if (scripted || more_frames || !state.busy_label(0.0).empty())
       glfwPollEvents();
     else
       glfwWaitEventsTimeout(0.1);                               // idle: no busy loop
@@ -223,7 +224,7 @@ int main(int argc, char** argv) {
     if (ui.fonts_dirty) {
       gui::apply_theme(state.settings.ui_scale, state.settings.light_theme);
       ui.fonts_dirty = false;
-      ui.thumbs_key.clear();
+      ui.thumb_keys.assign(ui.thumb_keys.size(), "");
     }
 
     ImGui_ImplOpenGL3_NewFrame();
@@ -254,7 +255,7 @@ int main(int argc, char** argv) {
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
-    const bool ready = state.scene.ready() && state.busy_label(0.0).empty();
+    const bool ready = state.scene.ready() && state.busy_label(0.0).empty() && !ui.more_frames;
     ready_frames = ready ? ready_frames + 1 : 0;
     if (ready && !dumped && !opt.dump_state.empty()) {
       write_text(opt.dump_state, state_json(state, ui, frame));

@@ -21,7 +21,7 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
   const float cell = std::floor(avail / cols) - ImGui::GetStyle().ItemSpacing.x;
   const auto& img = *state.scene.image;
   const float aspect = static_cast<float>(img.height) / img.width;
-  // Thumbnails are rendered by the overlay shader at a reduced resolution.
+  // Thumbnails are overlays drawn at a reduced resolution.
   const int step = std::max(1, static_cast<int>(img.width / std::max(cell, 16.0f)));
 
   const auto selected = state.outlined_queries();
@@ -29,26 +29,30 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
   key << state.scene.image.get() << '/' << state.map_revision << '/' << step << '/' << static_cast<int>(s.colormap)
       << '/' << s.opacity << '/' << static_cast<int>(s.upsample) << '/' << static_cast<int>(s.scale);
   for (int t : selected) key << ',' << t;
-  if (ui.thumbs.size() != static_cast<size_t>(count))
-    ui.thumbs.resize(static_cast<size_t>(count)), ui.thumbs_key.clear();
-  // While something changes every frame (a slider dragged, arrow keys held),
-  // the thumbnails refresh at most every 150 ms: on a software renderer
-  // their five overlay passes cost as much as the main view's one, which
-  // itself follows every frame.
-  const bool recent = state.now - ui.thumbs_time < 0.15;
-  if (key.str() != ui.thumbs_key && (!recent || ui.thumbs_key.empty())) {
-    ui.thumbs_time = state.now;
+  if (ui.thumbs.size() != static_cast<size_t>(count)) {
+    ui.thumbs.resize(static_cast<size_t>(count));
+    ui.thumb_keys.assign(static_cast<size_t>(count), "");
+  }
+  // One thumbnail a frame is brought up to date, in turn: a change shown
+  // every frame (a drag, held arrow keys) costs one small overlay a frame,
+  // not all of them in one, and every thumbnail is current `count` frames
+  // after the change stops.
+  for (int k = 0; k < count; ++k) {
+    const int i = (ui.next_thumb + k) % count;
+    if (ui.thumb_keys[static_cast<size_t>(i)] == key.str()) continue;
     Settings thumb = s;
     thumb.grid = false;
     try {
-      for (int i = 0; i < count; ++i)
-        ui.renderer.draw_overlay(ui.thumbs[static_cast<size_t>(i)], state.scene, state.head_map(i < heads ? i : -1),
-                                 selected, thumb, {0, 0, static_cast<float>(step)});
+      ui.renderer.draw_overlay(ui.thumbs[static_cast<size_t>(i)], state.scene, state.head_map(i < heads ? i : -1),
+                               selected, thumb, {0, 0, static_cast<float>(step)});
     } catch (const std::exception& e) {
       state.post(e.what(), true);
     }
-    ui.thumbs_key = key.str();
+    ui.thumb_keys[static_cast<size_t>(i)] = key.str();
+    ui.next_thumb = (i + 1) % count;
+    break;
   }
+  for (const auto& k : ui.thumb_keys) ui.more_frames = ui.more_frames || k != key.str();
   for (int i = 0; i < count; ++i) {
     const int head = i < heads ? i : -1;
     ImGui::BeginGroup();

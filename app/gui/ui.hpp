@@ -72,9 +72,14 @@ struct UiContext {
   std::optional<Settings> restore_offer;
   bool restore_offered = false;  // for --dump-state
 
-  // What was last drawn into `overlay` and `thumbs`.
-  std::string overlay_key, thumbs_key;
-  double thumbs_time = -1.0;  // when `thumbs` were last drawn (AppState::now)
+  // What was last drawn into `overlay` and into each of `thumbs`.
+  std::string overlay_key;
+  std::vector<std::string> thumb_keys;
+  int next_thumb = 0;  // the thumbnail to bring up to date first
+  // Set by a panel with work left for the next frame (thumbnails not yet
+  // current): the main loop then polls instead of waiting for events, and
+  // scripted runs wait for it before taking their pictures.
+  bool more_frames = false;
 };
 
 // A texture for ImGui::Image: ImGui's OpenGL backend takes the GL name
