@@ -17,7 +17,8 @@ attn::Image reference_overlay(const attn::Image& img, const attn::PatchGrid& gri
                               const attn::OverlayRegion& region) {
   const auto scaled = attn::scale_map(map, style.scale);
   const auto& table = attn::colormap_table(style.colormap);
-  const auto [w, h] = attn::overlay_size(region, img.width, img.height);
+  const auto size = attn::overlay_size(region, img.width, img.height);
+  const int w = size.first, h = size.second;
   const float step = std::max(1.0f, region.step);
   const int p = grid.patch, line = std::max(1, static_cast<int>(std::ceil(step)));
   auto blend = [](float under, float over, float a) {
