@@ -49,7 +49,7 @@ double FrameStats::median(std::vector<double> v) {
 double FrameStats::p99(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, v.size() * 99 / 100)];
+  return v[(v.size() * 99 + 99) / 100 - 1];  // nearest rank: the ceil(0.99 n)-th smallest
 }
 
 }  // namespace gui

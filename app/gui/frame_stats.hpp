@@ -26,7 +26,8 @@ class FrameStats {
 
   // The last kKept frame times, oldest first.
   std::vector<float> recent() const;
-  // Median and 99th percentile of `v` (0 when empty).
+  // Median and 99th percentile (nearest rank: the ceil(0.99 n)-th smallest;
+  // of 100 frames the second slowest) of `v` (0 when empty).
   static double median(std::vector<double> v);
   static double p99(std::vector<double> v);
 

@@ -323,8 +323,8 @@ int main(int argc, char** argv) {
         frame_ms.erase(frame_ms.begin());  // the first frame only set things up
         auto report = [&](const char* what, std::vector<double> v) {
           std::sort(v.begin(), v.end());
-          std::printf("%s: %zu frames, median %.2f ms, p99 %.2f ms, max %.2f ms\n", what, v.size(), v[v.size() / 2],
-                      v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back());
+          std::printf("%s: %zu frames, median %.2f ms, p99 %.2f ms, max %.2f ms\n", what, v.size(),
+                      gui::FrameStats::median(v), gui::FrameStats::p99(v), v.back());
         };
         const auto mid = frame_ms.begin() + static_cast<long>(frame_ms.size() / 2);
         std::printf("attnscope --bench-frames: %d tokens, %d heads, %dx%d window\n", state.tokens(), state.scene.heads,
