@@ -26,8 +26,7 @@ std::uint8_t blend(float under, float over, float alpha) { return round_byte(und
 std::uint32_t pack(std::uint32_t r, std::uint32_t g, std::uint32_t b) { return r | g << 8 | b << 16 | 0xff000000u; }
 
 // dst[i] = the blend of under[i] and colour[i] (RGBA8 packed, R lowest) at
-// alpha(value[i]); the same arithmetic as blend(), in a loop of plain
-// arithmetic that the compiler vectorises (the rounding is round_byte's).
+// alpha(value[i]), by blend(), in a loop the compiler vectorises.
 void blend_run(const float* value, const std::uint32_t* under, const std::uint32_t* colour, int n, float alpha,
                std::uint8_t* dst) {
 #pragma omp simd
@@ -37,10 +36,7 @@ void blend_run(const float* value, const std::uint32_t* under, const std::uint32
     for (int k = 0; k < 3; ++k) {
       const auto u = static_cast<float>(static_cast<int>((under[i] >> (8 * k)) & 255u));
       const auto c = static_cast<float>(static_cast<int>((colour[i] >> (8 * k)) & 255u));
-      const float x = u + (c - u) * a;
-      const int t = static_cast<int>(x);
-      const int rounded = t + (x - static_cast<float>(t) >= 0.5f ? 1 : 0);
-      packed |= static_cast<std::uint32_t>(rounded) << (8 * k);
+      packed |= static_cast<std::uint32_t>(blend(u, c, a)) << (8 * k);
     }
     std::memcpy(dst + 4 * static_cast<size_t>(i), &packed, 4);
   }
@@ -55,15 +51,12 @@ struct Sample {
   float frac = 0.0f;     // weight of hi
   bool on_line = false;  // within a grid line
 };
-struct Axis {
-  std::vector<Sample> at;
-};
+using Axis = std::vector<Sample>;
 
 Axis axis(int origin, float step, int size, int image_size, int patches, int p, Upsample upsample, int line_width) {
-  Axis a;
-  a.at.resize(static_cast<size_t>(size));
+  Axis a(static_cast<size_t>(size));
   for (int i = 0; i < size; ++i) {
-    Sample& s = a.at[static_cast<size_t>(i)];
+    Sample& s = a[static_cast<size_t>(i)];
     const int x = static_cast<int>(std::floor(static_cast<float>(origin) + static_cast<float>(i) * step));
     if (x < 0 || x >= image_size) continue;
     s.pixel = x;
@@ -111,8 +104,8 @@ int ring_at(int x, int y, const PatchGrid& grid, const std::vector<char>& select
 // The output pixels [first, last) whose image pixel lies in [lo, hi).
 std::pair<int, int> span_of(const Axis& a, int lo, int hi) {
   int first = 0, last = 0;
-  for (size_t i = 0; i < a.at.size(); ++i) {
-    const int x = a.at[i].pixel;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const int x = a[i].pixel;
     if (x < 0 || x >= hi) continue;
     if (x < lo) first = static_cast<int>(i) + 1;
     last = static_cast<int>(i) + 1;
@@ -136,7 +129,7 @@ void draw_outlines(Image& out, const PatchGrid& grid, std::span<const int> outli
     const auto [j0, j1] = span_of(rows, y0 - outer, y0 + p + outer);
     for (int j = j0; j < j1; ++j)
       for (int i = i0; i < i1; ++i) {
-        const int x = cols.at[static_cast<size_t>(i)].pixel, y = rows.at[static_cast<size_t>(j)].pixel;
+        const int x = cols[static_cast<size_t>(i)].pixel, y = rows[static_cast<size_t>(j)].pixel;
         if (x < 0 || y < 0) continue;
         const int ring = ring_at(x, y, grid, selected, step);
         if (ring == 0) continue;
@@ -214,7 +207,7 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
   // Columns fall in three runs, in this order: inside the grid, in the
   // cropped strip, past the image's edge (pixel -1).
   int grid_end = 0, image_end = 0;
-  for (const Sample& c : cols.at) {
+  for (const Sample& c : cols) {
     grid_end += c.in_grid ? 1 : 0;
     image_end += c.pixel >= 0 ? 1 : 0;
   }
@@ -222,14 +215,14 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
   // output row uses: sample_map()'s `top` and `bottom`.
   std::vector<float> across(static_cast<size_t>(grid.rows) * grid_end);
   std::vector<char> used(static_cast<size_t>(grid.rows), 0);
-  for (const Sample& r : rows.at)
+  for (const Sample& r : rows)
     if (r.in_grid) used[static_cast<size_t>(r.lo)] = used[static_cast<size_t>(r.hi)] = 1;
   parallel_for(grid.rows, [&](int mr) {
     if (!used[static_cast<size_t>(mr)]) return;
     const float* m = scaled.data() + static_cast<size_t>(mr) * grid.cols;
     float* h = across.data() + static_cast<size_t>(mr) * grid_end;
     for (int i = 0; i < grid_end; ++i) {
-      const Sample& c = cols.at[static_cast<size_t>(i)];
+      const Sample& c = cols[static_cast<size_t>(i)];
       h[i] = style.upsample == Upsample::Bilinear ? m[c.lo] + (m[c.hi] - m[c.lo]) * c.frac : m[c.lo];
     }
   });
@@ -238,14 +231,14 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
     lut[k] = pack(table[static_cast<size_t>(k)].r, table[static_cast<size_t>(k)].g, table[static_cast<size_t>(k)].b);
 
   parallel_for(height, [&](int j) {
-    const Sample& r = rows.at[static_cast<size_t>(j)];
+    const Sample& r = rows[static_cast<size_t>(j)];
     if (r.pixel < 0) return;
     const std::uint8_t* src = img.pixel(0, r.pixel);
     std::uint8_t* dst = out.pixel(0, j);
     const int coloured = r.in_grid ? grid_end : 0;
     // The cropped strip: dimmed.
     for (int i = coloured; i < image_end; ++i) {
-      const std::uint8_t* under = src + static_cast<size_t>(cols.at[static_cast<size_t>(i)].pixel) * 4;
+      const std::uint8_t* under = src + static_cast<size_t>(cols[static_cast<size_t>(i)].pixel) * 4;
       for (int k = 0; k < 3; ++k) dst[4 * i + k] = round_byte(under[k] * kCroppedDim);
       dst[4 * i + 3] = 255;
     }
@@ -265,13 +258,12 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
     for (int i = 0; i < coloured; ++i) {
       const float v = value[static_cast<size_t>(i)];
       colour[static_cast<size_t>(i)] = !(v > 0.0f) ? lut[0] : v >= 1.0f ? lut[255] : lut[round_byte(v * 255.0f)];
-      std::memcpy(&under[static_cast<size_t>(i)], src + static_cast<size_t>(cols.at[static_cast<size_t>(i)].pixel) * 4,
-                  4);
+      std::memcpy(&under[static_cast<size_t>(i)], src + static_cast<size_t>(cols[static_cast<size_t>(i)].pixel) * 4, 4);
     }
     blend_run(value.data(), under.data(), colour.data(), coloured, alpha, dst);
     if (lines)
       for (int i = 0; i < coloured; ++i)
-        if (r.on_line || cols.at[static_cast<size_t>(i)].on_line)
+        if (r.on_line || cols[static_cast<size_t>(i)].on_line)
           for (int k = 0; k < 3; ++k) dst[4 * i + k] = blend(dst[4 * i + k], 255.0f, kGridAlpha);
   });
   draw_outlines(out, grid, outlined, cols, rows, step);

@@ -14,8 +14,8 @@ namespace gui {
 // attn::render_overlay (the same pixels, which the tests check) and
 // uploaded. On a software OpenGL (Mesa's llvmpipe and the like) the CPU is
 // the default: there the shader is compiled for the same cores, and the
-// engine's own loop is about three times faster. ATTNSCOPE_OVERLAY=gpu|cpu
-// overrides the choice.
+// engine's own loop is about nine times faster (bench/RESULTS.md).
+// ATTNSCOPE_OVERLAY=gpu|cpu overrides the choice.
 enum class OverlayPath { Gpu, Cpu };
 
 class Renderer {
