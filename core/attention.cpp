@@ -1,5 +1,7 @@
 #include "attention.hpp"
 
+#include <array>
+
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -9,6 +11,21 @@
 #include "rng.hpp"
 
 namespace attn {
+
+template <>
+std::span<const EnumName<Score>> enum_names<Score>() {
+  static constexpr std::array<EnumName<Score>, 5> kNames = {{
+      {Score::ScaledDot, "scaled-dot", "scaled dot  q.k / sqrt(d_k)",
+       "The Transformer's score (Vaswani et al. 2017): q.k divided by sqrt(d_k)."},
+      {Score::Dot, "dot", "dot  q.k", "The plain dot product q.k (Luong et al. 2015)."},
+      {Score::Cosine, "cosine", "cosine", "q.k / (|q| |k|): the angle between query and key, ignoring their lengths."},
+      {Score::Additive, "additive", "additive (Bahdanau)",
+       "v^T tanh(W_q q + W_k k): the first attention score (Bahdanau, Cho & Bengio 2014)."},
+      {Score::Raw, "raw", "raw q.k (no softmax)",
+       "q.k used as the weights directly: they can be negative and need not sum to 1."},
+  }};
+  return kNames;
+}
 namespace {
 
 // Seed streams of the additive score's parameters.

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "enum_names.hpp"
 #include "mask.hpp"
 #include "softmax.hpp"
 #include "types.hpp"
@@ -26,6 +27,8 @@ enum class Score {
   Additive,   // vᵀ tanh(W_q q + W_k k)  (Bahdanau, Cho & Bengio 2014)
   Raw,        // q·k used as the weights directly: no softmax, no scaling
 };
+template <>
+std::span<const EnumName<Score>> enum_names<Score>();
 
 // Parameters of the additive score, drawn from a seed.
 //   wq [d_a, d_q], wk [d_a, d_k], v [d_a]

@@ -1,11 +1,36 @@
-#include "vit_views.hpp"
+#include "attention_views.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <numeric>
 
+#include "error.hpp"
+
 namespace attn {
+
+template <>
+std::span<const EnumName<HeadFusion>> enum_names<HeadFusion>() {
+  static constexpr std::array<EnumName<HeadFusion>, 3> kNames = {{
+      {HeadFusion::Mean, "mean", "mean", "The mean over the heads."},
+      {HeadFusion::Max, "max", "max", "Each key's largest weight over the heads."},
+      {HeadFusion::Min, "min", "min", "Each key's smallest weight over the heads: where every head agrees."},
+  }};
+  return kNames;
+}
+
+template <>
+std::span<const EnumName<ViewQuery>> enum_names<ViewQuery>() {
+  static constexpr std::array<EnumName<ViewQuery>, 3> kNames = {{
+      {ViewQuery::ClassToken, "class-token", "class token",
+       "The class token's attention to the patches, as in the DINO paper's maps.", "cls"},
+      {ViewQuery::Patches, "patch", "clicked patch", "The attention of the patch (or patches) you clicked."},
+      {ViewQuery::Rollout, "rollout", "rollout (class token)",
+       "The class token's attention rolled out through every layer (Abnar & Zuidema 2020)."},
+  }};
+  return kNames;
+}
 
 Matrix fuse_heads(const std::vector<Matrix>& heads, HeadFusion fusion) {
   assert(!heads.empty());
@@ -27,22 +52,23 @@ Matrix fuse_heads(const std::vector<Matrix>& heads, HeadFusion fusion) {
   return out;
 }
 
-Matrix attention_rollout(const std::vector<std::vector<Matrix>>& attention, HeadFusion fusion, double discard_ratio) {
-  assert(!attention.empty());
-  const Eigen::Index n = attention.front().front().rows();
+Matrix attention_rollout(const AttentionStack& attention, HeadFusion fusion, double discard_ratio, int spared) {
+  assert(attention.layers() > 0 && attention.queries() == attention.keys());
+  const Eigen::Index n = attention.keys();
   Eigen::MatrixXd result = Eigen::MatrixXd::Identity(n, n);
-  for (const auto& layer : attention) {
-    Eigen::MatrixXd a = fuse_heads(layer, fusion).cast<double>();
+  for (int l = 0; l < attention.layers(); ++l) {
+    Eigen::MatrixXd a = fuse_heads(attention.layer(l), fusion).cast<double>();
     const auto count = static_cast<Eigen::Index>(std::floor(discard_ratio * static_cast<double>(a.size())));
     if (count > 0) {
-      // Flat indices of the `count` smallest entries, sparing entry 0 (class -> class).
+      // Flat indices of the `count` smallest entries, sparing (spared, spared).
       std::vector<Eigen::Index> order(static_cast<size_t>(a.size()));
       std::iota(order.begin(), order.end(), 0);
       const double* v = a.data();  // column-major: flat index c * n + r
       std::nth_element(order.begin(), order.begin() + count - 1, order.end(),
                        [&](auto x, auto y) { return v[x] != v[y] ? v[x] < v[y] : x < y; });
+      const Eigen::Index keep = spared >= 0 ? static_cast<Eigen::Index>(spared) * (n + 1) : -1;
       for (Eigen::Index i = 0; i < count; ++i)
-        if (order[static_cast<size_t>(i)] != 0) a.data()[order[static_cast<size_t>(i)]] = 0.0;
+        if (order[static_cast<size_t>(i)] != keep) a.data()[order[static_cast<size_t>(i)]] = 0.0;
     }
     a = (a + Eigen::MatrixXd::Identity(n, n)) * 0.5;
     const Eigen::VectorXd sums = a.rowwise().sum();  // one sum per row: keep the row dimension
@@ -50,6 +76,103 @@ Matrix attention_rollout(const std::vector<std::vector<Matrix>>& attention, Head
     result = a * result;
   }
   return result.cast<float>();
+}
+
+Matrix mean_rows(const AttentionStack& attention, int layer, std::span<const int> queries) {
+  assert(!queries.empty());
+  const int H = attention.heads(), nk = attention.keys();
+  Matrix out(H, nk);
+  std::vector<double> acc(static_cast<size_t>(nk));
+  for (int h = 0; h < H; ++h) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int q : queries) {
+      const auto row = attention.row(layer, h, q);
+      for (int j = 0; j < nk; ++j) acc[static_cast<size_t>(j)] += row[static_cast<size_t>(j)];
+    }
+    for (int j = 0; j < nk; ++j)
+      out(h, j) = static_cast<float>(acc[static_cast<size_t>(j)] / static_cast<double>(queries.size()));
+  }
+  return out;
+}
+
+Matrix mean_rows(const MatrixRef& m, std::span<const int> queries) {
+  assert(!queries.empty());
+  Eigen::RowVectorXd acc = Eigen::RowVectorXd::Zero(m.cols());
+  for (int q : queries) acc += m.row(q).cast<double>();
+  return (acc / static_cast<double>(queries.size())).cast<float>();
+}
+
+std::vector<float> combine_heads(const MatrixRef& rows, int head, HeadFusion fusion) {
+  const auto nk = static_cast<size_t>(rows.cols());
+  std::vector<float> out(nk);
+  if (head >= 0) {
+    assert(head < rows.rows());
+    for (size_t j = 0; j < nk; ++j) out[j] = rows(head, static_cast<Eigen::Index>(j));
+    return out;
+  }
+  for (size_t j = 0; j < nk; ++j) {
+    const auto col = rows.col(static_cast<Eigen::Index>(j));
+    switch (fusion) {
+      case HeadFusion::Mean:
+        out[j] = static_cast<float>(col.cast<double>().sum() / static_cast<double>(rows.rows()));
+        break;
+      case HeadFusion::Max:
+        out[j] = col.maxCoeff();
+        break;
+      case HeadFusion::Min:
+        out[j] = col.minCoeff();
+        break;
+    }
+  }
+  return out;
+}
+
+void sharpen(std::span<float> row, double temperature) {
+  if (temperature == 1.0) return;
+  std::vector<double> w(row.size());
+  double sum = 0;
+  for (size_t j = 0; j < row.size(); ++j) sum += (w[j] = std::pow(std::max(0.0f, row[j]), 1.0 / temperature));
+  if (!(sum > 0) || !std::isfinite(sum)) return;
+  for (size_t j = 0; j < row.size(); ++j) row[j] = static_cast<float>(w[j] / sum);
+}
+
+std::vector<float> scatter_to_cells(std::span<const float> row, const TokenSet& keys) {
+  assert(row.size() == keys.tokens.size());
+  std::vector<float> out(static_cast<size_t>(keys.grid.count()), 0.0f);
+  for (size_t j = 0; j < row.size(); ++j) {
+    const Token& t = keys.tokens[j];
+    if (t.kind == TokenKind::Patch && t.cell >= 0 && t.cell < keys.grid.count())
+      out[static_cast<size_t>(t.cell)] = row[j];
+  }
+  return out;
+}
+
+PatchMap to_patch_map(std::span<const float> row, const TokenSet& keys, bool keep_class, bool keep_registers) {
+  assert(row.size() == keys.tokens.size());
+  PatchMap m;
+  m.values = scatter_to_cells(row, keys);
+  double total = 0, patches = 0;
+  for (size_t j = 0; j < row.size(); ++j) {
+    total += row[j];
+    switch (keys.tokens[j].kind) {
+      case TokenKind::Class:
+      case TokenKind::Distillation:
+        m.class_share += row[j];
+        break;
+      case TokenKind::Register:
+        m.register_share += row[j];
+        break;
+      case TokenKind::Patch:
+        patches += row[j];
+        break;
+      default:
+        break;
+    }
+  }
+  if (total > 0) m.class_share /= total, m.register_share /= total;
+  if (!keep_class && !keep_registers)
+    for (float& v : m.values) v = patches > 0 ? static_cast<float>(v / patches) : 0.0f;
+  return m;
 }
 
 std::vector<std::uint8_t> keep_mass(std::span<const float> values, double fraction) {
@@ -69,6 +192,16 @@ std::vector<std::uint8_t> keep_mass(std::span<const float> values, double fracti
   return keep;
 }
 
+void check_keep_mass(double fraction, const char* what) {
+  if (!(fraction > 0 && fraction <= 1))
+    throw Error(std::string(what) + " must be in (0, 1] (the share of the attention to keep), got " +
+                std::to_string(fraction));
+}
+
+void check_discard(double ratio, const char* what) {
+  if (!(ratio >= 0 && ratio < 1)) throw Error(std::string(what) + " must be in [0, 1), got " + std::to_string(ratio));
+}
+
 std::vector<float> select_tokens(std::span<const float> row, std::span<const int> tokens, bool renormalise) {
   std::vector<float> out;
   out.reserve(tokens.size());
@@ -82,26 +215,84 @@ std::vector<float> select_tokens(std::span<const float> row, std::span<const int
   return out;
 }
 
-HeadStatistics head_statistics(const std::vector<std::vector<Matrix>>& attention, int grid_cols, int grid_rows,
-                               int patch) {
-  const int L = static_cast<int>(attention.size()), H = static_cast<int>(attention.front().size());
-  const int P = grid_cols * grid_rows;
+MapView attention_map(const NamedAttention& attention, const TokenSet& keys, const MapRequest& r,
+                      const Matrix* rollout) {
+  const AttentionStack& w = attention.weights;
+  assert(w.keys() == keys.size());
+  MapView v;
+  v.layer = r.layer < 0 || r.layer >= w.layers() ? w.layers() - 1 : r.layer;
+  std::vector<int> rows;
+  if (r.query == ViewQuery::Patches) {
+    for (int q : r.queries) {
+      if (q < 0 || q >= w.queries()) throw Error("query token " + std::to_string(q) + " is out of range");
+      rows.push_back(q);
+    }
+    if (rows.empty()) throw Error("pick a patch to show its attention");
+  } else {
+    const int cls = keys.first_of(TokenKind::Class);
+    if (cls < 0) throw Error("this model has no class token: pick a patch to see its attention");
+    rows.push_back(cls);
+  }
+  const Matrix per_head = mean_rows(w, v.layer, rows);  // [H, Nk]
+  const int cells = keys.grid.count();
+  v.head_maps.resize(per_head.rows(), cells);
+  std::vector<float> line(static_cast<size_t>(w.keys()));
+  for (Eigen::Index h = 0; h < per_head.rows(); ++h) {
+    for (int j = 0; j < w.keys(); ++j) line[static_cast<size_t>(j)] = per_head(h, j);
+    sharpen(line, r.display_temperature);
+    const PatchMap m = to_patch_map(line, keys, r.keep_class, r.keep_registers);
+    v.head_maps.row(h) = Eigen::Map<const Eigen::RowVectorXf>(m.values.data(), cells);
+  }
+  // The heads combined: fused, or rollout's row.
+  std::vector<float> all;
+  if (r.query == ViewQuery::Rollout) {
+    if (!rollout) throw Error("attention rollout has not been computed");
+    const Matrix mean = mean_rows(*rollout, rows);
+    all.assign(mean.data(), mean.data() + mean.size());
+  } else {
+    all = combine_heads(per_head, -1, r.fusion);
+  }
+  sharpen(all, r.display_temperature);
+  v.combined = to_patch_map(all, keys, r.keep_class, r.keep_registers).values;
+  // What is shown: one head, or the heads combined (rollout has no heads).
+  std::vector<float> shown = all;
+  if (r.head >= 0 && r.query != ViewQuery::Rollout) {
+    if (r.head >= w.heads()) throw Error("head " + std::to_string(r.head) + " is out of range");
+    shown = combine_heads(per_head, r.head, r.fusion);
+    sharpen(shown, r.display_temperature);
+  }
+  PatchMap m = to_patch_map(shown, keys, r.keep_class, r.keep_registers);
+  v.class_share = m.class_share;
+  v.register_share = m.register_share;
+  v.map = std::move(m.values);
+  if (r.keep_mass < 1.0) {
+    const auto keep = keep_mass(v.map, r.keep_mass);
+    for (size_t i = 0; i < v.map.size(); ++i) v.map[i] = keep[i] ? 1.0f : 0.0f;
+  }
+  return v;
+}
+
+HeadStatistics head_statistics(const AttentionStack& attention, const TokenSet& tokens) {
+  const int L = attention.layers(), H = attention.heads();
+  const std::vector<int> patches = tokens.indices_of(TokenKind::Patch);
+  const int P = static_cast<int>(patches.size()), cols = std::max(1, tokens.grid.cols);
+  const double patch = tokens.grid.patch;
   HeadStatistics s{Matrix::Zero(L, H), Matrix::Zero(L, H)};
+  if (P == 0) return s;
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h) {
-      const Matrix& a = attention[static_cast<size_t>(l)][static_cast<size_t>(h)];
       double entropy = 0, distance = 0;
-      for (int i = 1; i <= P; ++i) {  // patch queries
-        for (Eigen::Index j = 0; j < a.cols(); ++j) {
-          const double w = a(i, j);
-          if (w > 0) entropy -= w * std::log(w);
-        }
+      for (int i : patches) {
+        const auto row = attention.row(l, h, i);
+        for (float w : row)
+          if (w > 0) entropy -= w * std::log(static_cast<double>(w));
         double mass = 0, dist = 0;
-        const int qc = (i - 1) % grid_cols, qr = (i - 1) / grid_cols;
-        for (int j = 1; j <= P; ++j) {
-          const int kc = (j - 1) % grid_cols, kr = (j - 1) / grid_cols;
-          mass += a(i, j);
-          dist += a(i, j) * std::hypot(kc - qc, kr - qr) * patch;
+        const int qc = tokens[i].cell % cols, qr = tokens[i].cell / cols;
+        for (int j : patches) {
+          const int kc = tokens[j].cell % cols, kr = tokens[j].cell / cols;
+          const double w = row[static_cast<size_t>(j)];
+          mass += w;
+          dist += w * std::hypot(kc - qc, kr - qr) * patch;
         }
         if (mass > 0) distance += dist / mass;
       }

@@ -80,9 +80,6 @@ ColormapTable make_table(Colormap map) {
   return {};
 }
 
-constexpr std::string_view kNames[] = {"viridis", "magma", "inferno",   "plasma",
-                                       "cividis", "turbo", "greyscale", "diverging"};
-
 }  // namespace
 
 const ColormapTable& colormap_table(Colormap map) {
@@ -94,13 +91,19 @@ const ColormapTable& colormap_table(Colormap map) {
   return tables[static_cast<size_t>(map)];
 }
 
-std::string_view colormap_name(Colormap map) { return kNames[static_cast<size_t>(map)]; }
-
-std::optional<Colormap> colormap_from_name(std::string_view name) {
-  for (Colormap m : kAllColormaps)
-    if (colormap_name(m) == name) return m;
-  if (name == "grey" || name == "gray" || name == "grayscale") return Colormap::Greyscale;
-  return std::nullopt;
+template <>
+std::span<const EnumName<Colormap>> enum_names<Colormap>() {
+  static constexpr std::array<EnumName<Colormap>, 8> kNames = {{
+      {Colormap::Viridis, "viridis", "viridis", "Perceptually uniform, blue to yellow; readable in greyscale."},
+      {Colormap::Magma, "magma", "magma", "Perceptually uniform, black through purple to pale yellow."},
+      {Colormap::Inferno, "inferno", "inferno", "Perceptually uniform, black through red to yellow."},
+      {Colormap::Plasma, "plasma", "plasma", "Perceptually uniform, blue through magenta to yellow."},
+      {Colormap::Cividis, "cividis", "cividis", "Uniform and readable with colour-vision deficiency."},
+      {Colormap::Turbo, "turbo", "turbo", "A smooth rainbow: high contrast, not perceptually uniform."},
+      {Colormap::Greyscale, "greyscale", "greyscale", "Black to white.", "grey gray grayscale"},
+      {Colormap::Diverging, "diverging", "diverging", "Blue, grey, red: for signed values such as differences."},
+  }};
+  return kNames;
 }
 
 Rgb colormap_lookup(const ColormapTable& table, float v) {

@@ -14,9 +14,13 @@
 #include <optional>
 #include <string_view>
 
+#include "enum_names.hpp"
+
 namespace attn {
 
 enum class Colormap { Viridis, Magma, Inferno, Plasma, Cividis, Turbo, Greyscale, Diverging };
+template <>
+std::span<const EnumName<Colormap>> enum_names<Colormap>();
 inline constexpr Colormap kAllColormaps[] = {Colormap::Viridis,   Colormap::Magma,    Colormap::Inferno,
                                              Colormap::Plasma,    Colormap::Cividis,  Colormap::Turbo,
                                              Colormap::Greyscale, Colormap::Diverging};
@@ -27,8 +31,9 @@ struct Rgb {
 using ColormapTable = std::array<Rgb, 256>;
 
 const ColormapTable& colormap_table(Colormap map);
-std::string_view colormap_name(Colormap map);
-std::optional<Colormap> colormap_from_name(std::string_view name);
+// The table's name and lookup (enum_names<Colormap>()), kept for brevity.
+inline std::string_view colormap_name(Colormap map) { return name_of(map); }
+inline std::optional<Colormap> colormap_from_name(std::string_view name) { return from_name<Colormap>(name); }
 
 // The colour for v in [0, 1] (clamped; NaN maps to entry 0).
 Rgb colormap_lookup(const ColormapTable& table, float v);

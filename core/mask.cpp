@@ -1,12 +1,24 @@
 #include "mask.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 
 #include "error.hpp"
 
 namespace attn {
+
+template <>
+std::span<const EnumName<MaskStructure>> enum_names<MaskStructure>() {
+  static constexpr std::array<EnumName<MaskStructure>, 3> kNames = {{
+      {MaskStructure::None, "none", "none", "Every query sees every key."},
+      {MaskStructure::Causal, "causal", "causal",
+       "A query sees only the keys up to itself in reading order, as a text decoder does."},
+      {MaskStructure::Local, "local", "local window", "A query sees only the keys within a window around it."},
+  }};
+  return kNames;
+}
 
 bool Mask::fill_row(int query, int k0, int k1, std::uint8_t* visible) const {
   const int n = k1 - k0;

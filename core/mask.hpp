@@ -7,7 +7,10 @@
 // column t % grid_cols, row t / grid_cols.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
+
+#include "enum_names.hpp"
 
 namespace attn {
 
@@ -16,6 +19,8 @@ enum class MaskStructure {
   Causal,  // query i sees keys j <= i (requires Nq == Nk)
   Local,   // query sees keys within Chebyshev distance `radius` in the grid
 };
+template <>
+std::span<const EnumName<MaskStructure>> enum_names<MaskStructure>();
 
 struct Mask {
   MaskStructure structure = MaskStructure::None;

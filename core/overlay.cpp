@@ -1,9 +1,11 @@
 #include "overlay.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "parallel.hpp"
 
@@ -141,11 +143,38 @@ void draw_outlines(Image& out, const PatchGrid& grid, std::span<const int> outli
 
 }  // namespace
 
-std::vector<float> scale_map(std::span<const float> map, MapScale scale) {
+template <>
+std::span<const EnumName<Upsample>> enum_names<Upsample>() {
+  static constexpr std::array<EnumName<Upsample>, 2> kNames = {{
+      {Upsample::Nearest, "nearest", "nearest (blocks)", "Each patch one flat block of colour."},
+      {Upsample::Bilinear, "bilinear", "bilinear (smooth)", "Colours blended smoothly between patch centres."},
+  }};
+  return kNames;
+}
+
+template <>
+std::span<const EnumName<MapScale>> enum_names<MapScale>() {
+  static constexpr std::array<EnumName<MapScale>, 3> kNames = {{
+      {MapScale::Max, "max", "per-map max", "The strongest patch gets the top colour."},
+      {MapScale::MinMax, "minmax", "min-max", "The weakest patch gets the bottom colour, the strongest the top."},
+      {MapScale::Fixed, "fixed", "fixed 0-1", "Weights as they are, 0 to 1: comparable across queries."},
+  }};
+  return kNames;
+}
+
+std::vector<float> scale_map(std::span<const float> map, MapScale scale, std::span<const int> excluded) {
   std::vector<float> out(map.begin(), map.end());
   if (out.empty()) return out;
-  const auto [lo, hi] = std::minmax_element(out.begin(), out.end());
-  const float mn = *lo, mx = *hi;
+  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+  std::vector<char> skip(out.size(), 0);
+  for (int t : excluded)
+    if (t >= 0 && static_cast<size_t>(t) < out.size()) skip[static_cast<size_t>(t)] = 1;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!skip[i]) mn = std::min(mn, out[i]), mx = std::max(mx, out[i]);
+  if (mn > mx) {  // every entry excluded: scale by all of them
+    const auto [lo, hi] = std::minmax_element(out.begin(), out.end());
+    mn = *lo, mx = *hi;
+  }
   for (float& v : out) {
     switch (scale) {
       case MapScale::Max:
@@ -190,7 +219,8 @@ bool grid_lines_shown(const OverlayStyle& style, const PatchGrid& grid, float st
 Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const float> map, const OverlayStyle& style,
                      std::span<const int> outlined, const OverlayRegion& region) {
   assert(static_cast<int>(map.size()) == grid.count());
-  const std::vector<float> scaled = scale_map(map, style.scale);
+  const std::vector<float> scaled =
+      scale_map(map, style.scale, style.scale_includes_outlined ? std::span<const int>() : outlined);
   const ColormapTable& table = colormap_table(style.colormap);
   const float alpha = std::clamp(style.opacity, 0.0f, 1.0f);
   const float step = std::max(1.0f, region.step);
@@ -266,7 +296,7 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
         if (r.on_line || cols[static_cast<size_t>(i)].on_line)
           for (int k = 0; k < 3; ++k) dst[4 * i + k] = blend(dst[4 * i + k], 255.0f, kGridAlpha);
   });
-  draw_outlines(out, grid, outlined, cols, rows, step);
+  if (style.rings) draw_outlines(out, grid, outlined, cols, rows, step);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "colormap.hpp"
+#include "enum_names.hpp"
 #include "image.hpp"
 #include "patches.hpp"
 
@@ -17,12 +18,16 @@ enum class Upsample {
   Nearest,   // each patch one flat colour
   Bilinear,  // values interpolated between patch centres, clamped at the edges
 };
+template <>
+std::span<const EnumName<Upsample>> enum_names<Upsample>();
 
 enum class MapScale {
   Max,     // v / max(v): the strongest patch is the top colour (0 if max <= 0)
   MinMax,  // (v - min) / (max - min) (0 if all equal)
   Fixed,   // v clamped to [0, 1]: weights compared across queries as they are
 };
+template <>
+std::span<const EnumName<MapScale>> enum_names<MapScale>();
 
 struct OverlayStyle {
   Colormap colormap = Colormap::Inferno;
@@ -33,11 +38,20 @@ struct OverlayStyle {
   float opacity = 0.8f;
   Upsample upsample = Upsample::Bilinear;
   MapScale scale = MapScale::Max;
-  bool grid = true;  // thin lines between patches
+  bool grid = true;   // thin lines between patches
+  bool rings = true;  // outline the `outlined` patches (the app's view draws its own)
+  // Whether the outlined patches (the queries) count in the scale's max and
+  // min. A query's weight on itself is often several times any other, so
+  // by default they do not: the scale spans the other patches, where the
+  // question "where does it look?" is answered, and the queries are
+  // clamped to the top colour.
+  bool scale_includes_outlined = false;
 };
 
-// Values scaled to [0, 1] as `scale` says. map: one value per patch.
-std::vector<float> scale_map(std::span<const float> map, MapScale scale);
+// Values scaled to [0, 1] as `scale` says. map: one value per patch. The
+// entries `excluded` (indices) are left out of the max and min and clamped
+// like the others (when every entry is excluded, none is).
+std::vector<float> scale_map(std::span<const float> map, MapScale scale, std::span<const int> excluded = {});
 
 // The scaled value at pixel (x, y) of the covered area.
 float sample_map(std::span<const float> scaled, const PatchGrid& grid, Upsample upsample, int x, int y);
@@ -59,7 +73,8 @@ std::pair<int, int> overlay_size(const OverlayRegion& region, int width, int hei
 bool grid_lines_shown(const OverlayStyle& style, const PatchGrid& grid, float step);
 
 // img: the image the grid was cut from. map: grid.count() values, patch
-// order. outlined: patch indices to outline (the selected queries): white
+// order. outlined: the selected queries' patches, left out of the colour
+// scale unless style.scale_includes_outlined, and, when style.rings, outlined white
 // two pixels inside the patch's edge, black one pixel outside it, widened
 // to about as many output pixels when step > 1. Pixels outside the grid (the
 // cropped strips) are shown dimmed, uncoloured; output pixels past the

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "attention_views.hpp"
 #include "error.hpp"
 
 namespace attn {
@@ -48,12 +49,14 @@ MultiHeadResult attend_query(const PatchModel& model, int query, AttentionOption
   return attend_heads(q, model.k, model.v, opt, QueryRows{query, model.tokens()});
 }
 
+Matrix head_rows(const MultiHeadResult& r, int row) {
+  Matrix out(static_cast<Eigen::Index>(r.heads.size()), r.heads.empty() ? 0 : r.heads.front().weights.cols());
+  for (size_t h = 0; h < r.heads.size(); ++h) out.row(static_cast<Eigen::Index>(h)) = r.heads[h].weights.row(row);
+  return out;
+}
+
 std::vector<float> mean_over_heads(const MultiHeadResult& r) {
-  std::vector<float> mean(static_cast<size_t>(r.heads.front().weights.cols()), 0.0f);
-  for (const HeadResult& h : r.heads)
-    for (size_t j = 0; j < mean.size(); ++j) mean[j] += h.weights(0, static_cast<Eigen::Index>(j));
-  for (float& v : mean) v /= static_cast<float>(r.heads.size());
-  return mean;
+  return combine_heads(head_rows(r), -1, HeadFusion::Mean);
 }
 
 }  // namespace attn

@@ -38,6 +38,9 @@ struct PatchModel {
 // model. Result: per head, logits and weights [1, N] (and output [1, d_head]).
 MultiHeadResult attend_query(const PatchModel& model, int query, AttentionOptions opt);
 
+// Row `row` of every head's weights: [H, Nk] (the layout attention_views.hpp's
+// combine_heads() takes).
+Matrix head_rows(const MultiHeadResult& r, int row = 0);
 // The mean over heads of each head's row 0 of weights: [N].
 std::vector<float> mean_over_heads(const MultiHeadResult& r);
 

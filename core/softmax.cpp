@@ -1,6 +1,7 @@
 #include "softmax.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -10,6 +11,17 @@
 #include "error.hpp"
 
 namespace attn {
+
+template <>
+std::span<const EnumName<Norm>> enum_names<Norm>() {
+  static constexpr std::array<EnumName<Norm>, 3> kNames = {{
+      {Norm::Softmax, "softmax", "softmax", "exp(s/T) normalised to sum 1: every visible key gets some weight."},
+      {Norm::Sparsemax, "sparsemax", "sparsemax",
+       "The projection onto the simplex (Martins & Astudillo 2016): weights sum to 1, many exactly 0."},
+      {Norm::None, "none", "none", "The scores divided by T, as they are: no normalisation."},
+  }};
+  return kNames;
+}
 namespace {
 
 // Returns the largest visible score, or -inf when no key is visible.

@@ -5,8 +5,18 @@
 // and a visibility flag per key; it writes the weights w (length Nk). Hidden
 // keys get exactly 0. A row with no visible key is all zeros (never NaN).
 // All sums are accumulated in double.
+//
+// Where each runs: these are the definitions, and the code that runs for
+// sparsemax, no normalisation and T below kArgmaxTemperature. Softmax rows
+// at ordinary temperatures run in attention_fast.cpp (normalise_one(), and
+// the online softmax of the output-only path) on the vectorised kernels of
+// simd/kernels.hpp (row_max, exp_row, scale_row; one source,
+// simd/kernels_impl.hpp, built per instruction set). tests/core/test_fast.cpp
+// checks those against a double-precision reference of these.
 #include <cstdint>
 #include <span>
+
+#include "enum_names.hpp"
 
 namespace attn {
 
@@ -16,6 +26,8 @@ namespace attn {
 inline constexpr double kArgmaxTemperature = 1e-6;
 
 enum class Norm { Softmax, Sparsemax, None };
+template <>
+std::span<const EnumName<Norm>> enum_names<Norm>();
 
 // w_j = exp((z_j - max z) / T) / sum_k exp((z_k - max z) / T) over visible keys.
 void softmax_row(std::span<const float> z, double temperature, std::span<const std::uint8_t> visible,

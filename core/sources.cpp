@@ -1,12 +1,25 @@
 #include "sources.hpp"
 
 #include <Eigen/QR>
+#include <array>
 #include <cmath>
 #include <string>
 
 #include "error.hpp"
 
 namespace attn {
+
+template <>
+std::span<const EnumName<ImageSource>> enum_names<ImageSource>() {
+  static constexpr std::array<EnumName<ImageSource>, 3> kNames = {{
+      {ImageSource::Similarity, "similarity", "image: similarity",
+       "Each patch described by its colour and texture, with W_q = W_k: similar patches attend to each other."},
+      {ImageSource::Random, "random", "image: random projections",
+       "The same descriptions through independent random W_q, W_k, W_v: what an untrained layer does."},
+      {ImageSource::Pixels, "pixels", "image: raw pixels", "Each patch's own pixels as its query, key and value."},
+  }};
+  return kNames;
+}
 namespace {
 
 enum : std::uint64_t {

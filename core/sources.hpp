@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "enum_names.hpp"
 #include "image.hpp"
 #include "patches.hpp"
 #include "rng.hpp"
@@ -49,6 +50,8 @@ enum class ImageSource {
   Random,      // descriptor features, Projection::Random
   Pixels,      // pixel features, Projection::Identity
 };
+template <>
+std::span<const EnumName<ImageSource>> enum_names<ImageSource>();
 
 struct ImageSourceOptions {
   ImageSource source = ImageSource::Similarity;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "attention_record.hpp"
 #include "image.hpp"
 #include "safetensors.hpp"
 #include "types.hpp"
@@ -78,9 +79,14 @@ struct VitResult {
   int tokens = 0;                    // 1 + cols*rows + registers
   int registers = 0;
   Image input;  // the image as the model saw it (after resizing and cropping)
-  // attention[l][h]: [N, N], rows = queries, in the API's token order.
-  std::vector<std::vector<Matrix>> attention;
+  // Token set 0: the model's tokens in the API's order; one tensor,
+  // "encoder" [L, H, N, N] (rows = queries).
+  AttentionRecord record;
   Matrix output;  // [N, D] after the final norm
+
+  const NamedAttention& encoder() const { return record.attention.front(); }
+  const AttentionStack& attention() const { return encoder().weights; }
+  const TokenSet& token_set() const { return record.token_sets.front(); }
 };
 
 // The patch grid the options give for an image (throws attn::Error if the

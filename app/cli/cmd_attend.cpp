@@ -91,7 +91,9 @@ int run_attend(int argc, char** argv) {
   if (projected && !args.has("v")) throw UsageError("projections need --v");
   if (args.has("output-out") && !args.has("v")) throw UsageError("--output-out needs --v");
   attn::AttentionOptions opt = attention_options(args);
-  if (args.get_choice("mask", {"none", "causal"}, 0) == 1) opt.mask.structure = attn::MaskStructure::Causal;
+  opt.mask.structure = args.get_enum("mask", attn::MaskStructure::None);
+  if (opt.mask.structure == attn::MaskStructure::Local)
+    throw attn::Error("--mask local needs a patch grid; attend's tokens have none (use none or causal)");
 
   const attn::Array qa = load_tensor(q_path), ka = load_tensor(k_path);
   const std::optional<attn::Array> va = args.has("v") ? std::optional(load_tensor(*args.get("v"))) : std::nullopt;

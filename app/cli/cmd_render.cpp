@@ -40,10 +40,17 @@ Attention:
                          order; local: within --radius patches (default none)
   --radius R             local window radius in patches (default 2)
 Drawing:
-  --colormap viridis|magma|inferno|plasma|cividis|turbo|greyscale (default inferno)
+  --colormap viridis|magma|inferno|plasma|cividis|turbo|greyscale|diverging
+                         (default inferno)
   --opacity A            heatmap opacity in [0, 1] (default 0.8)
   --upsample nearest|bilinear    (default bilinear)
-  --scale max|minmax|fixed   map normalisation (default max)
+  --scale max|minmax|fixed   map normalisation (default max). max and minmax
+                         leave the query's own patch out: a patch's weight on
+                         itself is often several times any other, and would
+                         make the rest of the picture dark. The query patch is
+                         then shown at the top colour (ringed).
+  --scale-includes-query the query's own patch counts in the scale (as in
+                         attnscope 0.1)
   --no-grid              no patch grid lines
 Outputs:
   --out OUT.png          the overlay (written whole or not at all)
@@ -53,10 +60,25 @@ Outputs:
 }  // namespace
 
 int run_render(int argc, char** argv) {
-  std::vector<OptionSpec> spec = {
-      {"image"},   {"out"},   {"patch"},  {"query"},       {"query-index"},    {"source"},
-      {"d-model"}, {"heads"}, {"head"},   {"colormap"},    {"opacity"},        {"upsample"},
-      {"scale"},   {"mask"},  {"radius"}, {"weights-out"}, {"no-grid", false}, {"pos-encoding", false}};
+  std::vector<OptionSpec> spec = {{"image"},
+                                  {"out"},
+                                  {"patch"},
+                                  {"query"},
+                                  {"query-index"},
+                                  {"source"},
+                                  {"d-model"},
+                                  {"heads"},
+                                  {"head"},
+                                  {"colormap"},
+                                  {"opacity"},
+                                  {"upsample"},
+                                  {"scale"},
+                                  {"mask"},
+                                  {"radius"},
+                                  {"weights-out"},
+                                  {"no-grid", false},
+                                  {"pos-encoding", false},
+                                  {"scale-includes-query", false}};
   spec.insert(spec.end(), kAttentionOptionSpecs.begin(), kAttentionOptionSpecs.end());
   const Args args(argc, argv, 2, spec);
   if (args.help()) {
@@ -67,15 +89,14 @@ int run_render(int argc, char** argv) {
   if (args.has("query") && args.has("query-index")) throw UsageError("give --query or --query-index, not both");
 
   attn::ImageSourceOptions source;
-  source.source = static_cast<attn::ImageSource>(args.get_choice("source", {"similarity", "random", "pixels"}, 0));
+  source.source = args.get_enum("source", attn::ImageSource::Similarity);
   source.d_model = static_cast<int>(args.get_int("d-model", 64, 1, 4096));
   source.seed = static_cast<std::uint64_t>(args.get_int("seed", 0, 0, 1LL << 53));
   source.position_encoding = args.has("pos-encoding");
   const int patch = static_cast<int>(args.get_int("patch", 16, 1, 4096));
   const int heads = static_cast<int>(args.get_int("heads", 4, 1, 4096));
   attn::AttentionOptions opt = attention_options(args);
-  const int mask = args.get_choice("mask", {"none", "causal", "local"}, 0);
-  opt.mask.structure = static_cast<attn::MaskStructure>(mask);
+  opt.mask.structure = args.get_enum("mask", attn::MaskStructure::None);
   opt.mask.radius = static_cast<int>(args.get_int("radius", 2, 0, 1 << 20));
 
   const attn::OverlayStyle style = overlay_style(args);

@@ -3,12 +3,12 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "core/attention_views.hpp"
 #include "core/error.hpp"
 #include "core/npy.hpp"
 #include "core/overlay.hpp"
 #include "core/patches.hpp"
 #include "core/vit.hpp"
-#include "core/vit_views.hpp"
 
 namespace cli {
 namespace {
@@ -35,9 +35,17 @@ Outputs (at least one):
     --layer L            which layer (default the last)
     --head h|mean|max|min|rollout   one head, a fusion of the heads, or
                          attention rollout over all layers (default mean)
+    --fusion mean|max|min   how rollout fuses each layer's heads (default mean)
     --discard R          rollout: drop this fraction of the smallest weights (default 0)
-    --threshold X        keep only the patches holding X of the mass (DINO), e.g. 0.6
+    --threshold X        keep only the patches holding X of the mass (DINO), in (0, 1], e.g. 0.6
+    --display-temperature T   re-sharpen (T < 1) or flatten (T > 1) the shown
+                         weights alone: w^(1/T), renormalised (default 1)
+    --include-cls, --include-registers   show raw weights, the class token's
+                         and registers' shares left out of the picture (by
+                         default the patches' weights are renormalised)
     --colormap NAME  --opacity A
+The picture is the same as the app's for the same settings (both call
+attnscope's core views).
 )";
 
 std::array<float, 3> triple(const Args& a, const char* name, std::array<float, 3> fallback) {
@@ -79,8 +87,12 @@ int run_vit(int argc, char** argv) {
                    {"query"},
                    {"layer"},
                    {"head"},
+                   {"fusion"},
                    {"discard"},
                    {"threshold"},
+                   {"display-temperature"},
+                   {"include-cls", false},
+                   {"include-registers", false},
                    {"colormap"},
                    {"opacity"}});
   if (args.help()) {
@@ -100,9 +112,15 @@ int run_vit(int argc, char** argv) {
   attn::check_temperature(opt.temperature, "--temperature");
   const int heads = static_cast<int>(args.get_int("heads", 0, 1, 4096));
   const double discard = args.get_double("discard", 0.0);
-  if (!(discard >= 0 && discard < 1)) throw attn::Error("--discard must be in [0, 1)");
-  const double threshold = args.get_double("threshold", 1.0);
-  if (!(threshold > 0 && threshold <= 1)) throw attn::Error("--threshold must be in (0, 1]");
+  attn::check_discard(discard, "--discard");
+  attn::MapRequest request;
+  request.keep_mass = args.get_double("threshold", 1.0);
+  attn::check_keep_mass(request.keep_mass, "--threshold");
+  request.display_temperature = args.get_double("display-temperature", 1.0);
+  attn::check_temperature(request.display_temperature, "--display-temperature");
+  request.fusion = args.get_enum("fusion", attn::HeadFusion::Mean);
+  request.keep_class = args.has("include-cls");
+  request.keep_registers = args.has("include-registers");
 
   const attn::VitModel model = attn::load_vit_file(weights, heads);
   opt.size =
@@ -113,54 +131,43 @@ int run_vit(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   const attn::VitResult r = attn::run_vit(model, img, opt);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const int L = model.depth, H = model.heads, N = r.tokens, P = r.grid_cols * r.grid_rows;
+  const int L = model.depth, H = model.heads, N = r.tokens;
 
   // Everything is computed before anything is written.
   attn::Image overlay;
-  if (const auto out = args.get("out")) {
-    int query = 0;
-    if (const auto q = args.get("query"); q && *q != "cls") {
+  if (args.has("out")) {
+    const attn::TokenSet& tokens = r.token_set();
+    const attn::PatchGrid& grid = tokens.grid;
+    if (const auto q = args.get("query"); q && *q != "cls" && *q != "class-token") {
       const auto [c, row] = parse_pair(*q, "--query");
-      if (c < 0 || row < 0 || c >= r.grid_cols || row >= r.grid_rows)
-        throw attn::Error("--query " + *q + " is outside the " + std::to_string(r.grid_cols) + "x" +
-                          std::to_string(r.grid_rows) + " patch grid");
-      query = 1 + static_cast<int>(row * r.grid_cols + c);
+      if (c < 0 || row < 0 || c >= grid.cols || row >= grid.rows)
+        throw attn::Error("--query " + *q + " is outside the " + std::to_string(grid.cols) + "x" +
+                          std::to_string(grid.rows) + " patch grid");
+      request.query = attn::ViewQuery::Patches;
+      request.queries = {tokens.token_at_cell(grid.index(static_cast<int>(c), static_cast<int>(row)))};
     }
-    const int layer = static_cast<int>(args.get_int("layer", L - 1, 0, L - 1));
+    request.layer = static_cast<int>(args.get_int("layer", L - 1, 0, L - 1));
     const std::string head = args.get("head").value_or("mean");
-    attn::Matrix map_source;
+    attn::Matrix rollout;
     if (head == "rollout") {
-      map_source = attn::attention_rollout(r.attention, attn::HeadFusion::Mean, discard);
-    } else if (head == "mean" || head == "max" || head == "min") {
-      map_source = attn::fuse_heads(r.attention[static_cast<size_t>(layer)], head == "mean"  ? attn::HeadFusion::Mean
-                                                                             : head == "max" ? attn::HeadFusion::Max
-                                                                                             : attn::HeadFusion::Min);
+      request.query = attn::ViewQuery::Rollout;
+      rollout =
+          attn::attention_rollout(r.attention(), request.fusion, discard, tokens.first_of(attn::TokenKind::Class));
+    } else if (const auto fusion = attn::from_name<attn::HeadFusion>(head)) {
+      request.fusion = *fusion;
     } else {
-      map_source = r.attention[static_cast<size_t>(layer)][static_cast<size_t>(args.get_int("head", 0, 0, H - 1))];
+      request.head = static_cast<int>(args.get_int("head", 0, 0, H - 1));
     }
-    // The query's attention to the patches, renormalised over them.
-    std::vector<int> patches(static_cast<size_t>(P));
-    for (int t = 0; t < P; ++t) patches[static_cast<size_t>(t)] = 1 + t;
-    std::vector<float> map = attn::select_tokens(
-        std::span<const float>(map_source.row(query).data(), static_cast<size_t>(N)), patches, true);
-    if (threshold < 1.0) {
-      const auto keep = attn::keep_mass(map, threshold);
-      for (size_t i = 0; i < map.size(); ++i) map[i] = keep[i] ? 1.0f : 0.0f;
-    }
+    const attn::MapView view = attn::attention_map(r.encoder(), tokens, request, &rollout);
     attn::OverlayStyle style = overlay_style(args);
     style.grid = false;
-    const attn::PatchGrid grid{model.patch, r.grid_cols, r.grid_rows};
     std::vector<int> outlined;
-    if (query > 0) outlined.push_back(query - 1);
-    overlay = attn::render_overlay(r.input, grid, map, style, outlined);
+    for (int t : request.queries) outlined.push_back(tokens[t].cell);
+    overlay = attn::render_overlay(r.input, grid, view.map, style, outlined);
   }
   if (const auto path = args.get("attn-out")) {
-    std::vector<float> all;
-    all.reserve(static_cast<size_t>(L) * H * N * N);
-    for (const auto& layer : r.attention)
-      for (const auto& h : layer) all.insert(all.end(), h.data(), h.data() + h.size());
     const std::int64_t shape[4] = {L, H, N, N};
-    attn::write_npy(*path, std::span<const std::int64_t>(shape, 4), all);
+    attn::write_npy(*path, std::span<const std::int64_t>(shape, 4), r.attention().values());
   }
   if (const auto out = args.get("out")) attn::save_png(*out, overlay);
   std::printf(

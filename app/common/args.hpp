@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/enum_names.hpp"
+
 namespace app {
 
 class UsageError : public std::runtime_error {
@@ -42,6 +44,13 @@ class Args {
   double get_double(std::string_view name, double fallback) const;
   // The value's index in `choices`, or `fallback` if the option is absent.
   int get_choice(std::string_view name, std::initializer_list<std::string_view> choices, int fallback) const;
+  // An enum by its name in the enum's table (core/enum_names.hpp), or
+  // `fallback` if the option is absent.
+  template <typename E>
+  E get_enum(std::string_view name, E fallback) const {
+    const auto v = get(name);
+    return v ? attn::parse_enum<E>(*v, "--" + std::string(name)) : fallback;
+  }
 
  private:
   std::map<std::string, std::string> values_;

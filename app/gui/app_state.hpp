@@ -2,192 +2,179 @@
 // The one owner of the app's state: the settings, the scene they produced
 // (image and model), the attention of the selected queries, and messages.
 // Knows nothing of GL or ImGui: panels edit `settings`; update() notices
-// what changed, recomputes cheap things at once (a query row: well under a
-// millisecond) and hands heavy ones (loading files, building Q/K/V, the full
-// matrix) to background workers.
+// which groups changed and does the least work that brings the picture up
+// to date (docs/ARCHITECTURE.md):
+//   - tokens or model changed: a new scene, built on a worker;
+//   - the queries or the score changed: their rows, from Q and K (a click:
+//     well under a millisecond);
+//   - temperature, normaliser or mask changed: the kept logits renormalised;
+//   - the shown head changed: the maps recombined, nothing recomputed;
+//   - the matrix view and a ViT's rollout: on their own workers.
+// Every cache compares the scene's generation number, never an address.
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "core/patch_attention.hpp"
-#include "core/vit.hpp"
-#include "core/vit_views.hpp"
+#include "scene.hpp"
 #include "settings.hpp"
 #include "worker.hpp"
 
 namespace gui {
-
-// The settings a model is built from; a change to any of them rebuilds it.
-struct ModelKey {
-  Source source;
-  std::string image_path, q_path, k_path, v_path;
-  int patch, d_model, heads, token_side;
-  std::uint64_t seed;
-  bool position_encoding;
-  std::string vit_weights;
-  int vit_heads, vit_size;
-  double vit_temperature;
-  bool rollout;  // the rollout view needs the rollout computed
-  attn::HeadFusion fusion;
-  double discard;
-  bool operator==(const ModelKey&) const = default;
-  static ModelKey of(const Settings& s);
-};
-
-// The settings a query row depends on, besides the model.
-struct RowKey {
-  std::vector<int> queries, hidden_keys;
-  double temperature;
-  attn::Score score;
-  attn::Norm norm;
-  attn::MaskStructure mask;
-  int radius;
-  VitView vit_view;
-  int vit_layer;
-  attn::HeadFusion vit_fusion;
-  double vit_threshold;
-  bool vit_include_cls, vit_include_registers;
-  bool operator==(const RowKey&) const = default;
-  static RowKey of(const Settings& s);
-};
-
-// A Vision Transformer's run on the image, with what its views need.
-struct VitScene {
-  std::shared_ptr<const attn::VitModel> model;
-  std::shared_ptr<const attn::VitResult> result;
-  std::shared_ptr<const attn::Matrix> rollout;  // [N, N], when the rollout view asked for it
-  attn::HeadStatistics stats;
-  std::string forward_key;                          // what `result` was computed from (to reuse it)
-  std::string rollout_key;                          // the fusion and discard ratio `rollout` was computed with
-  std::shared_ptr<const attn::Image> source_image;  // the image before resizing
-  std::string image_path;                           // its file ("" = the bundled sample)
-};
-
-struct Scene {
-  std::shared_ptr<const attn::Image> image;       // drawn under the overlay
-  attn::PatchGrid grid;                           // where the shown tokens sit
-  int tokens = 0;                                 // shown tokens (for a ViT: its patches)
-  int heads = 0, width = 0;                       // width: d_model
-  std::shared_ptr<const attn::PatchModel> model;  // Q, K, V sources
-  std::shared_ptr<const VitScene> vit;            // Source::Vit
-  ModelKey key;
-  Settings built_from;  // the settings at the time it was requested
-  bool ready() const { return image != nullptr; }
-};
 
 struct Message {
   std::string text;
   bool error = false;
   double time = 0.0;  // seconds since start, when it was posted
 };
+// How long the status line shows a message.
+inline constexpr double kMessageSeconds = 20.0;
+
+// How often each kind of work ran: what the tests check a change cost.
+struct WorkCounts {
+  int scenes_requested = 0, scenes_adopted = 0, scenes_failed = 0;
+  int rows_computed = 0;      // query rows from Q and K (per query)
+  int rows_renormalised = 0;  // kept logits renormalised (per query)
+  int maps_combined = 0;      // maps recombined from the kept rows
+  int vit_maps = 0;           // a ViT's maps from its kept attention
+  int matrices_computed = 0, matrices_renormalised = 0, matrices_picked = 0;
+  int rollouts = 0;
+};
 
 class AppState {
  public:
   Settings settings;
-  Scene scene;  // empty until the first model is built
+  Scene scene;  // generation 0 until the first scene is built
 
-  // The selected queries' attention, averaged over the queries: per head,
-  // weights [1, N] (and logits [1, N] of the first query, for the steps view).
-  attn::MultiHeadResult row;
-  attn::MultiHeadResult primary;   // the first selected query alone
-  std::vector<float> map;          // what the overlay shows: grid.count() values
-  std::uint64_t map_revision = 0;  // bumps whenever `map` or the scene changes
+  // The selected queries' attention, averaged over them, per grid cell.
+  attn::Matrix head_maps;                          // [H, cells]: each head's map
+  std::vector<float> combined;                     // [cells]: the heads combined (mean; a ViT's fusion or rollout)
+  std::vector<float> map;                          // [cells]: what the overlay shows
+  std::uint64_t map_revision = 0;                  // bumps whenever the maps or the scene change
+  attn::MultiHeadResult primary;                   // patch sources: the first query alone, with logits (the steps view)
+  double class_share = 0.0, register_share = 0.0;  // a ViT's special tokens' share of the shown row
 
-  // The full matrix for the matrix view: weights [Nq, Nk] of the shown head
-  // (or their mean), when computed.
+  // The full matrix for the matrix view, [Nq, Nk] of the shown head (or the
+  // heads combined), when computed.
   std::shared_ptr<const attn::Matrix> matrix;
   std::uint64_t matrix_revision = 0;
 
   std::vector<Message> messages;
   double now = 0.0;
+  WorkCounts work;
 
-  explicit AppState(Settings s);
+  // `wake` is called from a worker's thread when a result is ready (the
+  // window's event loop sleeps until then).
+  explicit AppState(Settings s, const std::function<void()>& wake = {});
   // Once per frame, before panels draw.
   void update(double seconds);
-  // While a background job has run for more than `after` seconds: its name.
+  // While a background job has run for at least `after` seconds (0: or is
+  // waiting to run): its name.
   std::string busy_label(double after = 0.1) const;
+  bool busy() const { return !busy_label(0.0).empty(); }
+  // Whether the first scene asked for (the command line's files) failed: the
+  // app then shows the bundled sample with the error, and scripted runs exit 3.
+  bool failed_at_start() const { return failed_at_start_; }
 
   void post(const std::string& text, bool error);
-  int tokens() const { return scene.tokens; }
-  // For a ViT: the class token's and the registers' share of the shown row
-  // (before renormalisation over the patches).
-  double vit_cls_share = 0.0, vit_register_share = 0.0;
-  // The first selected query (the centre token when none is selected).
+  // Cells that hold a token (the selectable ones).
+  int tokens() const { return scene.cells_used; }
+  // The first selected query cell (the centre one when none is selected).
   int primary_query() const;
   std::vector<int> effective_queries() const;
-  // The tokens outlined in the views: the queries, or none when a ViT shows
+  // The cells outlined in the views: the queries, or none when a ViT shows
   // the class token's attention (or rollout), which belongs to no patch.
   std::vector<int> outlined_queries() const;
+  // Makes `cells` the queries; a ViT showing its class token switches to them.
+  void select(std::vector<int> cells);
   // The options every query row and the matrix use.
   attn::AttentionOptions attention_options() const;
-  // A head's map (-1: the mean), grid.count() values.
+  // A head's map (-1: the heads combined), one value per cell.
   std::vector<float> head_map(int head) const;
 
-  // Picks a file by its type: an image, a session (.json), or Q/K/V
-  // (.npy/.csv: q, then k, then v as they come). Loading happens in the
-  // background; a bad file leaves everything as it was and says why.
+  // Picks a file by its type: an image, a session (.json), ViT weights
+  // (.safetensors) or Q/K/V (.npy/.csv: q, then k, then v as they come).
+  // Loading happens in the background; a bad file leaves everything as it
+  // was and says why.
   void open_file(const std::string& path);
   void open_tensors(const std::string& q, const std::string& k, const std::string& v);
 
  private:
-  void request_model();
-  void compute_row();
-  void compute_vit_row();
-  void request_matrix();
-
-  Worker model_worker_, matrix_worker_;
-  // The last few ViT forward passes, newest first, so going back to an
-  // image or a size already seen costs nothing.
-  std::vector<std::shared_ptr<const VitScene>> vit_cache_;
-  std::optional<ModelKey> requested_model_;
-  // The settings of the latest request and of the one before it: when a
-  // request fails before any scene is on screen, the one before is what
-  // the user last asked for that may still be good.
-  std::optional<Settings> latest_request_, previous_request_;
-  std::optional<RowKey> row_key_;
-  // The rows of the current queries with their logits, and what the logits
-  // depend on (a temperature, normaliser or mask change reuses them).
-  struct RowLogitsKey {
-    const void* model;
+  // What the maps depend on besides the scene; the matrix likewise.
+  struct MapInputs {
+    std::uint64_t generation;
+    AttentionSettings attention;
+    ViewSettings view;
+    SelectionSettings selection;
+    bool operator==(const MapInputs&) const = default;
+  };
+  struct MatrixInputs {
+    std::uint64_t generation;
+    AttentionSettings attention;
+    int head, layer;
+    attn::HeadFusion fusion;
+    bool operator==(const MatrixInputs&) const = default;
+  };
+  struct RolloutKey {
+    std::uint64_t generation;
+    attn::HeadFusion fusion;
+    double discard;
+    bool operator==(const RolloutKey&) const = default;
+  };
+  // The query rows of patch sources and what they were computed from.
+  struct RowsKey {
+    std::uint64_t generation;
     std::vector<int> queries;
     attn::Score score;
     std::uint64_t seed;
-    bool operator==(const RowLogitsKey&) const = default;
+    bool operator==(const RowsKey&) const = default;
   };
-  std::optional<RowLogitsKey> row_logits_key_;
-  std::vector<attn::MultiHeadResult> query_rows_;
-  int shown_head_ = -2;
-  const void* row_model_ = nullptr;  // the scene the row was computed for
-  // What the matrix view's matrix depends on (not the query: a click does
-  // not recompute it).
-  struct MatrixKey {
-    const void* model;
-    int head;
-    double temperature;
-    attn::Score score;
-    attn::Norm norm;
-    attn::MaskStructure mask;
-    int radius;
-    std::vector<int> hidden_keys;
-    int vit_layer;
-    attn::HeadFusion vit_fusion;
-    bool operator==(const MatrixKey&) const = default;
-  };
-  std::optional<MatrixKey> matrix_key_;
-  // The logits behind the last full matrix, one [N, N] per head used: a
+  // The logits behind the last full matrix (one [N, N] per head used): a
   // change of temperature, normaliser or mask renormalises these instead of
   // recomputing Q Kᵀ.
   struct MatrixLogits {
-    const void* model = nullptr;
+    std::uint64_t generation = 0;
     int head = -2;
     attn::Score score{};
     std::vector<attn::Matrix> logits;
   };
-  std::shared_ptr<const MatrixLogits> matrix_logits_;
   struct MatrixJob {  // what the matrix worker hands back
     std::shared_ptr<const attn::Matrix> matrix;
     std::shared_ptr<const MatrixLogits> logits;
   };
+
+  void adopt_scene();
+  void request_scene(const SceneKey& key);
+  void compute_maps();
+  void compute_patch_maps();
+  void compute_vit_maps();
+  void request_rollout(const RolloutKey& key);
+  void request_matrix();
+
+  Worker scene_worker_, matrix_worker_, rollout_worker_;
+  SceneCache cache_;
+  std::uint64_t generations_ = 0;
+  std::optional<SceneKey> requested_;
+  SceneKey initial_;  // what the command line asked for
+  // The settings of the latest request and of the one before it (at first,
+  // the command line's): when a request fails before any scene is on
+  // screen, the one before is what the user last asked for that may still
+  // be good.
+  std::optional<Settings> latest_request_, previous_request_;
+  bool failed_at_start_ = false;
+
+  std::optional<MapInputs> map_inputs_;
+  std::optional<RowsKey> rows_key_;
+  std::optional<AttentionSettings> rows_attention_;  // what query_rows_' weights were normalised with
+  std::vector<attn::MultiHeadResult> query_rows_;
+
+  std::optional<RolloutKey> rollout_key_;  // of `rollout_`
+  std::optional<RolloutKey> rollout_requested_;
+  std::shared_ptr<const attn::Matrix> rollout_;
+
+  std::optional<MatrixInputs> matrix_inputs_;
+  std::shared_ptr<const MatrixLogits> matrix_logits_;
 };
 
 }  // namespace gui

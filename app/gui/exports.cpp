@@ -7,7 +7,7 @@
 #include "core/io.hpp"
 #include "core/npy.hpp"
 #include "core/overlay.hpp"
-#include "ui.hpp"
+#include "panels.hpp"
 
 namespace gui {
 
@@ -19,7 +19,8 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
     if (std::max(src.width, src.height) <= Renderer::max_texture_size()) {
       // At the image's own resolution on the GPU (the same pixels as the CPU's
       // render_overlay, which the tests check).
-      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(), state.settings);
+      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(),
+                               state.settings.display.overlay_style());
       ui.overlay_key.clear();
       const std::string pixels = ui.overlay.read_rgba();
       img.width = ui.overlay.width();
@@ -28,7 +29,7 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
     } else {
       // Larger than a texture may be: the same overlay drawn on the CPU.
       const auto outlined = state.outlined_queries();
-      img = attn::render_overlay(src, state.scene.grid, state.map, state.settings.overlay_style(), outlined);
+      img = attn::render_overlay(src, state.scene.grid, state.map, state.settings.display.overlay_style(), outlined);
     }
     attn::save_png(path, img);
     state.post(
@@ -40,8 +41,9 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
 }
 
 void export_weights(AppState& state, const std::string& path, bool csv) {
-  if (state.row.heads.empty()) return state.post("nothing to export yet", true);
-  const int heads = static_cast<int>(state.row.heads.size()), n = state.tokens();
+  if (state.head_maps.rows() == 0) return state.post("nothing to export yet", true);
+  // The shown tokens' weights: every cell that holds one.
+  const int heads = static_cast<int>(state.head_maps.rows()), n = state.tokens();
   try {
     if (csv) {
       // One row per head: the selected queries' (mean) weight on every key.
@@ -52,7 +54,7 @@ void export_weights(AppState& state, const std::string& path, bool csv) {
       for (int h = 0; h < heads; ++h) {
         text += std::to_string(h);
         for (int j = 0; j < n; ++j) {
-          std::snprintf(buf, sizeof buf, ",%.9g", state.row.heads[static_cast<size_t>(h)].weights(0, j));
+          std::snprintf(buf, sizeof buf, ",%.9g", state.head_maps(h, j));
           text += buf;
         }
         text += "\n";
@@ -60,7 +62,8 @@ void export_weights(AppState& state, const std::string& path, bool csv) {
       attn::write_file_atomic(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     } else {
       std::vector<float> w;
-      for (const auto& h : state.row.heads) w.insert(w.end(), h.weights.data(), h.weights.data() + h.weights.size());
+      for (int h = 0; h < heads; ++h)
+        w.insert(w.end(), state.head_maps.row(h).data(), state.head_maps.row(h).data() + n);
       const std::int64_t shape[3] = {heads, 1, n};
       attn::write_npy(path, shape, w);
     }
@@ -81,7 +84,7 @@ void export_sheet(AppState& state, const std::string& path) {
     const int rows = (count + cols - 1) / cols, gap = 8;
     attn::Image sheet = attn::Image::blank(cols * img.width + (cols - 1) * gap, rows * img.height + (rows - 1) * gap);
     for (auto& c : sheet.rgba) c = 255;
-    const attn::OverlayStyle style = state.settings.overlay_style();
+    const attn::OverlayStyle style = state.settings.display.overlay_style();
     const auto queries = state.outlined_queries();
     for (int i = 0; i < count; ++i) {
       const attn::Image tile =

@@ -14,10 +14,10 @@ std::vector<float> FrameStats::recent() const {
 }
 
 void FrameStats::note_settings(const Settings& s, std::uint64_t map_revision, double t) {
-  auto keys = std::make_pair(ModelKey::of(s), RowKey::of(s));
-  if (keys_ && *keys_ == keys) return;
-  const bool first = !keys_;
-  keys_ = std::move(keys);
+  HeatmapInputs in{s.tokens, s.model, s.attention, s.view, s.selection};
+  if (inputs_ && *inputs_ == in) return;
+  const bool first = !inputs_;
+  inputs_ = std::move(in);
   if (first || pending_) return;  // a drag keeps the clock of its first step running
   pending_ = true;
   change_t_ = t;

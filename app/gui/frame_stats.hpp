@@ -6,7 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "app_state.hpp"
+#include "settings.hpp"
 
 namespace gui {
 
@@ -16,8 +16,9 @@ class FrameStats {
 
   // A frame's work, from after its events until its picture was handed over.
   void frame_done(double ms);
-  // Starts the clock (unless it runs) when what the heatmap depends on
-  // (ModelKey, RowKey) differs from the last call's; `t` in seconds.
+  // Starts the clock (unless it runs) when what the heatmap depends on (the
+  // tokens, model, attention, view and selection groups) differs from the
+  // last call's; `t` in seconds.
   void note_settings(const Settings& s, std::uint64_t map_revision, double t);
   // After each frame is drawn: the clock stops at the first frame whose map
   // is newer than the change with nothing left computing (or, if the map
@@ -39,7 +40,15 @@ class FrameStats {
  private:
   std::array<float, kKept> ring_{};
   int count_ = 0;
-  std::optional<std::pair<ModelKey, RowKey>> keys_;
+  struct HeatmapInputs {
+    TokenSettings tokens;
+    ModelSettings model;
+    AttentionSettings attention;
+    ViewSettings view;
+    SelectionSettings selection;
+    bool operator==(const HeatmapInputs&) const = default;
+  };
+  std::optional<HeatmapInputs> inputs_;
   std::uint64_t revision_at_change_ = 0;
   double change_t_ = -1;
   int frames_ = 0;  // drawn since the change

@@ -3,31 +3,46 @@
 #include <cstring>
 
 #include "common/args.hpp"
-#include "core/colormap.hpp"
 #include "core/error.hpp"
+#include "open_path.hpp"
 
 namespace gui {
 
 const char* const kUsage =
-    R"(usage: attnscope [IMAGE | SESSION.json | WEIGHTS.safetensors] [--q Q.npy --k K.npy [--v V.npy]] [options]
+    R"(usage: attnscope [FILE...] [--q Q.npy --k K.npy [--v V.npy]] [options]
 
 The attention explorer: click a patch and see where it looks.
 
+FILEs are opened in turn, as if dropped on the window: images (PNG, JPEG,
+BMP), sessions (.json), Vision Transformer weights (.safetensors), and Q, K, V
+files (.npy, .csv; the first is Q, the second K, the third V). A bad file
+leaves the bundled sample open, says why, and makes a scripted run exit 3.
+
 Settings (all of them can also be changed in the window):
-  --source similarity|random|pixels|random-tokens|files
+  --source similarity|random|pixels|random-tokens|files|vit
   --patch P  --d-model D  --heads H  --seed S  --pos-encoding  --tokens-per-side N
   --query COL,ROW  --head h|mean  --temperature T
   --score scaled-dot|dot|cosine|additive|raw  --norm softmax|sparsemax|none
   --mask none|causal|local  --radius R
-  --colormap NAME  --opacity A  --upsample nearest|bilinear  --scale max|minmax|fixed  --no-grid
-  --ui-scale S (1-3)  --light  --fullscreen  --frame-times (the F3 readout, shown from the start)
-A Vision Transformer (--weights W.safetensors, with the image as IMAGE):
-  --vit-heads H  --vit-size S|keep  --model-temperature T  --vit-view cls|patch|rollout
-  --layer L  --fusion mean|max|min  --discard R  --keep-mass X (0.01-1)
+  --colormap viridis|magma|inferno|plasma|cividis|turbo|greyscale|diverging
+  --opacity A  --upsample nearest|bilinear  --scale max|minmax|fixed  --no-grid
+  --scale-includes-query   the query's own patch counts in the colour scale
+                           (by default the scale's top is the largest weight
+                           outside it: a patch's weight on itself is often
+                           several times any other)
+  --ui-scale S (1-3)  --light  --fullscreen  --present (the picture takes most
+  of the screen)  --matrix (the attention matrix tab)  --frame-times (the F3
+  readout, shown from the start)
+A Vision Transformer (--weights W.safetensors, with the image as a FILE):
+  --vit-heads H  --vit-size S|keep  --model-temperature T
+  --vit-view class-token|patch|rollout  --layer L  --fusion mean|max|min
+  --discard R  --keep-mass X (0-1]  --include-cls  --include-registers
 Scripting and tests:
   --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
   --export-weights W.npy|W.csv  --export-sheet HEADS.png  --save-session S.json   likewise
+  --hover COL,ROW        scripted runs: hover this patch (its tooltip shows); by
+                         default they show no hover state wherever the pointer is
   --dump-state OUT.json  write the state when the first picture is ready and again at exit
   --bench-frames N       move the query for N/2 frames, then sweep the temperature for
                          N/2 frames; print the median and p99 frame times and the
@@ -39,13 +54,21 @@ Scripting and tests:
 
 bool wants_no_persist(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
-    if (!std::strcmp(argv[i], "--no-persist") || !std::strcmp(argv[i], "--screenshot") ||
-        !std::strcmp(argv[i], "--export-overlay") || !std::strcmp(argv[i], "--export-weights") ||
-        !std::strcmp(argv[i], "--export-sheet") || !std::strcmp(argv[i], "--save-session") ||
-        !std::strcmp(argv[i], "--bench-frames"))
-      return true;
+    for (const char* flag : {"--no-persist", "--screenshot", "--export-overlay", "--export-weights", "--export-sheet",
+                             "--save-session", "--bench-frames"})
+      if (!std::strcmp(argv[i], flag)) return true;
   return false;
 }
+
+namespace {
+
+std::pair<int, int> cell_flag(const app::Args& a, const char* name) {
+  const auto [c, r] = app::parse_pair(*a.get(name), std::string("--") + name);
+  if (c < 0 || r < 0 || c > (1 << 20) || r > (1 << 20)) throw attn::Error(std::string("--") + name + ": out of range");
+  return {static_cast<int>(c), static_cast<int>(r)};
+}
+
+}  // namespace
 
 Options parse_options(int argc, char** argv, const Settings& base) {
   Options o;
@@ -63,6 +86,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"pos-encoding", false},
                      {"tokens-per-side"},
                      {"query"},
+                     {"hover"},
                      {"head"},
                      {"temperature"},
                      {"score"},
@@ -73,10 +97,13 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"opacity"},
                      {"upsample"},
                      {"scale"},
+                     {"scale-includes-query", false},
                      {"no-grid", false},
                      {"ui-scale"},
                      {"light", false},
                      {"fullscreen", false},
+                     {"present", false},
+                     {"matrix", false},
                      {"frame-times", false},
                      {"screenshot"},
                      {"frames"},
@@ -98,86 +125,84 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"layer"},
                      {"fusion"},
                      {"discard"},
-                     {"keep-mass"}},
-                    1);
-  // The one positional argument: an image, a session or ViT weights.
-  const std::string positional = a.positionals().empty() ? "" : a.positionals().front();
+                     {"keep-mass"},
+                     {"include-cls", false},
+                     {"include-registers", false}},
+                    16);
   o.help = a.help();
   o.version = a.has("version");
-  auto ends = [](const std::string& t, const char* suffix) {
-    const size_t n = std::strlen(suffix);
-    return t.size() >= n && t.compare(t.size() - n, n, suffix) == 0;
-  };
-  if (ends(positional, ".safetensors")) {
-    s.source = Source::Vit, s.vit_weights = positional, s.queries.clear(), s.hidden_keys.clear();
-  } else if (!positional.empty()) {
-    if (ends(positional, ".json"))
-      s = load_settings(positional, s);
-    else
-      s.image_path = positional, s.source = Source::Similarity, s.queries.clear(), s.hidden_keys.clear();
-  }
+  for (const auto& path : a.positionals()) open_path(s, path);
   if (a.has("q") || a.has("k") || a.has("v")) {
     if (!a.has("q") || !a.has("k")) throw app::UsageError("--q and --k go together");
-    s.source = Source::Files;
-    s.q_path = *a.get("q");
-    s.k_path = *a.get("k");
-    s.v_path = a.get("v").value_or("");
-    s.queries.clear();
-    s.hidden_keys.clear();
+    TokenSettings& t = s.tokens;
+    t.source = Source::Files;
+    t.q_path = *a.get("q");
+    t.k_path = *a.get("k");
+    t.v_path = a.get("v").value_or("");
+    s.selection.queries.clear();
+    s.attention.hidden_keys.clear();
   }
-  if (const auto w = a.get("weights"))
-    s.source = Source::Vit, s.vit_weights = *w, s.queries.clear(), s.hidden_keys.clear();
-  if (a.has("source"))
-    s.source = static_cast<Source>(
-        a.get_choice("source", {"similarity", "random", "pixels", "random-tokens", "files", "vit"}, 0));
-  s.vit_heads = static_cast<int>(a.get_int("vit-heads", s.vit_heads, 0, 4096));
+  if (const auto w = a.get("weights")) {
+    s.tokens.source = Source::Vit;
+    s.model.weights = *w;
+    s.selection.queries.clear();
+    s.attention.hidden_keys.clear();
+  }
+  s.tokens.source = a.get_enum("source", s.tokens.source);
+
+  ModelSettings& m = s.model;
+  m.heads = static_cast<int>(a.get_int("vit-heads", m.heads, 0, 4096));
   if (const auto v = a.get("vit-size"))
-    s.vit_size = *v == "keep" ? -1 : static_cast<int>(a.get_int("vit-size", 0, 16, 16384));
-  s.vit_temperature = a.get_double("model-temperature", s.vit_temperature);
-  attn::check_temperature(s.vit_temperature, "--model-temperature");
-  s.vit_view =
-      static_cast<VitView>(a.get_choice("vit-view", {"cls", "patch", "rollout"}, static_cast<int>(s.vit_view)));
-  s.vit_layer = static_cast<int>(a.get_int("layer", s.vit_layer, -1, 4095));
-  s.vit_fusion =
-      static_cast<attn::HeadFusion>(a.get_choice("fusion", {"mean", "max", "min"}, static_cast<int>(s.vit_fusion)));
-  s.vit_discard = a.get_double("discard", s.vit_discard);
-  if (!(s.vit_discard >= 0 && s.vit_discard < 1)) throw attn::Error("--discard must be in [0, 1)");
-  s.vit_threshold = a.get_double("keep-mass", s.vit_threshold);
-  if (!(s.vit_threshold >= 0.01 && s.vit_threshold <= 1)) throw attn::Error("--keep-mass must be in [0.01, 1]");
-  s.patch = static_cast<int>(a.get_int("patch", s.patch, 1, 4096));
-  s.d_model = static_cast<int>(a.get_int("d-model", s.d_model, 1, 4096));
-  s.heads = static_cast<int>(a.get_int("heads", s.heads, 1, 4096));
-  s.seed = static_cast<std::uint64_t>(a.get_int("seed", static_cast<long long>(s.seed), 0, 1LL << 53));
-  if (a.has("pos-encoding")) s.position_encoding = true;
-  s.token_side = static_cast<int>(a.get_int("tokens-per-side", s.token_side, 1, 256));
-  s.temperature = a.get_double("temperature", s.temperature);
-  attn::check_temperature(s.temperature, "--temperature");
-  s.score = static_cast<attn::Score>(
-      a.get_choice("score", {"scaled-dot", "dot", "cosine", "additive", "raw"}, static_cast<int>(s.score)));
-  s.norm = static_cast<attn::Norm>(a.get_choice("norm", {"softmax", "sparsemax", "none"}, static_cast<int>(s.norm)));
-  s.mask =
-      static_cast<attn::MaskStructure>(a.get_choice("mask", {"none", "causal", "local"}, static_cast<int>(s.mask)));
-  s.radius = static_cast<int>(a.get_int("radius", s.radius, 0, 1 << 20));
-  if (const auto c = a.get("colormap")) {
-    const auto m = attn::colormap_from_name(*c);
-    if (!m) throw attn::Error("--colormap: unknown colormap '" + *c + "'");
-    s.colormap = *m;
-  }
-  s.opacity = static_cast<float>(a.get_double("opacity", s.opacity));
-  if (!(s.opacity >= 0 && s.opacity <= 1)) throw attn::Error("--opacity must be in [0, 1]");
-  s.upsample =
-      static_cast<attn::Upsample>(a.get_choice("upsample", {"nearest", "bilinear"}, static_cast<int>(s.upsample)));
-  s.scale = static_cast<attn::MapScale>(a.get_choice("scale", {"max", "minmax", "fixed"}, static_cast<int>(s.scale)));
-  if (a.has("no-grid")) s.grid = false;
-  s.ui_scale = static_cast<float>(a.get_double("ui-scale", s.ui_scale));
-  if (!(s.ui_scale >= 1 && s.ui_scale <= 3)) throw attn::Error("--ui-scale must be in [1, 3]");
-  if (a.has("light")) s.light_theme = true;
-  if (const auto h = a.get("head")) s.head = *h == "mean" ? -1 : static_cast<int>(a.get_int("head", 0, 0, 4095));
-  if (const auto q = a.get("query")) {
-    const auto [c, r] = app::parse_pair(*q, "--query");
-    if (c < 0 || r < 0 || c > (1 << 20) || r > (1 << 20)) throw attn::Error("--query: out of range");
-    o.query = {static_cast<int>(c), static_cast<int>(r)};
-  }
+    m.size = *v == "keep" ? -1 : static_cast<int>(a.get_int("vit-size", 0, 16, 16384));
+  m.temperature = a.get_double("model-temperature", m.temperature);
+  attn::check_temperature(m.temperature, "--model-temperature");
+
+  ViewSettings& view = s.view;
+  view.query = a.get_enum("vit-view", view.query);
+  view.layer = static_cast<int>(a.get_int("layer", view.layer, -1, 4095));
+  view.fusion = a.get_enum("fusion", view.fusion);
+  view.discard = a.get_double("discard", view.discard);
+  attn::check_discard(view.discard, "--discard");
+  view.keep_mass = a.get_double("keep-mass", view.keep_mass);
+  attn::check_keep_mass(view.keep_mass, "--keep-mass");
+  if (a.has("include-cls")) view.include_cls = true;
+  if (a.has("include-registers")) view.include_registers = true;
+  if (const auto h = a.get("head")) view.head = *h == "mean" ? -1 : static_cast<int>(a.get_int("head", 0, 0, 4095));
+
+  TokenSettings& t = s.tokens;
+  t.patch = static_cast<int>(a.get_int("patch", t.patch, 1, 4096));
+  t.d_model = static_cast<int>(a.get_int("d-model", t.d_model, 1, 4096));
+  t.heads = static_cast<int>(a.get_int("heads", t.heads, 1, 4096));
+  t.seed = static_cast<std::uint64_t>(a.get_int("seed", static_cast<long long>(t.seed), 0, 1LL << 53));
+  if (a.has("pos-encoding")) t.position_encoding = true;
+  t.token_side = static_cast<int>(a.get_int("tokens-per-side", t.token_side, 1, 256));
+
+  AttentionSettings& at = s.attention;
+  at.temperature = a.get_double("temperature", at.temperature);
+  attn::check_temperature(at.temperature, "--temperature");
+  at.score = a.get_enum("score", at.score);
+  at.norm = a.get_enum("norm", at.norm);
+  at.mask = a.get_enum("mask", at.mask);
+  at.radius = static_cast<int>(a.get_int("radius", at.radius, 0, 1 << 20));
+
+  DisplaySettings& d = s.display;
+  d.colormap = a.get_enum("colormap", d.colormap);
+  d.opacity = static_cast<float>(a.get_double("opacity", d.opacity));
+  if (!(d.opacity >= 0 && d.opacity <= 1)) throw attn::Error("--opacity must be in [0, 1]");
+  d.upsample = a.get_enum("upsample", d.upsample);
+  d.scale = a.get_enum("scale", d.scale);
+  if (a.has("no-grid")) d.grid = false;
+  if (a.has("scale-includes-query")) d.scale_includes_query = true;
+
+  WindowSettings& w = s.window;
+  w.ui_scale = static_cast<float>(a.get_double("ui-scale", w.ui_scale));
+  if (!(w.ui_scale >= 1 && w.ui_scale <= 3)) throw attn::Error("--ui-scale must be in [1, 3]");
+  if (a.has("light")) w.light_theme = true;
+  if (a.has("present")) w.presentation = true;
+  if (a.has("matrix")) w.show_matrix = true, w.show_steps = true;
+
+  if (a.has("query")) o.query = cell_flag(a, "query");
+  if (a.has("hover")) o.hover = cell_flag(a, "hover");
   o.screenshot = a.get("screenshot").value_or("");
   o.export_overlay = a.get("export-overlay").value_or("");
   o.export_weights = a.get("export-weights").value_or("");
@@ -186,7 +211,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.frames = static_cast<int>(a.get_int("frames", 5, 1, 100000));
   o.bench_frames = static_cast<int>(a.get_int("bench-frames", 0, 0, 1000000));
   o.dump_state = a.get("dump-state").value_or("");
-  if (const auto d = a.get("drop")) o.drops.push_back(*d);
+  if (const auto drop = a.get("drop")) o.drops.push_back(*drop);
   o.drop_frame = static_cast<int>(a.get_int("drop-frame", 3, 1, 100000));
   o.persist = !a.has("no-persist") && !o.scripted();
   o.fullscreen = a.has("fullscreen");

@@ -22,6 +22,7 @@ struct Options {
   std::vector<std::string> drops;  // handled as if dropped on the window at `drop_frame`
   int drop_frame = 3;
   std::optional<std::pair<int, int>> query;  // --query COL,ROW: applied once the grid is known
+  std::optional<std::pair<int, int>> hover;  // --hover COL,ROW: scripted runs hover this patch
   int bench_frames = 0;                      // drive a query sweep, then a temperature sweep; print frame times; exit
   bool fullscreen = false;
   bool frame_times = false;  // show the F3 readout from the start
@@ -33,8 +34,9 @@ struct Options {
   }
 };
 
-// Settings start from `base` (the persisted ones); flags override them.
-// Throws app::UsageError (exit 2) or attn::Error (exit 3).
+// Settings start from `base` (the persisted ones); files named on the
+// command line are opened in turn (an image and weights, say), then flags
+// override. Throws app::UsageError (exit 2) or attn::Error (exit 3).
 Options parse_options(int argc, char** argv, const Settings& base);
 bool wants_no_persist(int argc, char** argv);
 extern const char* const kUsage;

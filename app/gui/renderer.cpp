@@ -65,7 +65,7 @@ attn::Image box_shrink(const attn::Image& img, int factor) {
 }  // namespace
 
 void Renderer::upload_image(const Scene& scene) {
-  if (uploaded_image_ == scene.image.get()) return;
+  if (uploaded_image_ == scene.generation) return;
   const int limit = max_texture_size();
   const attn::Image& img = *scene.image;
   // Past the limit the view shows a box-filtered copy; the engine still
@@ -77,23 +77,25 @@ void Renderer::upload_image(const Scene& scene) {
   } else {
     image_.upload(img.width, img.height, GL_RGBA8, img.rgba.data());
   }
-  uploaded_image_ = scene.image.get();
+  uploaded_image_ = scene.generation;
 }
 
 void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
-                            const std::vector<int>& outlined, const Settings& s, const attn::OverlayRegion& region) {
+                            const std::vector<int>& outlined, const attn::OverlayStyle& s,
+                            const attn::OverlayRegion& region) {
   const attn::PatchGrid& g = scene.grid;
   const auto [width, height] = attn::overlay_size(region, scene.image->width, scene.image->height);
   // Until the first map of a new scene is computed, both paths show zeros.
   const std::vector<float> zeros(map.size() == static_cast<size_t>(g.count()) ? 0 : static_cast<size_t>(g.count()));
   const std::vector<float>& values = zeros.empty() ? map : zeros;
   if (path_ == OverlayPath::Cpu) {
-    const attn::Image out = attn::render_overlay(*scene.image, g, values, s.overlay_style(), outlined, region);
+    const attn::Image out = attn::render_overlay(*scene.image, g, values, s, outlined, region);
     target.upload(out.width, out.height, out.rgba.data());
     return;
   }
   upload_image(scene);
-  const std::vector<float> scaled = attn::scale_map(values, s.scale);
+  const std::vector<float> scaled = attn::scale_map(
+      values, s.scale, s.scale_includes_outlined ? std::span<const int>() : std::span<const int>(outlined));
   map_.upload(g.cols, g.rows, GL_R32F, scaled.data());
   std::vector<std::uint8_t> sel(static_cast<size_t>(g.count()), 0);
   for (int t : outlined)
@@ -120,9 +122,9 @@ void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std:
   glUniform2i(overlay_.uniform("u_grid"), g.cols, g.rows);
   glUniform1f(overlay_.uniform("u_opacity"), s.opacity);
   glUniform1i(overlay_.uniform("u_bilinear"), s.upsample == attn::Upsample::Bilinear);
-  glUniform1i(overlay_.uniform("u_grid_lines"), attn::grid_lines_shown(s.overlay_style(), g, step));
+  glUniform1i(overlay_.uniform("u_grid_lines"), attn::grid_lines_shown(s, g, step));
   glUniform1f(overlay_.uniform("u_step"), step);
-  glUniform1i(overlay_.uniform("u_outlines"), !outlined.empty());
+  glUniform1i(overlay_.uniform("u_outlines"), s.rings && !outlined.empty());
   glUniform2f(overlay_.uniform("u_origin"), static_cast<float>(region.x0), static_cast<float>(region.y0));
   glUniform1i(overlay_.uniform("u_image_factor"), image_factor_);
   glUniform2i(overlay_.uniform("u_image_size"), scene.image->width, scene.image->height);
@@ -132,7 +134,7 @@ void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std:
 }
 
 void Renderer::draw_matrix(RenderTarget& target, const std::shared_ptr<const attn::Matrix>& m, std::uint64_t revision,
-                           const Settings& s, const float view[4], int row) {
+                           const DisplaySettings& s, const float view[4], int row) {
   if (!m || m->size() == 0) return;
   if (uploaded_matrix_ != revision || uploaded_matrix_scale_ != s.scale) {
     // Each row (one query's distribution) is scaled on its own: with one

@@ -24,11 +24,14 @@ class Renderer {
   void init();
 
   // The overlay of `map` (grid.count() values) for `region` of the image,
-  // into `target` (resized to attn::overlay_size()). `outlined`: tokens
-  // whose rings are drawn. Shown smaller than the image, grid lines are left
-  // out where a cell would be under 6 target pixels.
+  // into `target` (resized to attn::overlay_size()), as attn::render_overlay
+  // draws it: `outlined` (the queries' cells) ringed when style.rings, and
+  // left out of the colour scale unless style.scale_includes_outlined.
+  // Shown smaller than the image, grid lines are left out where a cell
+  // would be under 6 target pixels.
   void draw_overlay(RenderTarget& target, const Scene& scene, const std::vector<float>& map,
-                    const std::vector<int>& outlined, const Settings& s, const attn::OverlayRegion& region = {});
+                    const std::vector<int>& outlined, const attn::OverlayStyle& style,
+                    const attn::OverlayRegion& region = {});
   OverlayPath overlay_path() const { return path_; }
 
   // How many image pixels a side one texel of the uploaded image holds: 1,
@@ -42,7 +45,7 @@ class Renderer {
   // The matrix (values scaled to [0, 1] on upload, per `scale`) into `target`,
   // showing the window `view` = {x0, y0, x1, y1} in 0..1 and outlining `row`.
   void draw_matrix(RenderTarget& target, const std::shared_ptr<const attn::Matrix>& m, std::uint64_t revision,
-                   const Settings& s, const float view[4], int row);
+                   const DisplaySettings& s, const float view[4], int row);
 
  private:
   const Texture& lut(attn::Colormap map);
@@ -52,7 +55,7 @@ class Renderer {
   EmptyVertexArray vao_;
   Texture image_, map_, selected_, matrix_tex_;
   std::map<attn::Colormap, Texture> luts_;
-  const attn::Image* uploaded_image_ = nullptr;
+  std::uint64_t uploaded_image_ = 0;  // the scene generation whose image is in image_
   int image_factor_ = 0;
   OverlayPath path_ = OverlayPath::Gpu;
   std::uint64_t uploaded_matrix_ = ~0ull;

@@ -1,13 +1,19 @@
 #pragma once
-// Every setting a user can change, as one plain struct: what sessions save
-// and load, what persists between runs, and what command-line flags set.
+// Every setting a user can change, grouped by concern. Each group is a
+// plain struct with ==, and lists its fields once, in visit(): sessions,
+// the settings file and their checks are derived from that list, and so is
+// what decides which work a change needs (app_state.hpp).
+//
+// visit(v) calls v(key, field) for each field, or v(key, field, Range) for a
+// number whose valid values sessions check. Keys are the session file's.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/attention.hpp"
+#include "core/attention_views.hpp"
+#include "core/enum_names.hpp"
 #include "core/overlay.hpp"
-#include "core/vit_views.hpp"
 
 namespace gui {
 
@@ -19,11 +25,16 @@ enum class Source {
   Files,         // Q, K, V from .npy or CSV files
   Vit,           // a Vision Transformer's own attention (safetensors weights) on the image
 };
+bool is_image_source(Source s);  // Similarity, Random or Pixels
 
-enum class VitView { ClassToken, Patch, Rollout };
+// The interval a number must lie in: [lo, hi], or (lo, hi] when open_lo.
+struct Range {
+  double lo, hi;
+  bool open_lo = false;
+};
 
-struct Settings {
-  // What the tokens are.
+// What the tokens are.
+struct TokenSettings {
   Source source = Source::Similarity;
   std::string image_path;              // empty: the bundled sample
   std::string q_path, k_path, v_path;  // Source::Files
@@ -34,44 +45,173 @@ struct Settings {
   bool position_encoding = false;
   int token_side = 16;  // Source::RandomTokens: side x side tokens
 
-  // Source::Vit
-  std::string vit_weights;       // .safetensors (a config.json beside it is read)
-  int vit_heads = 0;             // 0: config.json, else width / 64
-  int vit_size = 0;              // shorter side in pixels; 0: the model's own size; -1: the image's own size
-  double vit_temperature = 1.0;  // inside every layer's softmax (propagates); `temperature` is display-only
-  VitView vit_view = VitView::ClassToken;
-  int vit_layer = -1;                                    // -1: the last layer
-  attn::HeadFusion vit_fusion = attn::HeadFusion::Mean;  // how "all heads" are combined
-  double vit_threshold = 1.0;    // show only the patches holding this fraction of the mass (1: off)
-  double vit_discard = 0.0;      // rollout: fraction of the smallest weights dropped per layer
-  bool vit_include_cls = false;  // keep the class token's share out of the patches' renormalisation
-  bool vit_include_registers = false;
+  bool operator==(const TokenSettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("source", source);
+    v("image", image_path);
+    v("q", q_path);
+    v("k", k_path);
+    v("v", v_path);
+    v("patch", patch, Range{1, 4096});
+    v("d_model", d_model, Range{1, 4096});
+    v("heads", heads, Range{1, 4096});
+    v("seed", seed);
+    v("position_encoding", position_encoding);
+    v("token_side", token_side, Range{1, 256});
+  }
+};
 
-  // How they attend.
-  double temperature = 1.0;
+// The Vision Transformer (Source::Vit) and how it runs.
+struct ModelSettings {
+  std::string weights;       // .safetensors (a config.json beside it is read)
+  int heads = 0;             // 0: config.json, else width / 64
+  int size = 0;              // shorter side in pixels; 0: the model's own size; -1: the image's own size
+  double temperature = 1.0;  // inside every layer's softmax (propagates)
+
+  bool operator==(const ModelSettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("vit_weights", weights);
+    v("vit_heads", heads, Range{0, 4096});
+    v("vit_size", size, Range{-1, 16384});
+    v("vit_temperature", temperature, Range{1e-30, 1e30});
+  }
+};
+
+// How queries and keys become weights.
+struct AttentionSettings {
+  double temperature = 1.0;  // for a ViT: the display temperature (this layer only)
   attn::Score score = attn::Score::ScaledDot;
   attn::Norm norm = attn::Norm::Softmax;
   attn::MaskStructure mask = attn::MaskStructure::None;
   int radius = 2;
-  std::vector<int> hidden_keys;  // painted: token indices hidden from every query
-  std::vector<int> queries;      // selected query tokens; empty = the centre one
-  int head = -1;                 // the head shown; -1 = mean over heads
+  std::vector<int> hidden_keys;  // painted: cells hidden from every query
 
-  // How it is drawn.
+  bool operator==(const AttentionSettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("temperature", temperature, Range{1e-30, 1e30});
+    v("score", score);
+    v("norm", norm);
+    v("mask", mask);
+    v("radius", radius, Range{0, 1 << 20});
+    v("hidden_keys", hidden_keys, Range{0, 1 << 28});
+  }
+};
+
+// Which attention is shown: a head or all of them, and for a ViT whose
+// rows, which layer and how the special tokens count.
+struct ViewSettings {
+  int head = -1;  // the head shown; -1: all heads (mean, or `fusion` for a ViT)
+  attn::ViewQuery query = attn::ViewQuery::ClassToken;
+  int layer = -1;  // -1: the last layer
+  attn::HeadFusion fusion = attn::HeadFusion::Mean;
+  double keep_mass = 1.0;  // show only the patches holding this share of the mass (1: off)
+  double discard = 0.0;    // rollout: share of the smallest weights dropped per layer
+  bool include_cls = false, include_registers = false;
+
+  bool operator==(const ViewSettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("head", head, Range{-1, 4095});
+    v("vit_view", query);
+    v("vit_layer", layer, Range{-1, 4095});
+    v("vit_fusion", fusion);
+    v("vit_threshold", keep_mass, Range{0, 1, true});
+    v("vit_discard", discard, Range{0, 0.99});
+    v("vit_include_cls", include_cls);
+    v("vit_include_registers", include_registers);
+  }
+};
+
+// The selected query cells (grid cells, row-major); empty: the centre one.
+struct SelectionSettings {
+  std::vector<int> queries;
+
+  bool operator==(const SelectionSettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("queries", queries, Range{0, 1 << 28});
+  }
+};
+
+// How the map is drawn.
+struct DisplaySettings {
   attn::Colormap colormap = attn::Colormap::Inferno;
   float opacity = 0.8f;
   attn::Upsample upsample = attn::Upsample::Bilinear;
   attn::MapScale scale = attn::MapScale::Max;
   bool grid = true;
+  bool scale_includes_query = false;  // the queries' own patches count in the colour scale
 
-  // The window.
+  bool operator==(const DisplaySettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("colormap", colormap);
+    v("opacity", opacity, Range{0, 1});
+    v("upsample", upsample);
+    v("scale", scale);
+    v("grid", grid);
+    v("scale_includes_query", scale_includes_query);
+  }
+  attn::OverlayStyle overlay_style() const {
+    attn::OverlayStyle s;
+    s.colormap = colormap;
+    s.opacity = opacity;
+    s.upsample = upsample;
+    s.scale = scale;
+    s.grid = grid;
+    s.scale_includes_outlined = scale_includes_query;
+    return s;
+  }
+};
+
+// The window and its panels.
+struct WindowSettings {
   float ui_scale = 1.0f;
   bool light_theme = false;
   bool show_controls = true, show_heads = true, show_steps = true, show_matrix = false;
-  int window_width = 1600, window_height = 1000;
+  bool presentation = false;  // the picture takes most of the screen
+  int width = 1600, height = 1000;
   std::vector<std::string> recent_files;  // most recent first, at most 8
 
-  attn::OverlayStyle overlay_style() const { return {colormap, opacity, upsample, scale, grid}; }
+  bool operator==(const WindowSettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("ui_scale", ui_scale, Range{1, 3});
+    v("light_theme", light_theme);
+    v("show_controls", show_controls);
+    v("show_heads", show_heads);
+    v("show_steps", show_steps);
+    v("show_matrix", show_matrix);
+    v("presentation", presentation);
+    v("window_width", width, Range{320, 16384});
+    v("window_height", height, Range{240, 16384});
+    v("recent_files", recent_files);
+  }
+};
+
+struct Settings {
+  TokenSettings tokens;
+  ModelSettings model;
+  AttentionSettings attention;
+  ViewSettings view;
+  SelectionSettings selection;
+  DisplaySettings display;
+  WindowSettings window;
+
+  bool operator==(const Settings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    tokens.visit(v);
+    model.visit(v);
+    attention.visit(v);
+    view.visit(v);
+    selection.visit(v);
+    display.visit(v);
+    window.visit(v);
+  }
 };
 
 // JSON text of every setting.
@@ -88,6 +228,9 @@ Settings load_settings(const std::string& path, const Settings& base = {});
 // Where settings persist: $XDG_CONFIG_HOME/attnscope (or ~/.config/attnscope).
 std::string config_dir();
 
-void remember_file(Settings& s, const std::string& path);
+void remember_file(WindowSettings& w, const std::string& path);
 
 }  // namespace gui
+
+template <>
+std::span<const attn::EnumName<gui::Source>> attn::enum_names<gui::Source>();

@@ -1,12 +1,10 @@
 #pragma once
 // What the panels share besides AppState: the renderer and its render
 // targets, the view state of the image and matrix views, the file dialog,
-// and requests from panels to the main loop. Each panel is a function that
-// draws one window and edits state; main.cpp lists them.
+// and requests from panels to the main loop. Knows ImGui, not GLFW.
 #include <imgui.h>
 
 #include <array>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,12 +33,13 @@ struct FileDialog {
   char name[512] = {};
   std::vector<std::pair<std::string, bool>> entries;  // name, is directory
   std::string listed;                                 // the directory `entries` describes
+  void show(FileAction a) { open = true, action = a; }
 };
 
 struct UiContext {
   Renderer renderer;
-  RenderTarget overlay;              // full image resolution
-  std::vector<RenderTarget> thumbs;  // one per head, then the mean
+  RenderTarget overlay;              // the image view's visible region
+  std::vector<RenderTarget> thumbs;  // one per head, then the heads combined
   RenderTarget matrix;
 
   // Image view: zoom 1 = fit the panel; pan in image pixels.
@@ -48,7 +47,7 @@ struct UiContext {
   ImVec2 pan{0, 0};
   bool painting = false;
   bool paint_hide = true;
-  int hovered = -1;                         // token under the mouse, -1 none
+  int hovered = -1;                         // cell under the mouse, -1 none
   ImVec2 image_min{0, 0}, image_max{0, 0};  // screen rect of the drawn image
 
   float matrix_view[4] = {0, 0, 1, 1};
@@ -87,43 +86,5 @@ struct UiContext {
 inline ImTextureID imgui_texture(const Texture& t) {
   return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t.id()));  // NOLINT(performance-no-int-to-ptr)
 }
-
-// Layout: the rectangles the main loop assigns to the panels this frame.
-struct Layout {
-  ImVec2 controls_pos, controls_size, image_pos, image_size, heads_pos, heads_size, lower_pos, lower_size, status_pos,
-      status_size;
-};
-Layout compute_layout(const Settings& s, ImVec2 display, float menu_height);
-
-void draw_menu(AppState& state, UiContext& ui, float* menu_height);
-void draw_controls(AppState& state, UiContext& ui, const Layout& l);
-void draw_image_view(AppState& state, UiContext& ui, const Layout& l);
-void draw_heads(AppState& state, UiContext& ui, const Layout& l);
-void draw_lower(AppState& state, UiContext& ui, const Layout& l);  // step by step and matrix tabs
-void draw_status(AppState& state, UiContext& ui, const Layout& l);
-void draw_help(AppState& state, UiContext& ui);
-// F3: the last 120 frames' times and the latest change-to-heatmap delay.
-void draw_frame_stats(UiContext& ui, const Layout& l);
-void draw_file_dialog(AppState& state, UiContext& ui);
-void draw_restore_prompt(AppState& state, UiContext& ui);
-void handle_shortcuts(AppState& state, UiContext& ui);
-
-// Exports (atomic writes; a failure is posted as a message).
-void export_overlay(AppState& state, UiContext& ui, const std::string& path);
-void export_weights(AppState& state, const std::string& path, bool csv);
-void export_sheet(AppState& state, const std::string& path);
-
-// Begins one of the tiled panels (End() it as usual) at its layout
-// rectangle, fixed in place, and records it for --dump-state. The panels
-// draw no background: the main loop clears the window to the theme's
-// WindowBg, the colour they would draw, and a software OpenGL then blends
-// none of those pixels (about 2 ms a frame at 1600 x 1000). The border is
-// drawn here, as ImGui would.
-void begin_panel(UiContext& ui, const char* name, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra = 0);
-
-// One-sentence help for the control just drawn.
-void tooltip(const char* text);
-// Records a window's rectangle for --dump-state; call inside Begin/End.
-void record_window(UiContext& ui, const char* name);
 
 }  // namespace gui

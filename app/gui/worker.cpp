@@ -16,7 +16,7 @@ void Worker::check_cancelled() {
   if (tl_worker->submitted_ != tl_job || tl_worker->stop_) throw Cancelled();
 }
 
-Worker::Worker() : thread_([this] { loop(); }) {}
+Worker::Worker(std::function<void()> on_done) : on_done_(std::move(on_done)), thread_([this] { loop(); }) {}
 
 Worker::~Worker() {
   {
@@ -75,9 +75,12 @@ void Worker::loop() {
     } catch (const std::exception& e) {
       r.error = e.what();
     }
-    std::lock_guard lock(mutex_);
-    running_ = false;
-    if (id == submitted_) done_ = std::move(r);  // otherwise a newer job supersedes it
+    {
+      std::lock_guard lock(mutex_);
+      running_ = false;
+      if (id == submitted_) done_ = std::move(r);  // otherwise a newer job supersedes it
+    }
+    if (on_done_) on_done_();
   }
 }
 

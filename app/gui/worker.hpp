@@ -27,7 +27,9 @@ class Worker {
     std::string error;  // the failure's message
   };
 
-  Worker();
+  // `on_done` (optional) is called on the worker's thread after each
+  // result is stored: the app's event loop sleeps until it wakes it.
+  explicit Worker(std::function<void()> on_done = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -56,6 +58,7 @@ class Worker {
   std::uint64_t submitted_ = 0, running_id_ = 0;
   bool running_ = false, stop_ = false;
   std::chrono::steady_clock::time_point started_;
+  std::function<void()> on_done_;
   std::thread thread_;
 };
 

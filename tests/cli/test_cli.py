@@ -97,6 +97,35 @@ def test_render_sample():
                  mentions=["smaller than one patch"], output=tmp("p.png"))
 
 
+def test_scale_leaves_the_query_out():
+    # By default the colour scale's top is the largest weight outside the
+    # query's own patch; --scale-includes-query brings back the old scale.
+    # The two pictures differ exactly when the query's weight on itself is
+    # the largest.
+    from PIL import Image
+    cat = os.path.join(ROOT, "tests", "data", "photos", "chelsea.png")  # 451 x 300: 28 x 18 patches
+    seen_self_max = 0
+    for query in ("9,6", "5,10", "20,8", "14,14"):
+        a, b, w = tmp("scale_a.png"), tmp("scale_b.png"), tmp("scale_w.npy")
+        r = run("render", "--image", cat, "--query", query, "--out", a, "--weights-out", w)
+        r2 = run("render", "--image", cat, "--query", query, "--out", b, "--scale-includes-query")
+        check(f"render {query} with either scale", r.returncode == 0 and r2.returncode == 0, r.stderr + r2.stderr)
+        if r.returncode or r2.returncode:
+            continue
+        c, row = map(int, query.split(","))
+        mean = np.load(w).mean(axis=0)[0]
+        self_is_max = int(np.argmax(mean)) == row * 28 + c
+        seen_self_max += self_is_max
+        pa, pb = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (a, b))
+        differ = np.abs(pa - pb).max() > 0
+        check(f"query {query}: the scales differ iff the query is its own strongest key", differ == self_is_max,
+              (differ, self_is_max))
+        if self_is_max:  # and the default shows the rest brighter
+            check(f"query {query}: outside the query the default scale is brighter",
+                  pa.sum() > pb.sum(), (pa.sum(), pb.sum()))
+    check("the scale test saw a query that is its own strongest key", seen_self_max > 0, seen_self_max)
+
+
 def test_bad_images():
     for name in sorted(os.listdir(os.path.join(BAD, "images"))):
         path = os.path.join(BAD, "images", name)

@@ -15,7 +15,7 @@ namespace {
 attn::Image reference_overlay(const attn::Image& img, const attn::PatchGrid& grid, const std::vector<float>& map,
                               const attn::OverlayStyle& style, const std::vector<int>& outlined,
                               const attn::OverlayRegion& region) {
-  const auto scaled = attn::scale_map(map, style.scale);
+  const auto scaled = attn::scale_map(map, style.scale, style.scale_includes_outlined ? std::vector<int>() : outlined);
   const auto& table = attn::colormap_table(style.colormap);
   const auto size = attn::overlay_size(region, img.width, img.height);
   const int w = size.first, h = size.second;
@@ -87,6 +87,7 @@ TEST(Overlay, EqualsThePerPixelReferenceOnRandomRegions) {
       style.upsample = uniform(0, 1) ? attn::Upsample::Bilinear : attn::Upsample::Nearest;
       style.scale = static_cast<attn::MapScale>(uniform(0, 2));
       style.grid = uniform(0, 1) == 1;
+      style.scale_includes_outlined = uniform(0, 1) == 1;
       attn::OverlayRegion region;
       std::vector<int> outlined;
       if (trial % 4 == 0) {  // the whole image at its size, with rings

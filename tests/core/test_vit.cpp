@@ -5,10 +5,10 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/attention_views.hpp"
 #include "core/error.hpp"
 #include "core/safetensors.hpp"
 #include "core/vit.hpp"
-#include "core/vit_views.hpp"
 
 namespace {
 
@@ -162,7 +162,7 @@ TEST(VitWeights, MissingOrMisShapedTensorsAreNamed) {
   attn::Image img = attn::Image::blank(6, 4);
   const auto r = attn::run_vit(m, img);
   EXPECT_EQ(r.tokens, 7);
-  for (const auto& h : r.attention[0])
+  for (const auto& h : r.attention().layer(0))
     for (int i = 0; i < 7; ++i) EXPECT_NEAR(h.row(i).sum(), 1.0f, 1e-5);
 }
 
@@ -171,18 +171,18 @@ TEST(VitViews, RolloutOfAHandCheckedCase) {
   attn::Matrix a(2, 2);
   a << 0.5f, 0.5f, 0.0f, 1.0f;
   // (A + I) / 2 = [[0.75, 0.25], [0, 1]]: rows already sum to 1.
-  attn::Matrix r = attn::attention_rollout({{a}}, attn::HeadFusion::Mean, 0.0);
+  attn::Matrix r = attn::attention_rollout(attn::AttentionStack::from_layers({{a}}), attn::HeadFusion::Mean, 0.0);
   EXPECT_NEAR(r(0, 0), 0.75f, 1e-6);
   EXPECT_NEAR(r(0, 1), 0.25f, 1e-6);
   EXPECT_NEAR(r(1, 1), 1.0f, 1e-6);
   // Two layers multiply: R = A' A' = [[0.5625, 0.4375], [0, 1]].
-  r = attn::attention_rollout({{a}, {a}}, attn::HeadFusion::Mean, 0.0);
+  r = attn::attention_rollout(attn::AttentionStack::from_layers({{a}, {a}}), attn::HeadFusion::Mean, 0.0);
   EXPECT_NEAR(r(0, 0), 0.5625f, 1e-6);
   EXPECT_NEAR(r(0, 1), 0.4375f, 1e-6);
   // Rows that do not sum to 1 are renormalised per row (not per column).
   attn::Matrix b(2, 2);
   b << 0.2f, 0.2f, 0.6f, 0.2f;
-  r = attn::attention_rollout({{b}}, attn::HeadFusion::Mean, 0.0);
+  r = attn::attention_rollout(attn::AttentionStack::from_layers({{b}}), attn::HeadFusion::Mean, 0.0);
   // Row 0: (0.6, 0.1) / 0.7; row 1: (0.3, 0.6) / 0.9.
   EXPECT_NEAR(r(0, 0), 0.6f / 0.7f, 1e-6);
   EXPECT_NEAR(r(1, 0), 0.3f / 0.9f, 1e-6);
@@ -190,7 +190,8 @@ TEST(VitViews, RolloutOfAHandCheckedCase) {
   // Discarding the smallest quarter zeroes b(0,1)=0.2 (b(0,0) is spared: class to class).
   attn::Matrix c(2, 2);
   c << 0.1f, 0.3f, 0.2f, 0.4f;
-  r = attn::attention_rollout({{c}}, attn::HeadFusion::Mean, 0.5);  // two smallest: c(0,0)=0.1 (spared), c(1,0)=0.2
+  r = attn::attention_rollout(attn::AttentionStack::from_layers({{c}}), attn::HeadFusion::Mean,
+                              0.5);  // two smallest: c(0,0)=0.1 (spared), c(1,0)=0.2
   EXPECT_NEAR(r(1, 0), 0.0f, 1e-6);
   EXPECT_NEAR(r(1, 1), 1.0f, 1e-6);
   EXPECT_NEAR(r(0, 0), 0.55f / 0.7f, 1e-6);
@@ -222,7 +223,9 @@ TEST(VitViews, HeadStatistics) {
   a(0, 0) = 1;
   a(1, 2) = 1;
   a(2, 1) = 1;
-  const auto s = attn::head_statistics({{a}}, 2, 1, 16);
+  const attn::TokenKind prefix[] = {attn::TokenKind::Class};
+  const auto s =
+      attn::head_statistics(attn::AttentionStack::from_layers({{a}}), attn::TokenSet::vit({16, 2, 1}, prefix, 0));
   EXPECT_NEAR(s.distance(0, 0), 16.0f, 1e-5);
   EXPECT_NEAR(s.entropy(0, 0), 0.0f, 1e-6);
 }

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
     opt.max_attention_bytes = 1 << 22;
     attn::Image img = attn::Image::blank(2 * m.patch, 3 * m.patch);
     const attn::VitResult r = attn::run_vit(m, img, opt);
-    if (static_cast<int>(r.attention.size()) != m.depth) __builtin_trap();
+    if (r.attention().layers() != m.depth) __builtin_trap();
   } catch (const attn::Error&) {
   }
   return 0;

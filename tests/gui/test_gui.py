@@ -395,6 +395,75 @@ def test_autosave_after_a_kill():
     r.quit()
 
 
+def test_a_bad_file_on_the_command_line():
+    # The bundled sample stays open with the error on screen; a scripted run
+    # finishes at once (not after a 120 s wait) and exits 3.
+    shot, dump = tmp("badcmd.png"), tmp("badcmd.json")
+    start = time.time()
+    r = app("--no-persist", tmp("no_such_photo.png"), "--screenshot", shot, "--dump-state", dump)
+    took = time.time() - start
+    check("bad file on the command line: exit 3, says why", r.returncode == 3 and "no_such_photo.png" in r.stderr,
+          (r.returncode, r.stderr))
+    check("bad file on the command line: finishes at once", took < 30, took)
+    if os.path.exists(dump):
+        st = json.load(open(dump))
+        check("bad file on the command line: the sample is shown with the error",
+              st["tokens"] == 784 and st["settings"]["image"] == "" and st["failed_at_start"] and
+              any("no_such_photo.png" in m["text"] for m in st["messages"] if m["error"]), st["messages"])
+    check("bad file on the command line: the screen is captured", os.path.exists(shot))
+
+
+def test_idle_uses_no_cpu():
+    # Nothing changing, the app sleeps until an event: no redraws ten times a second.
+    r = Running("--no-persist")
+    time.sleep(2.0)  # thumbnails and the like settle
+
+    def cpu_seconds():
+        fields = open(f"/proc/{r.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    before = cpu_seconds()
+    time.sleep(5.0)
+    used = cpu_seconds() - before
+    r.click_patch(3, 4)  # and it still answers
+    state = r.quit()
+    check("idle: under 0.25 s of CPU in 5 s", used < 0.25, used)
+    check("idle: a click after sleeping is handled", state["queries"] == [4 * 28 + 3], state["queries"])
+
+
+def test_scripted_runs_show_no_hover_unless_asked():
+    _, plain = screenshot("nohover", "--query", "3,4")
+    check("scripted screenshot: no hover state", plain.get("hovered") == -1, plain.get("hovered"))
+    _, hovered = screenshot("hover", "--query", "3,4", "--hover", "20,5")
+    check("--hover COL,ROW hovers that patch", hovered.get("hovered") == 5 * 28 + 20, hovered.get("hovered"))
+
+
+def test_presentation_gives_the_picture_the_room():
+    for scale in ("1", "2", "3"):
+        _, st = screenshot("present" + scale, "--ui-scale", scale, "--present")
+        image = st["windows"]["Image"]
+        check(f"presentation at UI scale {scale}: the image view has most of the width, no controls",
+              image[2] >= 0.65 * 1600 and "Controls" not in st["windows"], (image, list(st["windows"])))
+
+
+def test_keys_reach_every_choice_and_the_help():
+    r = Running("--no-persist")
+    for _ in range(5):
+        r.xdotool("key", "c")  # inferno, plasma, cividis, turbo, greyscale, diverging
+    r.xdotool("key", "F1")
+    r.xdotool("key", "p")
+    state = r.quit()
+    check("C reaches the diverging colormap", state["settings"]["colormap"] == "diverging", state["settings"]["colormap"])
+    check("F1 opens the help window", "About attention" in state.get("windows", {}), list(state.get("windows", {})))
+    check("P turns presentation on", state["settings"]["presentation"] is True, state["settings"].get("presentation"))
+    weights = tiny_vit()
+    r = Running("--no-persist", weights, "--vit-heads", "2")
+    r.xdotool("key", "Right")
+    state = r.quit()
+    check("ViT: an arrow key switches to the patch view", state["settings"]["vit_view"] == "patch",
+          state["settings"]["vit_view"])
+
+
 def test_settings_persist():
     r = Running("--temperature", "0.37", "--colormap", "magma")
     r.quit()

@@ -1,0 +1,180 @@
+#include "scene.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "common/tensors.hpp"
+#include "core/error.hpp"
+#include "sample_image.hpp"
+#include "worker.hpp"
+
+namespace gui {
+namespace {
+
+constexpr size_t kKeptImages = 4, kKeptRuns = 4;
+
+// A plain dark canvas for tokens that have no image: one cell per token.
+std::shared_ptr<const attn::Image> canvas(const attn::PatchGrid& g, int tokens) {
+  attn::Image img = attn::Image::blank(g.cols * g.patch, g.rows * g.patch);
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      const bool token = g.index(x / g.patch, y / g.patch) < tokens;
+      std::uint8_t* p = img.pixel(x, y);
+      p[0] = p[1] = p[2] = static_cast<std::uint8_t>(token ? 70 : 30);
+    }
+  return std::make_shared<const attn::Image>(std::move(img));
+}
+
+std::shared_ptr<const VitRun> run_vit(const SceneKey& key, const LoadedImage& source, const SceneCache& cache) {
+  const ModelSettings& m = key.model;
+  const VitRun::Key want{m.weights, m.heads, m.size, m.temperature, source.id};
+  for (const auto& r : cache.runs)
+    if (r->key == want) return r;
+  auto run = std::make_shared<VitRun>();
+  run->key = want;
+  run->source = source;
+  for (const auto& r : cache.runs)
+    if (r->key.weights == m.weights && r->key.heads == m.heads) run->model = r->model;
+  if (!run->model) run->model = std::make_shared<const attn::VitModel>(attn::load_vit_file(m.weights, m.heads));
+  Worker::check_cancelled();
+  attn::VitOptions opt;
+  opt.size = m.size == 0 ? run->model->pos_grid * run->model->patch : std::max(0, m.size);
+  opt.temperature = m.temperature;
+  run->result = std::make_shared<const attn::VitResult>(attn::run_vit(*run->model, *source.pixels, opt));
+  run->input = std::shared_ptr<const attn::Image>(run->result, &run->result->input);
+  Worker::check_cancelled();
+  run->stats = attn::head_statistics(run->result->attention(), run->result->token_set());
+  return run;
+}
+
+}  // namespace
+
+SceneKey SceneKey::of(const Settings& s) {
+  SceneKey k;
+  const TokenSettings& t = s.tokens;
+  k.tokens.source = t.source;
+  switch (t.source) {
+    case Source::Vit:
+      k.tokens.image_path = t.image_path;
+      k.model = s.model;
+      break;
+    case Source::Similarity:
+    case Source::Random:
+    case Source::Pixels:
+      k.tokens = t;
+      k.tokens.q_path = k.tokens.k_path = k.tokens.v_path = "";
+      k.tokens.token_side = TokenSettings{}.token_side;
+      break;
+    case Source::RandomTokens:
+      k.tokens.token_side = t.token_side;
+      k.tokens.d_model = t.d_model;
+      k.tokens.heads = t.heads;
+      k.tokens.seed = t.seed;
+      break;
+    case Source::Files:
+      k.tokens.q_path = t.q_path;
+      k.tokens.k_path = t.k_path;
+      k.tokens.v_path = t.v_path;
+      k.tokens.heads = t.heads;
+      break;
+  }
+  return k;
+}
+
+LoadedImage load_scene_image(const std::string& path) {
+  static std::atomic<std::uint64_t> next_id{0};
+  LoadedImage im;
+  im.pixels = std::make_shared<const attn::Image>(path.empty() ? sample_image() : attn::load_image(path));
+  im.path = path;
+  im.id = ++next_id;
+  return im;
+}
+
+void SceneCache::remember(const Scene& s) {
+  if (s.source.pixels) {
+    std::erase_if(images, [&](const LoadedImage& i) { return i.path == s.source.path; });
+    images.insert(images.begin(), s.source);
+    if (images.size() > kKeptImages) images.resize(kKeptImages);
+  }
+  if (s.vit) {
+    std::erase_if(runs, [&](const auto& r) { return r->key == s.vit->key; });
+    runs.insert(runs.begin(), s.vit);
+    if (runs.size() > kKeptRuns) runs.resize(kKeptRuns);
+  }
+}
+
+Scene build_scene(const SceneKey& key, const SceneCache& cache) {
+  Scene s;
+  s.key = key;
+  const TokenSettings& t = key.tokens;
+  auto image = [&](const std::string& path) {
+    for (const auto& im : cache.images)
+      if (im.path == path) return im;
+    return load_scene_image(path);
+  };
+  switch (t.source) {
+    case Source::Vit: {
+      if (key.model.weights.empty()) throw attn::Error("open a ViT's .safetensors weights first (File > Open)");
+      s.source = image(t.image_path);
+      Worker::check_cancelled();
+      s.vit = run_vit(key, s.source, cache);
+      const attn::VitResult& r = *s.vit->result;
+      s.image = s.vit->input;
+      s.tokens = r.token_set();
+      s.grid = s.tokens.grid;
+      s.cells_used = s.grid.count();
+      s.heads = s.vit->model->heads;
+      s.width = s.vit->model->width;
+      return s;
+    }
+    case Source::Similarity:
+    case Source::Random:
+    case Source::Pixels: {
+      s.source = image(t.image_path);
+      s.image = s.source.pixels;
+      attn::ImageSourceOptions opt;
+      opt.source = t.source == Source::Similarity ? attn::ImageSource::Similarity
+                   : t.source == Source::Random   ? attn::ImageSource::Random
+                                                  : attn::ImageSource::Pixels;
+      opt.d_model = t.d_model;
+      opt.seed = t.seed;
+      opt.position_encoding = t.position_encoding;
+      Worker::check_cancelled();  // the image is loaded; a newer request makes the rest moot
+      s.model = std::make_shared<const attn::PatchModel>(attn::PatchModel::build(*s.image, t.patch, t.heads, opt));
+      break;
+    }
+    case Source::RandomTokens: {
+      const int n = t.token_side * t.token_side;
+      const attn::QKV qkv = attn::random_qkv(n, t.d_model, attn::Distribution::Gaussian, t.seed);
+      s.model = std::make_shared<const attn::PatchModel>(attn::PatchModel::from_heads(
+          attn::split_heads(qkv.q, t.heads, "d_model"), attn::split_heads(qkv.k, t.heads, "d_model"),
+          attn::split_heads(qkv.v, t.heads, "d_model"), 16));
+      break;
+    }
+    case Source::Files: {
+      if (t.q_path.empty() || t.k_path.empty()) throw attn::Error("load Q and K files (.npy or .csv) first");
+      const attn::Array qa = app::load_tensor(t.q_path), ka = app::load_tensor(t.k_path);
+      const int heads = qa.rank() == 3 ? static_cast<int>(qa.dim(0)) : t.heads;
+      auto to_heads = [&](const attn::Array& a, const std::string& what) {
+        attn::Heads h = app::to_heads(a, heads, what);
+        for (size_t i = 0; i < h.size(); ++i) attn::check_finite(h[i], what, static_cast<int>(i));
+        return h;
+      };
+      attn::Heads v;
+      if (!t.v_path.empty()) v = to_heads(app::load_tensor(t.v_path), t.v_path);
+      auto m = attn::PatchModel::from_heads(to_heads(qa, t.q_path), to_heads(ka, t.k_path), std::move(v), 16);
+      if (m.tokens() > 65536) throw attn::Error("more than 65536 tokens: too many to show");
+      s.model = std::make_shared<const attn::PatchModel>(std::move(m));
+      break;
+    }
+  }
+  if (!s.image) s.image = canvas(s.model->grid, s.model->tokens());
+  s.grid = s.model->grid;
+  s.cells_used = s.model->tokens();
+  s.tokens = attn::TokenSet::patches(s.grid, s.cells_used);
+  s.heads = s.model->heads();
+  s.width = s.model->d_model();
+  return s;
+}
+
+}  // namespace gui

@@ -1,0 +1,281 @@
+// AppState without a window: each kind of change takes the cheap path it
+// should (counted in AppState::work), a bad file changes nothing, a new
+// scene invalidates every cache, a ViT's views come from the kept attention.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "app_state.hpp"
+#include "core/io.hpp"
+#include "core/rng.hpp"
+#include "core/safetensors.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Calls update() until nothing is computing and a scene is shown.
+void settle(gui::AppState& s) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6000; ++i) {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    s.update(t);
+    if (i > 1 && !s.busy() && s.scene.ready()) {
+      s.update(t + 0.001);  // adopt what arrived with the last check
+      if (!s.busy()) return;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  FAIL() << "the app state never settled";
+}
+
+gui::WorkCounts counts(const gui::AppState& s) { return s.work; }
+
+TEST(AppState, EachChangeTakesItsCheapestPath) {
+  gui::AppState s(gui::Settings{});
+  settle(s);
+  ASSERT_TRUE(s.scene.ready());
+  const auto first = counts(s);
+  EXPECT_EQ(first.scenes_adopted, 1);
+  EXPECT_EQ(first.rows_computed, 1);  // the default query
+  ASSERT_EQ(s.map.size(), static_cast<size_t>(s.scene.grid.count()));
+
+  // A temperature change renormalises the kept logits: no scores recomputed.
+  s.settings.attention.temperature = 0.5;
+  settle(s);
+  EXPECT_EQ(s.work.rows_computed, first.rows_computed);
+  EXPECT_EQ(s.work.rows_renormalised, first.rows_renormalised + 1);
+  EXPECT_EQ(s.work.scenes_adopted, 1);
+
+  // The shown head: only the maps are recombined.
+  const auto before_head = counts(s);
+  const std::uint64_t revision = s.map_revision;
+  s.settings.view.head = 2;
+  settle(s);
+  EXPECT_EQ(s.work.rows_computed, before_head.rows_computed);
+  EXPECT_EQ(s.work.rows_renormalised, before_head.rows_renormalised);
+  EXPECT_EQ(s.work.maps_combined, before_head.maps_combined + 1);
+  EXPECT_GT(s.map_revision, revision);
+  for (int c = 0; c < s.scene.grid.count(); ++c) EXPECT_EQ(s.map[static_cast<size_t>(c)], s.head_maps(2, c));
+
+  // A click computes the new query's row, nothing else.
+  s.select({5});
+  settle(s);
+  EXPECT_EQ(s.work.rows_computed, before_head.rows_computed + 1);
+  EXPECT_EQ(s.work.scenes_adopted, 1);
+
+  // Display settings do no work at all.
+  const auto before_display = counts(s);
+  const std::uint64_t revision2 = s.map_revision;
+  s.settings.display.colormap = attn::Colormap::Viridis;
+  s.settings.display.opacity = 0.3f;
+  settle(s);
+  EXPECT_EQ(s.map_revision, revision2);
+  EXPECT_EQ(s.work.maps_combined, before_display.maps_combined);
+
+  // A token setting builds a new scene; its first row is computed afresh.
+  s.settings.tokens.d_model = 32;
+  settle(s);
+  EXPECT_EQ(s.work.scenes_adopted, 2);
+  EXPECT_EQ(s.work.rows_computed, before_display.rows_computed + 1);
+  EXPECT_EQ(s.scene.width, 32);
+}
+
+TEST(AppState, TheMapIsTheMeanOfTheHeadsAndOfTheQueries) {
+  gui::AppState s(gui::Settings{});
+  s.settings.selection.queries = {10, 300};
+  settle(s);
+  ASSERT_EQ(s.effective_queries(), (std::vector<int>{10, 300}));
+  const int H = s.scene.heads, cells = s.scene.grid.count();
+  for (int c = 0; c < cells; c += 37) {
+    double mean = 0;
+    for (int h = 0; h < H; ++h) mean += s.head_maps(h, c);
+    EXPECT_NEAR(s.map[static_cast<size_t>(c)], mean / H, 1e-6);
+  }
+  // Each head's map is the mean of the two queries' own rows.
+  gui::AppState one(gui::Settings{});
+  one.settings.selection.queries = {10};
+  settle(one);
+  gui::AppState other(gui::Settings{});
+  other.settings.selection.queries = {300};
+  settle(other);
+  for (int c = 0; c < cells; c += 41)
+    EXPECT_NEAR(s.head_maps(1, c), 0.5 * (one.head_maps(1, c) + other.head_maps(1, c)), 1e-6);
+}
+
+TEST(AppState, ABadFileChangesNothing) {
+  gui::AppState s(gui::Settings{});
+  s.settings.selection.queries = {40};
+  settle(s);
+  const gui::Settings before = s.settings;
+  const std::uint64_t generation = s.scene.generation;
+  for (const char* bad : {"/nonexistent/cat.png", "/nonexistent/weights.safetensors", "/nonexistent/q.npy"}) {
+    s.open_file(bad);
+    settle(s);
+    EXPECT_EQ(s.settings.tokens, before.tokens) << bad;
+    EXPECT_EQ(s.settings.model, before.model) << bad;
+    EXPECT_EQ(s.scene.generation, generation) << bad;
+    ASSERT_FALSE(s.messages.empty());
+    EXPECT_TRUE(s.messages.back().error);
+    EXPECT_NE(s.messages.back().text.find("/nonexistent/"), std::string::npos) << s.messages.back().text;
+  }
+  EXPECT_FALSE(s.failed_at_start());
+  // A session that cannot be read changes no setting at all.
+  s.open_file("/nonexistent/session.json");
+  settle(s);
+  EXPECT_EQ(s.settings.tokens, before.tokens);
+  EXPECT_EQ(s.settings.attention, before.attention);
+}
+
+TEST(AppState, ABadFileAtStartShowsTheSampleAndSaysSo) {
+  gui::Settings start;
+  start.tokens.image_path = "/nonexistent/photo.jpg";
+  gui::AppState s(start);
+  settle(s);
+  ASSERT_TRUE(s.scene.ready());
+  EXPECT_TRUE(s.failed_at_start());
+  EXPECT_EQ(s.scene.key.tokens.image_path, "");  // the bundled sample
+  EXPECT_EQ(s.settings.tokens.image_path, "");
+  bool said = false;
+  for (const auto& m : s.messages) said = said || (m.error && m.text.find("photo.jpg") != std::string::npos);
+  EXPECT_TRUE(said);
+}
+
+TEST(AppState, ANewSceneInvalidatesEveryCache) {
+  gui::AppState s(gui::Settings{});
+  s.settings.tokens.patch = 32;  // 14 x 14 tokens: a small matrix
+  s.settings.window.show_matrix = true;
+  settle(s);
+  ASSERT_TRUE(s.matrix);
+  EXPECT_EQ(s.work.matrices_computed, 1);
+  s.settings.attention.temperature = 2.0;
+  settle(s);
+  EXPECT_EQ(s.work.matrices_renormalised, 1);  // the kept logits
+  EXPECT_EQ(s.work.rows_renormalised, 1);
+  const std::uint64_t generation = s.scene.generation;
+  const auto before = counts(s);
+  s.settings.tokens.seed = 7;  // a new scene of the same shape
+  settle(s);
+  EXPECT_GT(s.scene.generation, generation);
+  // Nothing kept for the old scene is reused: the row and the matrix are
+  // computed from the new Q and K, not renormalised from old logits.
+  EXPECT_EQ(s.work.rows_computed, before.rows_computed + 1);
+  EXPECT_EQ(s.work.rows_renormalised, before.rows_renormalised);
+  EXPECT_EQ(s.work.matrices_computed, before.matrices_computed + 1);
+  EXPECT_EQ(s.work.matrices_renormalised, before.matrices_renormalised);
+  // And the matrix is the new scene's: row q equals the new query row.
+  const int q = s.primary_query();
+  const auto& row = s.primary.heads;
+  ASSERT_FALSE(row.empty());
+  double mean_diff = 0;
+  for (int j = 0; j < s.tokens(); ++j) {
+    double m = 0;
+    for (const auto& h : row) m += h.weights(0, j);
+    mean_diff = std::max(mean_diff, std::abs(m / static_cast<double>(row.size()) - (*s.matrix)(q, j)));
+  }
+  EXPECT_LT(mean_diff, 1e-5);
+}
+
+// A tiny ViT in timm names: width 16, 2 layers, 2 heads, patch 8, 4x4 positions.
+std::string tiny_vit(const std::string& dir) {
+  std::map<std::string, attn::NamedTensor> t;
+  std::uint64_t stream = 0;
+  auto add = [&](const std::string& n, std::vector<std::int64_t> shape, float scale, float offset = 0.0f) {
+    std::int64_t c = 1;
+    for (auto d : shape) c *= d;
+    attn::Rng rng(3, ++stream);
+    std::vector<float> v(static_cast<size_t>(c));
+    for (float& x : v) x = offset + scale * rng.gaussian();
+    t[n] = {shape, v, "F32"};
+  };
+  const int D = 16;
+  add("cls_token", {1, 1, D}, 1.0f);
+  add("pos_embed", {1, 17, D}, 0.5f);
+  add("patch_embed.proj.weight", {D, 3, 8, 8}, 0.1f);
+  add("patch_embed.proj.bias", {D}, 0.1f);
+  add("norm.weight", {D}, 0.1f, 1.0f);
+  add("norm.bias", {D}, 0.1f);
+  for (int i = 0; i < 2; ++i) {
+    const std::string b = "blocks." + std::to_string(i) + ".";
+    add(b + "norm1.weight", {D}, 0.1f, 1.0f);
+    add(b + "norm1.bias", {D}, 0.1f);
+    add(b + "norm2.weight", {D}, 0.1f, 1.0f);
+    add(b + "norm2.bias", {D}, 0.1f);
+    add(b + "attn.qkv.weight", {3 * D, D}, 0.6f);
+    add(b + "attn.qkv.bias", {3 * D}, 0.1f);
+    add(b + "attn.proj.weight", {D, D}, 0.2f);
+    add(b + "attn.proj.bias", {D}, 0.1f);
+    add(b + "mlp.fc1.weight", {4 * D, D}, 0.2f);
+    add(b + "mlp.fc1.bias", {4 * D}, 0.1f);
+    add(b + "mlp.fc2.weight", {D, 4 * D}, 0.2f);
+    add(b + "mlp.fc2.bias", {D}, 0.1f);
+  }
+  const std::string path = dir + "/tiny_vit.safetensors";
+  attn::write_file_atomic(path, attn::encode_safetensors(t));
+  return path;
+}
+
+TEST(AppState, AVitsViewsComeFromItsKeptAttention) {
+  const std::string dir = testing::TempDir();
+  gui::Settings start;
+  start.tokens.source = gui::Source::Vit;
+  start.model.weights = tiny_vit(dir);
+  start.model.heads = 2;
+  start.model.size = 32;  // 4 x 4 patches of 8 px
+  gui::AppState s(start);
+  settle(s);
+  ASSERT_TRUE(s.scene.vit);
+  EXPECT_EQ(s.tokens(), 16);
+  EXPECT_EQ(s.scene.tokens.size(), 17);       // class + patches
+  EXPECT_TRUE(s.outlined_queries().empty());  // the class token belongs to no patch
+  // The class token's view: the last layer's row 0, heads averaged, renormalised over the patches.
+  const auto& a = s.scene.vit->result->attention();
+  double patch_sum = 0;
+  std::vector<double> mean(17, 0.0);
+  for (int h = 0; h < 2; ++h)
+    for (int j = 0; j < 17; ++j) mean[static_cast<size_t>(j)] += a.row(1, h, 0)[static_cast<size_t>(j)] / 2.0;
+  for (int j = 1; j < 17; ++j) patch_sum += mean[static_cast<size_t>(j)];
+  for (int c = 0; c < 16; ++c)
+    EXPECT_NEAR(s.map[static_cast<size_t>(c)], mean[static_cast<size_t>(1 + c)] / patch_sum, 1e-5);
+  EXPECT_NEAR(s.class_share, mean[0], 1e-5);
+  const int vit_maps = s.work.vit_maps, scenes = s.work.scenes_adopted;
+  const auto first_run = s.scene.vit;
+
+  // Selecting a patch (a click or an arrow key) shows that patch's attention.
+  s.select({5});
+  settle(s);
+  EXPECT_EQ(s.settings.view.query, attn::ViewQuery::Patches);
+  EXPECT_EQ(s.outlined_queries(), std::vector<int>{5});
+  EXPECT_EQ(s.work.vit_maps, vit_maps + 1);
+  EXPECT_EQ(s.work.scenes_adopted, scenes);  // the forward pass is not rerun
+
+  // Rollout runs once per (scene, fusion, discard); a head change reuses it.
+  s.settings.view.query = attn::ViewQuery::Rollout;
+  settle(s);
+  EXPECT_EQ(s.work.rollouts, 1);
+  s.settings.view.head = 1;
+  settle(s);
+  EXPECT_EQ(s.work.rollouts, 1);
+  s.settings.view.discard = 0.5;
+  settle(s);
+  EXPECT_EQ(s.work.rollouts, 2);
+  // The model temperature reruns the network; the display temperature does not.
+  s.settings.attention.temperature = 0.5;
+  settle(s);
+  EXPECT_EQ(s.work.scenes_adopted, scenes);
+  s.settings.model.temperature = 2.0;
+  settle(s);
+  EXPECT_EQ(s.work.scenes_adopted, scenes + 1);
+  EXPECT_EQ(s.work.rollouts, 3);  // a new scene: its own rollout
+  // Going back to the first model temperature finds the kept forward pass.
+  s.settings.model.temperature = 1.0;
+  settle(s);
+  EXPECT_EQ(s.scene.vit, first_run);
+}
+
+}  // namespace
