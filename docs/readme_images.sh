@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Redraws the README's pictures (assets/readme/) from the programs in BUILD
+# (default build/), so they always show what the current code draws.
+#   docs/readme_images.sh [BUILD]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+out=assets/readme
+cli="$build/attnscope-cli"
+app=("$build/attnscope" --no-persist)
+x=(xvfb-run -a -s "-screen 0 1600x1000x24")
+
+# One query patch each on the sample: sky, lake, wall.
+"$cli" render --image assets/sample.png --query 3,1 --out "$out/sky.png" >/dev/null
+"$cli" render --image assets/sample.png --query 8,18 --out "$out/lake.png" >/dev/null
+"$cli" render --image assets/sample.png --query 21,17 --out "$out/house.png" >/dev/null
+# A photo: the cat's right eye looks at its left eye (tests/data/photos/ATTRIBUTION.md).
+"$cli" render --image tests/data/photos/chelsea.png --query 20,8 --out "$out/cat-eye.png" >/dev/null
+"$cli" render --image tests/data/photos/chelsea.png --query 20,8 --scale-includes-query \
+  --out "$out/cat-eye-self-scaled.png" >/dev/null
+
+# The window: the lake's patch, the tooltip of a patch of sky.
+"${x[@]}" "${app[@]}" --query 8,18 --hover 20,5 --screenshot "$out/window.png"
+# Light theme, 3136 patches, the attention matrix.
+"${x[@]}" "${app[@]}" --light --patch 8 --colormap viridis --query 31,2 --matrix --ui-scale 1.25 \
+  --screenshot "$out/window-light.png"
+# Presenting at UI scale 2: the picture first.
+"${x[@]}" "${app[@]}" tests/data/photos/chelsea.png --query 20,8 --present --ui-scale 2 \
+  --screenshot "$out/window-present.png"
+echo "redrew $(ls "$out" | wc -l) pictures in $out"
