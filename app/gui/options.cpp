@@ -9,9 +9,13 @@
 namespace gui {
 
 const char* const kUsage =
-    R"(usage: attnscope [IMAGE | SESSION.json | WEIGHTS.safetensors] [--q Q.npy --k K.npy [--v V.npy]] [options]
+    R"(usage: attnscope [FILE...] [--q Q.npy --k K.npy [--v V.npy]] [options]
 
 The attention explorer: click a patch and see where it looks.
+
+Each FILE is an image, a session (.json), ViT weights (.safetensors) or Q, K,
+V (.npy or .csv); several are opened in turn, as if dropped on the window
+(e.g. an image and weights, or Q.npy K.npy V.npy); flags apply to the first.
 
 Settings (all of them can also be changed in the window):
   --source similarity|random|pixels|random-tokens|files
@@ -35,7 +39,35 @@ Scripting and tests:
   --drop FILE [--drop-frame N]   handle FILE as if it had been dropped on the
                          window at frame N (default 3)
   --no-persist           neither read nor write the saved settings
+  --version              print the version and exit
 )";
+
+namespace {
+
+bool ends(const std::string& t, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return t.size() >= n && t.compare(t.size() - n, n, suffix) == 0;
+}
+
+// A file manager's "Open with" passes every selected file (the .desktop
+// entry's %F); more than this many is surely a mistake.
+constexpr int kMaxFiles = 256;
+
+// The files on the command line. The first one, unless it is a tensor,
+// sets the starting settings as it always has (the flags then apply on top)
+// and is returned. Every other one, and a first .npy or .csv, is handled as
+// if dropped on the window, in order, at the first frame (unless
+// --drop-frame says otherwise): the same rules as File > Open, so an image
+// and weights, or Q, K and V, open together.
+std::string take_files(const std::vector<std::string>& files, Options& o, bool drop_frame_given) {
+  if (files.empty()) return "";
+  const bool first_is_tensor = ends(files[0], ".npy") || ends(files[0], ".csv");
+  o.drops.assign(files.begin() + (first_is_tensor ? 0 : 1), files.end());
+  if (!o.drops.empty() && !drop_frame_given) o.drop_frame = 1;
+  return first_is_tensor ? "" : files[0];
+}
+
+}  // namespace
 
 bool wants_no_persist(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
@@ -99,15 +131,10 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"fusion"},
                      {"discard"},
                      {"keep-mass"}},
-                    1);
-  // The one positional argument: an image, a session or ViT weights.
-  const std::string positional = a.positionals().empty() ? "" : a.positionals().front();
+                    kMaxFiles);
   o.help = a.help();
   o.version = a.has("version");
-  auto ends = [](const std::string& t, const char* suffix) {
-    const size_t n = std::strlen(suffix);
-    return t.size() >= n && t.compare(t.size() - n, n, suffix) == 0;
-  };
+  const std::string positional = take_files(a.positionals(), o, a.has("drop-frame"));
   if (ends(positional, ".safetensors")) {
     s.source = Source::Vit, s.vit_weights = positional, s.queries.clear(), s.hidden_keys.clear();
   } else if (!positional.empty()) {
@@ -187,7 +214,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.bench_frames = static_cast<int>(a.get_int("bench-frames", 0, 0, 1000000));
   o.dump_state = a.get("dump-state").value_or("");
   if (const auto d = a.get("drop")) o.drops.push_back(*d);
-  o.drop_frame = static_cast<int>(a.get_int("drop-frame", 3, 1, 100000));
+  o.drop_frame = static_cast<int>(a.get_int("drop-frame", o.drop_frame, 1, 100000));
   o.persist = !a.has("no-persist") && !o.scripted();
   o.fullscreen = a.has("fullscreen");
   o.frame_times = a.has("frame-times");
