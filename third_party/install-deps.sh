@@ -24,6 +24,13 @@ packages=(
   # tests: run the CLI as an unprivileged user (util-linux's setpriv); run
   # the app in a virtual X server and drive it with real input; read images
   util-linux xvfb xauth xdotool python3-pil
+  # installing (packaging/): man pages written from --help, the icon's PNGs
+  # rendered from its SVG, the .deb's Depends found by dpkg-shlibdeps
+  help2man librsvg2-bin dpkg-dev
+  # the install test (tests/install/): validate the menu entry, build the
+  # MIME cache and ask GLib (gio) what a file manager would see and launch,
+  # render the man pages, run the bash completions, check stripping
+  desktop-file-utils shared-mime-info libglib2.0-bin man-db bash-completion file
 )
 
 missing=()

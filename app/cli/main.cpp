@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "common/args.hpp"
+#include "common/resources.hpp"
 #include "core/error.hpp"
 
 namespace {
@@ -23,6 +24,12 @@ Commands:
   bench     times the engine (attention, sgemm, a ViT) on random inputs
 
 Run 'attnscope-cli COMMAND --help' for a command's options.
+
+Options:
+  --help      this text
+  --version   the version
+  --data-dir  where the bundled data is (sample.png; share/attnscope when installed)
+
 Exit codes: 0 success, 2 bad usage, 3 bad input.
 )";
 
@@ -40,6 +47,10 @@ int main(int argc, char** argv) {
   }
   if (!std::strcmp(command, "--version")) {
     std::printf("attnscope-cli %s\n", ATTNSCOPE_VERSION);
+    return 0;
+  }
+  if (!std::strcmp(command, "--data-dir")) {  // for scripts, and to check an installation
+    std::printf("%s\n", app::data_dir().c_str());
     return 0;
   }
   try {

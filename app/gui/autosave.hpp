@@ -1,7 +1,9 @@
 #pragma once
 // Autosave: a run that ends without a clean exit (a crash, a kill) leaves
-// autosave.json behind, written at most once a second while the settings
-// change; the next run offers it back, and a clean exit removes it.
+// autosave-PID.json behind, written at most once a second while the settings
+// change; the next run offers it back, and a clean exit removes it. Each
+// running window writes its own file, so a second window never offers to
+// restore the first one's session while the first is still open.
 #include <optional>
 #include <string>
 
@@ -12,8 +14,9 @@ namespace gui {
 class Autosave {
  public:
   explicit Autosave(bool enabled);
-  // What an unclean exit left, read on top of `base` (a bad file is
-  // reported on `state` and ignored).
+  // What an unclean exit left (the newest file of a process that is no
+  // longer running), read on top of `base`; the file is then consumed. A
+  // bad file is reported on `state` and ignored.
   std::optional<Settings> left_over(const Settings& base, AppState& state) const;
   // Saves `s` if it changed and a second has passed since the last save.
   // Returns the seconds until it next needs to run (for the event loop's

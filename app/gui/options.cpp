@@ -50,6 +50,7 @@ Scripting and tests:
   --drop FILE [--drop-frame N]   handle FILE as if it had been dropped on the
                          window at frame N (default 3)
   --no-persist           neither read nor write the saved settings
+  --version              print the version and exit
 )";
 
 bool wants_no_persist(int argc, char** argv) {
@@ -61,6 +62,10 @@ bool wants_no_persist(int argc, char** argv) {
 }
 
 namespace {
+
+// A file manager's "Open with" passes every selected file (the .desktop
+// entry's %F); more than this many is surely a mistake.
+constexpr int kMaxFiles = 256;
 
 std::pair<int, int> cell_flag(const app::Args& a, const char* name) {
   const auto [c, r] = app::parse_pair(*a.get(name), std::string("--") + name);
@@ -128,7 +133,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"keep-mass"},
                      {"include-cls", false},
                      {"include-registers", false}},
-                    16);
+                    kMaxFiles);
   o.help = a.help();
   o.version = a.has("version");
   for (const auto& path : a.positionals()) open_path(s, path);

@@ -199,8 +199,8 @@ def test_screenshots_and_panels():
 class Running:
     """The app in the background, for xdotool to drive."""
 
-    def __init__(self, *args):
-        self.dump = tmp("running.json")
+    def __init__(self, *args, dump="running.json"):
+        self.dump = tmp(dump)
         if os.path.exists(self.dump):
             os.remove(self.dump)
         self.proc = subprocess.Popen([APP, "--dump-state", self.dump, *args], env=ENV,
@@ -209,8 +209,9 @@ class Running:
         while not os.path.exists(self.dump) and time.time() < deadline and self.proc.poll() is None:
             time.sleep(0.1)
         self.state = json.load(open(self.dump))
+        # The newest window named attnscope: this process's (another may be open).
         self.window = subprocess.run(["xdotool", "search", "--sync", "--name", "^attnscope$"], capture_output=True,
-                                     text=True, timeout=30).stdout.split()[0]
+                                     text=True, timeout=30).stdout.split()[-1]
         # Real input events (XTEST) go to the focused window; events sent to
         # a window directly are synthetic, and GLFW rightly ignores them.
         self.xdotool("windowfocus", "--sync", self.window)
@@ -381,7 +382,8 @@ def test_autosave_after_a_kill():
     time.sleep(2.5)  # autosaved every second
     r.proc.kill()
     r.proc.wait(timeout=30)
-    autosave = os.path.join(ENV["XDG_CONFIG_HOME"], "attnscope", "autosave.json")
+    folder = os.path.join(ENV["XDG_CONFIG_HOME"], "attnscope")
+    autosave = os.path.join(folder, f"autosave-{r.proc.pid}.json")  # each window writes its own
     check("a killed run leaves its autosave", os.path.exists(autosave))
     r = Running()
     check("the next run offers to restore it", r.state.get("restore_offered") is True, r.state.get("restore_offered"))
@@ -389,9 +391,17 @@ def test_autosave_after_a_kill():
     state = r.quit()
     check("Enter restores the killed run's settings", abs(state["settings"]["temperature"] - 0.42) < 1e-9 and
           state["settings"]["colormap"] == "plasma", (state["settings"]["temperature"], state["settings"]["colormap"]))
-    check("a clean exit removes the autosave", not os.path.exists(autosave))
+    left = [f for f in os.listdir(folder) if f.startswith("autosave")]
+    check("a clean exit removes the autosave (and the offered one is gone)", not left, left)
     r = Running()
     check("no offer after a clean exit", r.state.get("restore_offered") is False, r.state.get("restore_offered"))
+    # A second window while the first is open: the first one's autosave is
+    # not a crash's, so it is not offered.
+    time.sleep(2.5)
+    r2 = Running("--temperature", "0.3", dump="running2.json")
+    check("a second window does not offer the first one's session", r2.state.get("restore_offered") is False,
+          r2.state.get("restore_offered"))
+    r2.quit()
     r.quit()
 
 
