@@ -10,6 +10,7 @@
 #include "core/colormap.hpp"
 #include "core/overlay.hpp"
 #include "core/sources.hpp"
+#include "core/tensor_file.hpp"
 #include "core/tokens.hpp"
 
 namespace {
@@ -51,6 +52,7 @@ TEST(Names, EveryTableIsComplete) {
   check_table<attn::ViewQuery>("ViewQuery");
   check_table<attn::TokenKind>("TokenKind");
   check_table<attn::AttentionRole>("AttentionRole");
+  check_table<attn::DType>("DType");
   // Every colormap is reachable by name (the combo and the C key walk the table).
   EXPECT_EQ(attn::enum_names<attn::Colormap>().size(), std::size(attn::kAllColormaps));
 }
