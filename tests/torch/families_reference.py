@@ -229,13 +229,14 @@ def test_dinov2_huggingface():
     w = random_weights(arch, rng)
     d = folder("hf_dinov2_cls")
     t = names.dinov2_hf(w, arch, prefix="dinov2.")
+    del t["dinov2.embeddings.mask_token"]  # use_mask_token: false
     t["classifier.weight"], t["classifier.bias"] = np.ones((10, 96), np.float32), np.zeros(10, np.float32)
     fio.write_safetensors(os.path.join(d, "model.safetensors"), t)
-    cfg = dict(names.dinov2_hf_config(arch), architectures=["Dinov2ForImageClassification"])
+    cfg = dict(names.dinov2_hf_config(arch), architectures=["Dinov2ForImageClassification"], use_mask_token=False)
     fio.write_json(os.path.join(d, "config.json"), cfg)
     fio.write_json(os.path.join(d, "preprocessor_config.json"),
                    names.preprocessor_config(*UNUSUAL, processor="BitImageProcessor"))
-    run_case("Hugging Face Dinov2ForImageClassification (dinov2. prefix, eps 1e-12)",
+    run_case("Hugging Face Dinov2ForImageClassification (dinov2. prefix, no mask_token, eps 1e-12)",
              os.path.join(d, "model.safetensors"), arch, w, norm=UNUSUAL, pass_norm=False, images=IMAGES[1:3])
 
 
