@@ -26,6 +26,8 @@ usage: families_reference.py PATH/TO/attnscope-cli [--skip-unsupported]
 A case whose options the CLI rejects (exit code 2) is skipped with the
 command and the CLI's message; --skip-unsupported also skips cases the CLI
 refuses as bad input (exit code 3), for while the loaders are being written.
+families_mock_cli.py in place of the CLI (a Python model of the loaders,
+about 6 minutes) passes every case: the files carry what the contract needs.
 ATTNSCOPE_TEST_SEED=N replays a run."""
 import argparse
 import os
@@ -132,9 +134,10 @@ def compare(label, got, want, matrix_dims):
         err = float(np.abs(got[idx].astype(np.float64) - want[idx]).max() / np.abs(want[idx]).max())
         if err >= worst:
             worst, where = err, idx
-    ok = worst <= TOL
-    print(f"{'ok  ' if ok else 'FAIL'} {label}: relative error {worst:.1e}" + ("" if ok else f" at {where}"))
-    results.check(label, ok, f"relative error {worst:.2e} at (layer, head) {where}")
+    if worst <= TOL:
+        print(f"ok   {label}: relative error {worst:.1e}")
+    results.check(label, worst <= TOL, f"relative error {worst:.2e} at {'(layer, head)' if matrix_dims == 2 else 'head'} "
+                                       f"{where if matrix_dims == 2 else where[0]}")
 
 
 def run_case(case, weights, arch, w, args=(), norm=IMAGENET, pass_norm=True, images=IMAGES, pool=False):
