@@ -165,7 +165,7 @@ def _hf_encoder_layers(w, out, prefix):
 
 
 def hf_clip_vision(w, arch, prefix="vision_model.", position_ids=True):
-    D, e = arch.width, prefix + "embeddings."
+    e = prefix + "embeddings."
     out = {e + "class_embedding": w["cls"], e + "patch_embedding.weight": w["patch_w"],
            e + "position_embedding.weight": w["pos"]}
     if position_ids:  # a persistent buffer in transformers < 4.31

@@ -21,7 +21,7 @@ The CLI contract this script pins down:
 A.npy float32 [L, H, N, N] in the order class, distillation, patches
 (row-major), registers; P.npy float32 [H, N] in the same order.
 
-usage: families_reference.py PATH/TO/attnscope-cli [--skip-unsupported]
+usage: families_reference.py PATH/TO/attnscope-cli [--skip-unsupported] [--only TEXT]
        families_reference.py --self-test
 A case whose options the CLI rejects (exit code 2) is skipped with the
 command and the CLI's message; --skip-unsupported also skips cases the CLI
@@ -52,6 +52,7 @@ parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("cli", nargs="?", help="path to attnscope-cli")
 parser.add_argument("--self-test", action="store_true", help="only check the references against PyTorch (no CLI)")
 parser.add_argument("--skip-unsupported", action="store_true", help="skip, not fail, cases the CLI refuses (exit 3)")
+parser.add_argument("--only", metavar="TEXT", help="run only the cases whose name contains TEXT (case-insensitive)")
 ARGS = parser.parse_args()
 if not ARGS.self_test and not ARGS.cli:
     parser.error("give the path to attnscope-cli, or --self-test")
@@ -142,6 +143,8 @@ def compare(label, got, want, matrix_dims):
 
 def run_case(case, weights, arch, w, args=(), norm=IMAGENET, pass_norm=True, images=IMAGES, pool=False):
     """One model file against the reference on each image."""
+    if ARGS.only and ARGS.only.lower() not in case.lower():
+        return
     for size in images:
         path, pixels = image(*size)
         A, P = forward(w, arch, normalised(pixels, norm))

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 import torchvision
 
 import families_io as fio
-from families_models import (Arch, attention_probs, embed, forward, map_arrays, random_weights, resample_matrix,
+from families_models import (Arch, attention_probs, embed, forward, random_weights, resample_matrix,
                              resample_patch_pos, swiglu_hidden, token_order)
 
 
