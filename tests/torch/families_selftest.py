@@ -8,6 +8,7 @@ three resampling rules, restated as explicit weights for the C++ side) and
 the writers (bytes read back)."""
 import argparse
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -243,6 +244,7 @@ def check_writers(results, rng):
     back = torch.load(os.path.join(tmp, "n.pth"))
     results.check("self-test nested .pth round trip", list(back) == ["teacher", "args", "epoch"] and
                   torch.equal(back["teacher"]["backbone.a"], torch.ones(2)))
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_power(results, rng, tol=1e-4):
