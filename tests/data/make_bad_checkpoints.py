@@ -205,10 +205,10 @@ def bad_files():
                    compress=("data/0",))
     # a dict of numbers and strings: "no tensors in the checkpoint (keys: epoch, lr, note)"
     torch.save({"epoch": 3, "lr": 0.1, "note": "no weights here"}, os.path.join(BAD, "no_tensors.pth"))
-    # two state dicts, no teacher/model/state_dict key: "several state dicts (ema, net): choose one with
-    # --checkpoint-key"
+    # two state dicts under keys the reader does not prefer (teacher, model, state_dict, model_ema, module, net,
+    # network, params): "several state dicts (ema, swa): choose one with --checkpoint-key"
     torch.save({"ema": {"blocks.0.attn.qkv.weight": torch.ones(6, 2)},
-                "net": {"blocks.0.attn.qkv.weight": torch.zeros(6, 2)}}, os.path.join(BAD, "several_state_dicts.pth"))
+                "swa": {"blocks.0.attn.qkv.weight": torch.zeros(6, 2)}}, os.path.join(BAD, "several_state_dicts.pth"))
 
 
 def valid_files():

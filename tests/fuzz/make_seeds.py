@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Writes tests/fuzz/seeds/<target>/: valid files of each format and the
 malformed cases of the bad-inputs reference (from tests/data), so every
-fuzzer starts from real structure. Needs Debian's python3-numpy and python3-pil."""
+fuzzer starts from real structure. Needs Debian's python3-numpy and python3-pil
+(and python3-torch for the checkpoint seeds)."""
 import io
 import json
 import os
 import shutil
 import struct
+import zipfile
 
 import numpy as np
 from PIL import Image
@@ -77,6 +79,33 @@ def tiny_vit(layout):
     return t
 
 
+def checkpoints():
+    """Whole checkpoints (the committed good and bad ones, protocols 2, 4 and 5)
+    and their data.pkl alone, which fuzz_checkpoint wraps in an archive."""
+    import torch
+    copy("checkpoint", "checkpoints", (".pth", ".pt"))
+    valid = os.path.join(DATA, "valid", "checkpoints")
+    for name in sorted(os.listdir(valid)):
+        if name.endswith(".pth"):
+            with open(os.path.join(valid, name), "rb") as f:
+                out("checkpoint", "valid_" + name, f.read())
+    state = {"model": {"module.w": torch.arange(6.0).reshape(2, 3).t(), "b": torch.ones(2, dtype=torch.bfloat16),
+                       "p": torch.nn.Parameter(torch.zeros(3))}, "epoch": 3}
+    for protocol in (2, 4, 5):
+        b = io.BytesIO()
+        torch.save(state, b, pickle_protocol=protocol)
+        out("checkpoint", f"protocol{protocol}.pth", b.getvalue())
+    d = os.path.join(HERE, "seeds", "checkpoint")
+    for name in sorted(os.listdir(d)):
+        try:
+            with zipfile.ZipFile(os.path.join(d, name)) as z:
+                pkl = [n for n in z.namelist() if n.endswith("/data.pkl")]
+                if pkl and z.getinfo(pkl[0]).compress_type == zipfile.ZIP_STORED:
+                    out("checkpoint", "pkl_" + os.path.splitext(name)[0], z.read(pkl[0]))
+        except zipfile.BadZipFile:
+            pass
+
+
 if __name__ == "__main__":
     shutil.rmtree(os.path.join(HERE, "seeds"), ignore_errors=True)
     copy("image", "images", (".png", ".jpg", ".bmp"))
@@ -95,5 +124,6 @@ if __name__ == "__main__":
     out("session", "full.json", json.dumps({"format": "attnscope-session-1", "source": "vit", "patch": 8, "heads": 2,
                                              "temperature": 0.5, "queries": [1, 2], "colormap": "viridis",
                                              "vit_view": "rollout", "recent_files": ["a.png"]}).encode())
+    checkpoints()
     out("session", "duplicate.json", b'{"format": "attnscope-session-1", "patch": 8, "patch": 9}')
     print("seeds:", {t: len(os.listdir(os.path.join(HERE, "seeds", t))) for t in sorted(os.listdir(os.path.join(HERE, "seeds")))})
