@@ -89,38 +89,92 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_b
   return data;
 }
 
-void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes) {
+ReadOnlyFile::ReadOnlyFile(const std::string& path, std::uint64_t max_bytes) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd_ < 0) throw Error(path + ": cannot open: " + errno_text(errno));
+  struct stat st {};
+  auto fail = [&](const std::string& why) {
+    ::close(fd_);
+    fd_ = -1;
+    throw Error(path + ": " + why);
+  };
+  if (::fstat(fd_, &st) != 0) fail("cannot read: " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) fail("is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) fail("is not a regular file");
+  size_ = static_cast<std::uint64_t>(st.st_size);
+  if (size_ > max_bytes) fail("file is " + format_bytes(size_) + ", more than the limit of " + format_bytes(max_bytes));
+}
+
+ReadOnlyFile::~ReadOnlyFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ReadOnlyFile::read_at(std::uint64_t offset, std::span<std::uint8_t> out) const {
+  std::uint64_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n = ::pread(fd_, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(path_ + ": read failed: " + errno_text(errno));
+    }
+    if (n == 0) break;
+    got += static_cast<std::uint64_t>(n);
+  }
+  if (got != out.size()) throw Error(path_ + ": file changed while being read (it is shorter than it was)");
+}
+
+AtomicWriter::AtomicWriter(const std::string& path) : path_(path), tmp_(path + ".tmp-XXXXXX") {
   // Renaming over a device, FIFO or directory would replace it (imagine
   // /dev/full): only regular files are replaced.
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw Error(path + ": exists and is not a regular file; not overwriting it");
-  std::string tmp = path + ".tmp-XXXXXX";
-  Fd f;
-  f.fd = ::mkstemp(tmp.data());
-  if (f.fd < 0) throw Error(path + ": cannot write: " + errno_text(errno));
-  auto fail = [&](const std::string& what, int err) {
-    ::unlink(tmp.c_str());
-    throw Error(path + ": " + what + ": " + errno_text(err));
-  };
+  fd_ = ::mkstemp(tmp_.data());
+  if (fd_ < 0) throw Error(path + ": cannot write: " + errno_text(errno));
+}
+
+AtomicWriter::~AtomicWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!done_) ::unlink(tmp_.c_str());
+}
+
+void AtomicWriter::fail(const std::string& what, int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  done_ = true;  // nothing left to remove
+  throw Error(path_ + ": " + what + ": " + errno_text(err));
+}
+
+void AtomicWriter::write(std::span<const std::uint8_t> bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::write(f.fd, bytes.data() + done, bytes.size() - done);
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       fail("write failed", errno);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(f.fd) != 0) fail("write failed", errno);
+}
+
+void AtomicWriter::commit() {
+  if (::fsync(fd_) != 0) fail("write failed", errno);
   // mkstemp creates 0600; give the file the usual permissions (umask applies).
   const mode_t mask = ::umask(0);
   ::umask(mask);
-  ::fchmod(f.fd, 0666 & ~mask);
-  const int fd = f.fd;
-  f.fd = -1;
+  ::fchmod(fd_, 0666 & ~mask);
+  const int fd = fd_;
+  fd_ = -1;
   if (::close(fd) != 0) fail("write failed", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot write", errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot write", errno);
+  done_ = true;
+}
+
+void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes) {
+  AtomicWriter w(path);
+  w.write(bytes);
+  w.commit();
 }
 
 }  // namespace attn

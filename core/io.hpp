@@ -18,9 +18,51 @@ namespace attn {
 // file, cannot be read, or is larger than max_bytes.
 std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_bytes);
 
+// A regular file opened for reading parts of it on demand (large weights:
+// each tensor is read straight into its destination, with no copy of the
+// whole file). Reads check their length: a file that shrinks underneath
+// gives attn::Error, never a crash or stale bytes.
+class ReadOnlyFile {
+ public:
+  // Throws attn::Error as read_file() does (missing, not regular, too large).
+  ReadOnlyFile(const std::string& path, std::uint64_t max_bytes);
+  ~ReadOnlyFile();
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::uint64_t size() const { return size_; }
+  // Fills `out` with the bytes at `offset` (attn::Error if they are not all there).
+  void read_at(std::uint64_t offset, std::span<std::uint8_t> out) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
 // Atomically replaces `path` with `bytes`. Throws attn::Error naming `path`;
 // refuses to replace anything but a regular file (a device, a directory).
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
+
+// The same, written piece by piece (files of gigabytes need no copy in
+// memory): a temporary file beside `path` that commit() renames over it.
+// Destroyed without commit() (an error on the way), it leaves nothing.
+class AtomicWriter {
+ public:
+  explicit AtomicWriter(const std::string& path);  // attn::Error as write_file_atomic
+  ~AtomicWriter();
+  AtomicWriter(const AtomicWriter&) = delete;
+  AtomicWriter& operator=(const AtomicWriter&) = delete;
+  void write(std::span<const std::uint8_t> bytes);
+  void commit();
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int err);
+  std::string path_, tmp_;
+  int fd_ = -1;
+  bool done_ = false;
+};
 
 // File content quoted in a message: printable ASCII kept, anything else
 // (control bytes, invalid or non-ASCII UTF-8) shown as \xNN, at most

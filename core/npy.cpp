@@ -1,11 +1,13 @@
 #include "npy.hpp"
 
 #include <bit>
+#include <cassert>
 #include <cstring>
 #include <optional>
 
 #include "error.hpp"
 #include "io.hpp"
+#include "tensor_file.hpp"  // half_to_float
 
 namespace attn {
 namespace {
@@ -140,11 +142,14 @@ class HeaderParser {
 
 template <typename T>
 T load_scalar(const std::uint8_t* p, bool swap) {
-  using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  using U = std::conditional_t<sizeof(T) == 2, std::uint16_t,
+                               std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>;
   U u;
   std::memcpy(&u, p, sizeof u);
   if (swap) {
-    if constexpr (sizeof(U) == 4)
+    if constexpr (sizeof(U) == 2)
+      u = __builtin_bswap16(u);
+    else if constexpr (sizeof(U) == 4)
       u = __builtin_bswap32(u);
     else
       u = __builtin_bswap64(u);
@@ -202,13 +207,14 @@ Array parse_npy(std::span<const std::uint8_t> bytes, const std::string& name, co
   const auto fields = HeaderParser(header, name).parse();
 
   const std::string& d = fields.descr;
+  const bool is_f2 = d.size() == 3 && d.substr(1) == "f2";
   const bool is_f4 = d.size() == 3 && d.substr(1) == "f4", is_f8 = d.size() == 3 && d.substr(1) == "f8";
-  if ((!is_f4 && !is_f8) || (d[0] != '<' && d[0] != '>' && d[0] != '='))
-    throw Error(name + ": dtype " + dtype_description(d) + " is not supported; only float32 and float64");
+  if ((!is_f2 && !is_f4 && !is_f8) || (d[0] != '<' && d[0] != '>' && d[0] != '='))
+    throw Error(name + ": dtype " + dtype_description(d) + " is not supported; only float16, float32 and float64");
   // '=' is native order; attnscope runs on little-endian machines only.
   static_assert(std::endian::native == std::endian::little);
   const bool swap = d[0] == '>';
-  const std::uint64_t item = is_f4 ? 4 : 8;
+  const std::uint64_t item = is_f2 ? 2 : is_f4 ? 4 : 8;
 
   const auto& shape = fields.shape;
   if (shape.empty())
@@ -236,17 +242,29 @@ Array parse_npy(std::span<const std::uint8_t> bytes, const std::string& name, co
   a.data.resize(count);
   const std::uint8_t* p = bytes.data() + prefix + header_len;
   auto value = [&](std::uint64_t i) -> float {
+    if (is_f2) return half_to_float(load_scalar<std::uint16_t>(p + i * 2, swap));
     return is_f4 ? load_scalar<float>(p + i * 4, swap) : static_cast<float>(load_scalar<double>(p + i * 8, swap));
   };
   if (!fields.fortran_order || shape.size() == 1) {
     for (std::uint64_t i = 0; i < count; ++i) a.data[i] = value(i);
   } else {
-    // Fortran order: the first index varies fastest in the file.
-    const std::uint64_t s0 = static_cast<std::uint64_t>(shape[0]), s1 = static_cast<std::uint64_t>(shape[1]);
-    const std::uint64_t s2 = shape.size() == 3 ? static_cast<std::uint64_t>(shape[2]) : 1;
-    for (std::uint64_t i0 = 0; i0 < s0; ++i0)
-      for (std::uint64_t i1 = 0; i1 < s1; ++i1)
-        for (std::uint64_t i2 = 0; i2 < s2; ++i2) a.data[(i0 * s1 + i1) * s2 + i2] = value(i0 + s0 * (i1 + s1 * i2));
+    // Fortran order: the first index varies fastest in the file. Walk the
+    // file in order, keeping the C-order index of the current element.
+    const size_t rank = shape.size();
+    std::vector<std::uint64_t> index(rank, 0), stride(rank, 1);  // stride: C order
+    for (size_t ax = rank - 1; ax-- > 0;) stride[ax] = stride[ax + 1] * static_cast<std::uint64_t>(shape[ax + 1]);
+    std::uint64_t at = 0;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      a.data[at] = value(i);
+      for (size_t ax = 0; ax < rank; ++ax) {
+        if (++index[ax] < static_cast<std::uint64_t>(shape[ax])) {
+          at += stride[ax];
+          break;
+        }
+        at -= stride[ax] * (index[ax] - 1);
+        index[ax] = 0;
+      }
+    }
   }
   return a;
 }
@@ -278,6 +296,23 @@ std::vector<std::uint8_t> encode_npy(std::span<const std::int64_t> shape, std::s
 
 void write_npy(const std::string& path, std::span<const std::int64_t> shape, std::span<const float> data) {
   write_file_atomic(path, encode_npy(shape, data));
+}
+
+void write_npy_chunked(const std::string& path, std::span<const std::int64_t> shape, std::size_t chunks,
+                       const std::function<std::span<const float>(std::size_t, std::vector<float>&)>& chunk) {
+  std::uint64_t expected = 1, written = 0;
+  for (std::int64_t d : shape) expected *= static_cast<std::uint64_t>(d);
+  AtomicWriter w(path);
+  w.write(encode_npy(shape, {}));  // the header alone
+  std::vector<float> scratch;
+  for (std::size_t i = 0; i < chunks; ++i) {
+    const std::span<const float> part = chunk(i, scratch);
+    w.write(std::span(reinterpret_cast<const std::uint8_t*>(part.data()), part.size_bytes()));
+    written += part.size();
+  }
+  assert(written == expected);  // the caller's chunks tile the shape
+  (void)expected, (void)written;
+  w.commit();
 }
 
 }  // namespace attn

@@ -1,7 +1,7 @@
 #pragma once
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0).
 //
-// Reads float32 and float64 arrays of rank 1 to 3, little- or big-endian, C or
+// Reads float16, float32 and float64 arrays of rank 1 to 3 (limits.max_rank), little- or big-endian, C or
 // Fortran order; the result is always float32 in C (row-major) order. Every
 // field is validated: magic, version, header length, the header's Python dict
 // literal (exactly the keys descr, fortran_order, shape), the dtype, the shape
@@ -9,6 +9,7 @@
 // attn::Error naming the file and the problem.
 // Writes float32, little-endian, C order, version 1.0 (what numpy.save writes).
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,5 +36,10 @@ Array read_npy(const std::string& path, const NpyLimits& limits = {});
 std::vector<std::uint8_t> encode_npy(std::span<const std::int64_t> shape, std::span<const float> data);
 // Atomic: no partial file on failure.
 void write_npy(const std::string& path, std::span<const std::int64_t> shape, std::span<const float> data);
+// The same for data too large to hold twice: `chunks` pieces in C order,
+// piece i from chunk(i, scratch) (which may fill `scratch` and return a view
+// of it); their sizes must add up to the shape's element count.
+void write_npy_chunked(const std::string& path, std::span<const std::int64_t> shape, std::size_t chunks,
+                       const std::function<std::span<const float>(std::size_t, std::vector<float>&)>& chunk);
 
 }  // namespace attn

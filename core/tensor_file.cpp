@@ -202,6 +202,22 @@ void StoredTensor::to_float(std::span<float> out, const std::string& name) const
   assert(static_cast<std::int64_t>(out.size()) == n);
   const int size = dtype_bits(dtype) / 8;
   const bool contiguous = strides.empty();
+  if (file) {
+    // Read on demand: F32 straight into `out`, anything else through a
+    // buffer of the stored bytes converted as from memory.
+    if (contiguous && dtype == DType::F32) {
+      file->read_at(file_offset + static_cast<std::uint64_t>(offset) * 4,
+                    std::span(reinterpret_cast<std::uint8_t*>(out.data()), static_cast<size_t>(n) * 4));
+      return;
+    }
+    auto bytes = std::make_shared<std::vector<std::uint8_t>>(file_bytes);
+    file->read_at(file_offset, *bytes);
+    StoredTensor loaded = *this;
+    loaded.file.reset();
+    loaded.storage = *bytes;
+    loaded.owner = bytes;
+    return loaded.to_float(out, name);
+  }
   if (contiguous && dtype == DType::F32) {
     if (n > 0) std::memcpy(out.data(), storage.data() + offset * 4, static_cast<size_t>(n) * 4);
     return;

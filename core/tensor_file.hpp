@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "enum_names.hpp"
+#include "io.hpp"
 
 namespace attn {
 
@@ -59,9 +60,13 @@ struct StoredTensor {
   std::vector<std::int64_t> strides;
   std::int64_t offset = 0;  // elements from the start of `storage`
   // The bytes the elements live in (a safetensors tensor's range, or a
-  // PyTorch storage), inside a buffer that `owner` keeps alive.
+  // PyTorch storage), inside a buffer that `owner` keeps alive; or, when
+  // `file` is set, `file_bytes` bytes at `file_offset` in that file, read
+  // when the tensor is converted (straight into the destination for F32).
   std::span<const std::uint8_t> storage;
   std::shared_ptr<const std::vector<std::uint8_t>> owner;
+  std::shared_ptr<const ReadOnlyFile> file;
+  std::uint64_t file_offset = 0, file_bytes = 0;
 
   std::int64_t elements() const;  // the product of shape (1 for a 0-d tensor)
   // The elements as float32 in C order into `out` (size elements()).

@@ -108,6 +108,35 @@ TEST(Npy, VersionsEndiannessDtypesAndFortranOrder) {
       kSix);
 }
 
+TEST(Npy, HalfPrecisionAndRankFourInFortranOrder) {
+  // float16 (attention exported by half-precision models), either byte order.
+  const std::vector<std::uint16_t> halves = {0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600};  // 1 .. 6
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 3), }", payload(halves)), "x")
+          .data,
+      kSix);
+  EXPECT_EQ(
+      attn::parse_npy(make(1, "{'descr': '>f2', 'fortran_order': False, 'shape': (6,), }", payload(halves, true)), "x")
+          .data,
+      kSix);
+  // Rank 4 (an attention stack [L, H, T, N]) when the caller allows it, in
+  // Fortran order: element (a, b, c, d) of shape (2, 3, 2, 2) at a + 2 (b + 3 (c + 2 d)).
+  std::vector<float> f4(24), c4(24);
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 3; ++b)
+      for (int c = 0; c < 2; ++c)
+        for (int d = 0; d < 2; ++d) {
+          const float v = static_cast<float>(1000 * a + 100 * b + 10 * c + d);
+          f4[static_cast<size_t>(a + 2 * (b + 3 * (c + 2 * d)))] = v;
+          c4[static_cast<size_t>(((a * 3 + b) * 2 + c) * 2 + d)] = v;
+        }
+  attn::NpyLimits four;
+  four.max_rank = 4;
+  const Bytes file = make(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 2, 2), }", payload(f4));
+  EXPECT_EQ(attn::parse_npy(file, "x", four).data, c4);
+  EXPECT_NE(error_of(file).find("rank 4"), std::string::npos);  // rank 3 at most by default
+}
+
 TEST(Npy, BadMagicVersionsAndHeaderLengths) {
   const Bytes good = make(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", payload(kSix));
   Bytes b = good;
@@ -152,7 +181,7 @@ TEST(Npy, MalformedHeaderDicts) {
 TEST(Npy, UnsupportedDtypesAreNamed) {
   const std::pair<std::string, std::string> dtypes[] = {
       {"'|O'", "pickled"}, {"'<U8'", "unicode"}, {"'<c8'", "complex64"},           {"'<i4'", "int32"},
-      {"'|b1'", "bool"},   {"'<f2'", "float16"}, {"[('x', '<f4')]", "structured"},
+      {"'|b1'", "bool"},   {"'<i8'", "int64"},   {"[('x', '<f4')]", "structured"},
   };
   for (const auto& [descr, expect] : dtypes) {
     const Bytes b = make(1, "{'descr': " + descr + ", 'fortran_order': False, 'shape': (6,), }", payload(kSix));

@@ -173,9 +173,9 @@ def safetensors():
         "shape_product_overflow": safetensors_file('{"a":{"dtype":"F32","shape":[2,9223372036854775807],"data_offsets":[0,8]}}', bytes(8)),
         "bytes_after_last_tensor": safetensors_file(ok, bytes(12)),
         "truncated_data": safetensors_file(ok, bytes(4)),
-        "dtype_F8": safetensors_file('{"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}', bytes(1)),
-        "dtype_I64": safetensors_file('{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}', bytes(8)),
-        "dtype_BOOL": safetensors_file('{"a":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}', bytes(1)),
+        # (F8_E4M3, I64, BOOL and every other dtype the format defines are
+        # valid: a model skips the tensors it does not use.)
+        "dtype_F4_odd_bits": safetensors_file('{"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}', bytes(2)),
         "dtype_unknown": safetensors_file('{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}', bytes(1)),
     }
     for name, data in cases.items():
@@ -207,7 +207,66 @@ def safetensors():
     write("bad/safetensors/not_a_vit.safetensors", safetensors_file(ok, bytes(8)))
 
 
+def configs():
+    """The config files read beside a ViT's weights, and a sharded
+    checkpoint's index: each bad one is its own folder (the files have their
+    real names), with a tiny valid model.safetensors where one is needed."""
+    cases = {
+        # config.json
+        "config_not_json": ("config.json", b"{not json"),
+        "config_nested_bomb": ("config.json", b'{"a": ' + b"[" * 1000 + b"]" * 1000 + b"}"),
+        "config_heads_huge": ("config.json", b'{"num_attention_heads": 8e127}'),
+        "config_heads_zero": ("config.json", b'{"num_attention_heads": 0}'),
+        "config_eps_string": ("config.json", b'{"layer_norm_eps": "1e-6"}'),
+        "config_eps_zero": ("config.json", b'{"layer_norm_eps": 0}'),
+        "config_hidden_act_unknown": ("config.json", b'{"vision_config": {"hidden_act": "relu"}}'),
+        "config_width_disagrees": ("config.json", b'{"hidden_size": 999}'),
+        "config_pretrained_mean_no_std": ("config.json", b'{"pretrained_cfg": {"mean": [0.5, 0.5, 0.5]}}'),
+        # open_clip_config.json
+        "open_clip_quick_gelu_not_bool": ("open_clip_config.json", b'{"model_cfg": {"quick_gelu": "yes"}}'),
+        "open_clip_head_width_zero": ("open_clip_config.json", b'{"model_cfg": {"vision_cfg": {"head_width": 0}}}'),
+        "open_clip_std_negative": ("open_clip_config.json",
+                                   b'{"preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.5, -0.5, 0.5]}}'),
+        # preprocessor_config.json
+        "preprocessor_mean_two_numbers": ("preprocessor_config.json", b'{"image_mean": [0.5, 0.5], "image_std": [1, 1, 1]}'),
+        "preprocessor_std_zero": ("preprocessor_config.json", b'{"image_mean": [0.5, 0.5, 0.5], "image_std": [0.2, 0, 0.2]}'),
+        "preprocessor_mean_nan": ("preprocessor_config.json", b'{"image_mean": [0.5, NaN, 0.5], "image_std": [1, 1, 1]}'),
+        # model.safetensors.index.json
+        "index_not_json": ("model.safetensors.index.json", b"[1, 2"),
+        "index_no_weight_map": ("model.safetensors.index.json", b'{"metadata": {}}'),
+        "index_shard_climbs": ("model.safetensors.index.json", b'{"weight_map": {"a": "../model.safetensors"}}'),
+        "index_shard_missing": ("model.safetensors.index.json", b'{"weight_map": {"a": "model-00002-of-00002.safetensors"}}'),
+        "index_tensor_not_in_shard": ("model.safetensors.index.json", b'{"weight_map": {"zzz": "model.safetensors"}}'),
+        "index_shard_not_a_name": ("model.safetensors.index.json", b'{"weight_map": {"a": 7}}'),
+    }
+    # A valid Hugging Face ViT of width 8 (one block, patch 2, 2 x 2 positions)
+    # beside each bad file, so the file's own fault is what stops the load.
+    import json
+    D, e, b = 8, "vit.embeddings.", "vit.encoder.layer.0."
+    shapes = {e + "cls_token": [1, 1, D], e + "position_embeddings": [1, 5, D],
+              e + "patch_embeddings.projection.weight": [D, 3, 2, 2], e + "patch_embeddings.projection.bias": [D],
+              "vit.layernorm.weight": [D], "vit.layernorm.bias": [D]}
+    for n in ("layernorm_before", "layernorm_after"):
+        shapes[f"{b}{n}.weight"], shapes[f"{b}{n}.bias"] = [D], [D]
+    for n in ("query", "key", "value"):
+        shapes[f"{b}attention.attention.{n}.weight"], shapes[f"{b}attention.attention.{n}.bias"] = [D, D], [D]
+    shapes[b + "attention.output.dense.weight"], shapes[b + "attention.output.dense.bias"] = [D, D], [D]
+    shapes[b + "intermediate.dense.weight"], shapes[b + "intermediate.dense.bias"] = [4 * D, D], [4 * D]
+    shapes[b + "output.dense.weight"], shapes[b + "output.dense.bias"] = [D, 4 * D], [D]
+    header, blob, off = {}, b"", 0
+    for n, shape in shapes.items():
+        a = np.full(shape, 0.01, dtype="<f4")
+        header[n] = {"dtype": "F32", "shape": shape, "data_offsets": [off, off + a.nbytes]}
+        blob += a.tobytes()
+        off += a.nbytes
+    tiny = safetensors_file(json.dumps(header), blob)
+    for case, (name, data) in cases.items():
+        write(f"bad/configs/{case}/{name}", data)
+        write(f"bad/configs/{case}/model.safetensors", tiny)
+
+
 if __name__ == "__main__":
+    configs()
     safetensors()
     images()
     npys()
