@@ -7,12 +7,9 @@
 #include <limits>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "error.hpp"
 #include "gemm.hpp"
+#include "memory.hpp"
 #include "parallel.hpp"
 #include "simd/kernels.hpp"
 
@@ -133,18 +130,9 @@ void weights_times_v(const Matrix& w, const Matrix& v, Matrix& out) {
 
 Matrix output_matrix(Eigen::Index rows, Eigen::Index cols) {
   Matrix m(rows, cols);
-#if defined(__linux__)
-  // Large results in 2 MiB pages where the kernel offers them only on
-  // request (transparent_hugepage = madvise, Debian's default): writing a
-  // fresh 512 MiB matrix otherwise takes 131072 page faults, which cost more
-  // than computing it. Advice only; nothing changes if it is refused.
-  constexpr std::uintptr_t kHuge = 2u << 20;
-  const auto begin = reinterpret_cast<std::uintptr_t>(m.data());
-  const auto end = begin + static_cast<std::uintptr_t>(m.size()) * sizeof(float);
-  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = end & ~(kHuge - 1);
-  if (last > first)
-    madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // NOLINT(performance-no-int-to-ptr)
-#endif
+  // Writing a fresh 512 MiB matrix takes 131072 page faults in 4 KiB pages,
+  // which cost more than computing it.
+  advise_huge_pages(m.data(), static_cast<size_t>(m.size()) * sizeof(float));
   if (testing::poison_outputs_flag.load()) m.setConstant(std::numeric_limits<float>::quiet_NaN());
   return m;
 }
@@ -187,6 +175,34 @@ void attend_dot(const Heads& q, const Heads& k, const Heads& v, float alpha, Nor
     head_block(kern, q[h], packed[h], i0, rows, alpha, norm, temperature, mask, first_query, out.logits.row(i0).data(),
                nk, out.weights.row(i0).data(), nk, v.empty() ? nullptr : out.output.row(i0).data(),
                v.empty() ? 0 : out.output.outerStride(), scratch.data());
+  });
+}
+
+void attend_dot_weights(const Heads& q, const Heads& k, const Heads& v, float alpha, double temperature, Matrix& out,
+                        const WeightsSink& store) {
+  const int heads = static_cast<int>(q.size());
+  const int nq = static_cast<int>(q.front().rows()), nk = static_cast<int>(k.front().rows());
+  const int dv = static_cast<int>(v.front().cols());
+  out.resize(nq, static_cast<Eigen::Index>(heads) * dv);
+  if (nq == 0) return;
+  if (nk == 0) {
+    out.setZero();
+    return;
+  }
+  const std::vector<PackedHead> packed = pack_heads(k, v);
+  const simd::Kernels& kern = packed.front().kt.kernels();
+  const int block = row_block(nk), blocks = (nq + block - 1) / block;
+  parallel_for(heads * blocks, [&](int t) {
+    const int h = t / blocks, i0 = (t % blocks) * block, rows = std::min(block, nq - i0);
+    thread_local std::vector<float> z, w;
+    thread_local std::vector<std::uint8_t> scratch;
+    z.resize(static_cast<size_t>(rows) * nk);
+    w.resize(z.size());
+    scratch.resize(static_cast<size_t>(nk));
+    float* o = out.data() + i0 * out.outerStride() + static_cast<Eigen::Index>(h) * dv;
+    head_block(kern, q[static_cast<size_t>(h)], packed[static_cast<size_t>(h)], i0, rows, alpha, Norm::Softmax,
+               temperature, Mask{}, 0, z.data(), nk, w.data(), nk, o, out.outerStride(), scratch.data());
+    store(h, i0, rows, w.data());
   });
 }
 

@@ -14,6 +14,7 @@
 //     blocks of whole rows, O(block · Nk).
 // Each is tested against the double-precision reference (tests/core).
 #include <cstddef>
+#include <functional>
 
 #include "attention.hpp"
 
@@ -30,6 +31,15 @@ void normalise_rows(const float* z, std::ptrdiff_t ldz, int nq, int nk, Norm nor
 // v[h] [Nk, d_v] or v empty (no output). The mask is already validated.
 void attend_dot(const Heads& q, const Heads& k, const Heads& v, float alpha, Norm norm, double temperature,
                 const Mask& mask, int first_query, MultiHeadResult& r);
+
+// Softmax attention for a model's layer, the logits not kept: out [Nq,
+// H · d_v] (heads concatenated; resized), and each head's weights handed to
+// store(h, row0, rows, w) a block of rows at a time (rows x Nk, row-major,
+// valid during the call), from several threads at once for disjoint blocks.
+// q[h] [Nq, d], k[h] [Nk, d], v[h] [Nk, d_v]; no mask.
+using WeightsSink = std::function<void(int head, int row0, int rows, const float* w)>;
+void attend_dot_weights(const Heads& q, const Heads& k, const Heads& v, float alpha, double temperature, Matrix& out,
+                        const WeightsSink& store);
 
 // Output only: [Nq, H · d_v] with the heads concatenated, no Nq x Nk matrix.
 Matrix attend_dot_output(const Heads& q, const Heads& k, const Heads& v, float alpha, Norm norm, double temperature,

@@ -22,12 +22,19 @@ std::span<const EnumName<HeadFusion>> enum_names<HeadFusion>() {
 
 template <>
 std::span<const EnumName<ViewQuery>> enum_names<ViewQuery>() {
-  static constexpr std::array<EnumName<ViewQuery>, 3> kNames = {{
+  static constexpr std::array<EnumName<ViewQuery>, 5> kNames = {{
       {ViewQuery::ClassToken, "class-token", "class token",
-       "The class token's attention to the patches, as in the DINO paper's maps.", "cls"},
+       "The class token's attention to the patches, as in the DINO paper's maps (a model without one: its pooling "
+       "probe's).",
+       "cls"},
       {ViewQuery::Patches, "patch", "clicked patch", "The attention of the patch (or patches) you clicked."},
       {ViewQuery::Rollout, "rollout", "rollout (class token)",
        "The class token's attention rolled out through every layer (Abnar & Zuidema 2020)."},
+      {ViewQuery::DistillationToken, "distillation-token", "distillation token",
+       "DeiT's distillation token, trained to match a teacher network: where it looks beside the class token.", "dist"},
+      {ViewQuery::TokenNorms, "norms", "token norms",
+       "Not attention: each patch token's length after the layer. A few very long ones are artefacts that soak up "
+       "attention (Darcet et al. 2023)."},
   }};
   return kNames;
 }
@@ -83,10 +90,11 @@ Matrix mean_rows(const AttentionStack& attention, int layer, std::span<const int
   const int H = attention.heads(), nk = attention.keys();
   Matrix out(H, nk);
   std::vector<double> acc(static_cast<size_t>(nk));
+  std::vector<float> row(static_cast<size_t>(nk));
   for (int h = 0; h < H; ++h) {
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int q : queries) {
-      const auto row = attention.row(layer, h, q);
+      attention.row(layer, h, q, row);
       for (int j = 0; j < nk; ++j) acc[static_cast<size_t>(j)] += row[static_cast<size_t>(j)];
     }
     for (int j = 0; j < nk; ++j)
@@ -215,32 +223,68 @@ std::vector<float> select_tokens(std::span<const float> row, std::span<const int
   return out;
 }
 
-MapView attention_map(const NamedAttention& attention, const TokenSet& keys, const MapRequest& r,
-                      const Matrix* rollout) {
-  const AttentionStack& w = attention.weights;
+MapScale view_scale(ViewQuery query, MapScale chosen) {
+  return query == ViewQuery::TokenNorms ? MapScale::MinMax : chosen;
+}
+
+MapView attention_map(const AttentionRecord& record, const MapRequest& r, const Matrix* rollout) {
+  const NamedAttention* encoder = record.find(AttentionRole::EncoderSelf);
+  assert(encoder);
+  const TokenSet& keys = record.keys(*encoder);
+  const AttentionStack& w = encoder->weights;
   assert(w.keys() == keys.size());
   MapView v;
   v.layer = r.layer < 0 || r.layer >= w.layers() ? w.layers() - 1 : r.layer;
+  if (r.query == ViewQuery::TokenNorms) {
+    if (record.token_norms.rows() <= v.layer + 1) throw Error("this model's token norms were not kept");
+    const auto row = record.token_norms.row(v.layer + 1);
+    v.map = scatter_to_cells(std::span(row.data(), static_cast<size_t>(row.size())), keys);
+    v.combined = v.map;
+    v.head_maps = Eigen::Map<const Eigen::RowVectorXf>(v.map.data(), keys.grid.count()).replicate(w.heads(), 1);
+    return v;
+  }
   std::vector<int> rows;
+  const AttentionStack* source = &w;  // whose rows: the encoder's, or the probe's
+  int layer = v.layer;
   if (r.query == ViewQuery::Patches) {
     for (int q : r.queries) {
       if (q < 0 || q >= w.queries()) throw Error("query token " + std::to_string(q) + " is out of range");
       rows.push_back(q);
     }
     if (rows.empty()) throw Error("pick a patch to show its attention");
-  } else {
-    const int cls = keys.first_of(TokenKind::Class);
-    if (cls < 0) throw Error("this model has no class token: pick a patch to see its attention");
+  } else if (r.query == ViewQuery::DistillationToken) {
+    const int dist = keys.first_of(TokenKind::Distillation);
+    if (dist < 0) throw Error("this model has no distillation token");
+    rows.push_back(dist);
+  } else if (const int cls = keys.first_of(TokenKind::Class); cls >= 0) {
     rows.push_back(cls);
+  } else if (const NamedAttention* pool = record.find(AttentionRole::Pool); pool && r.query == ViewQuery::ClassToken) {
+    source = &pool->weights, layer = 0;  // the model's global view: its probe
+    rows.push_back(0);
+  } else {
+    throw Error("this model has no class token: pick a patch to see its attention");
   }
-  const Matrix per_head = mean_rows(w, v.layer, rows);  // [H, Nk]
+  const Matrix per_head = mean_rows(*source, layer, rows);  // [H, Nk]
   const int cells = keys.grid.count();
   v.head_maps.resize(per_head.rows(), cells);
+  // The artefacts left out: the k patch tokens with the largest norms at the
+  // shown layer's input (their weight dropped before the patches are
+  // renormalised; the special tokens' shares still count it).
+  const std::vector<int> ignored =
+      r.ignore_top_norms > 0 ? top_norm_tokens(record, v.layer, r.ignore_top_norms) : std::vector<int>();
+  auto patch_map = [&](std::vector<float> row) {
+    const PatchMap with = to_patch_map(row, keys, r.keep_class, r.keep_registers);
+    if (ignored.empty()) return with;
+    for (int t : ignored) row[static_cast<size_t>(t)] = 0.0f;
+    PatchMap without = to_patch_map(row, keys, r.keep_class, r.keep_registers);
+    without.class_share = with.class_share, without.register_share = with.register_share;
+    return without;
+  };
   std::vector<float> line(static_cast<size_t>(w.keys()));
   for (Eigen::Index h = 0; h < per_head.rows(); ++h) {
     for (int j = 0; j < w.keys(); ++j) line[static_cast<size_t>(j)] = per_head(h, j);
     sharpen(line, r.display_temperature);
-    const PatchMap m = to_patch_map(line, keys, r.keep_class, r.keep_registers);
+    const PatchMap m = patch_map(line);
     v.head_maps.row(h) = Eigen::Map<const Eigen::RowVectorXf>(m.values.data(), cells);
   }
   // The heads combined: fused, or rollout's row.
@@ -253,7 +297,7 @@ MapView attention_map(const NamedAttention& attention, const TokenSet& keys, con
     all = combine_heads(per_head, -1, r.fusion);
   }
   sharpen(all, r.display_temperature);
-  v.combined = to_patch_map(all, keys, r.keep_class, r.keep_registers).values;
+  v.combined = patch_map(all).values;
   // What is shown: one head, or the heads combined (rollout has no heads).
   std::vector<float> shown = all;
   if (r.head >= 0 && r.query != ViewQuery::Rollout) {
@@ -261,7 +305,7 @@ MapView attention_map(const NamedAttention& attention, const TokenSet& keys, con
     shown = combine_heads(per_head, r.head, r.fusion);
     sharpen(shown, r.display_temperature);
   }
-  PatchMap m = to_patch_map(shown, keys, r.keep_class, r.keep_registers);
+  PatchMap m = patch_map(shown);
   v.class_share = m.class_share;
   v.register_share = m.register_share;
   v.map = std::move(m.values);
@@ -270,6 +314,62 @@ MapView attention_map(const NamedAttention& attention, const TokenSet& keys, con
     for (size_t i = 0; i < v.map.size(); ++i) v.map[i] = keep[i] ? 1.0f : 0.0f;
   }
   return v;
+}
+
+std::vector<int> top_norm_tokens(const AttentionRecord& record, int row, int k) {
+  if (record.token_norms.rows() <= row || record.token_sets.empty()) return {};
+  std::vector<int> patches = record.token_sets.front().indices_of(TokenKind::Patch);
+  const auto norms = record.token_norms.row(row);
+  k = std::min<int>(k, static_cast<int>(patches.size()));
+  std::partial_sort(patches.begin(), patches.begin() + k, patches.end(),
+                    [&](int a, int b) { return norms[a] != norms[b] ? norms[a] > norms[b] : a < b; });
+  patches.resize(static_cast<size_t>(k));
+  return patches;
+}
+
+std::vector<int> high_norm_tokens(const AttentionRecord& record, int row) {
+  if (record.token_norms.rows() <= row || record.token_sets.empty()) return {};
+  const std::vector<int> patches = record.token_sets.front().indices_of(TokenKind::Patch);
+  if (patches.empty()) return {};
+  const auto norms = record.token_norms.row(row);
+  std::vector<float> values;
+  for (int t : patches) values.push_back(norms[t]);
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(values.size() / 2), values.end());
+  const float median = values[values.size() / 2];
+  std::vector<int> out;
+  for (int t : patches)
+    if (norms[t] > 3.0f * median) out.push_back(t);
+  return out;
+}
+
+AttentionSinks attention_sinks(const AttentionRecord& record) {
+  const NamedAttention* encoder = record.find(AttentionRole::EncoderSelf);
+  assert(encoder);
+  const AttentionStack& w = encoder->weights;
+  const TokenSet& tokens = record.keys(*encoder);
+  const int L = w.layers(), H = w.heads(), N = w.queries();
+  AttentionSinks s{Matrix::Zero(L, H), Matrix::Zero(L, H), Matrix::Zero(L, H), std::vector<int>(L, -1)};
+  std::vector<int> special, registers = tokens.indices_of(TokenKind::Register);
+  for (TokenKind k : {TokenKind::Class, TokenKind::Distillation})
+    for (int t : tokens.indices_of(k)) special.push_back(t);
+  for (int l = 0; l < L; ++l) {
+    const auto top = top_norm_tokens(record, l, 1);
+    s.outlier[static_cast<size_t>(l)] = top.empty() ? -1 : top.front();
+    for (int h = 0; h < H; ++h) {
+      double cls = 0, reg = 0, out = 0;
+      std::vector<float> row(static_cast<size_t>(w.keys()));
+      for (int q = 0; q < N; ++q) {
+        w.row(l, h, q, row);
+        for (int t : special) cls += row[static_cast<size_t>(t)];
+        for (int t : registers) reg += row[static_cast<size_t>(t)];
+        if (!top.empty()) out += row[static_cast<size_t>(top.front())];
+      }
+      s.class_share(l, h) = static_cast<float>(cls / N);
+      s.register_share(l, h) = static_cast<float>(reg / N);
+      s.outlier_share(l, h) = static_cast<float>(out / N);
+    }
+  }
+  return s;
 }
 
 HeadStatistics head_statistics(const AttentionStack& attention, const TokenSet& tokens) {
@@ -282,8 +382,9 @@ HeadStatistics head_statistics(const AttentionStack& attention, const TokenSet& 
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h) {
       double entropy = 0, distance = 0;
+      std::vector<float> row(static_cast<size_t>(attention.keys()));
       for (int i : patches) {
-        const auto row = attention.row(l, h, i);
+        attention.row(l, h, i, row);
         for (float w : row)
           if (w > 0) entropy -= w * std::log(static_cast<double>(w));
         double mass = 0, dist = 0;

@@ -13,6 +13,7 @@
 
 #include "attention_record.hpp"
 #include "enum_names.hpp"
+#include "overlay.hpp"
 #include "types.hpp"
 
 namespace attn {
@@ -23,9 +24,11 @@ std::span<const EnumName<HeadFusion>> enum_names<HeadFusion>();
 
 // Whose attention a map shows.
 enum class ViewQuery {
-  ClassToken,  // the class token's row (DINO's maps)
-  Patches,     // the selected patch tokens' rows, averaged
-  Rollout,     // the class token's row of attention rollout over all layers
+  ClassToken,         // the class token's row (DINO's maps); a model without one: its pooling probe's
+  Patches,            // the selected patch tokens' rows, averaged
+  Rollout,            // the class token's row of attention rollout over all layers
+  DistillationToken,  // DeiT's distillation token's row
+  TokenNorms,         // not attention: every patch token's norm after the layer
 };
 template <>
 std::span<const EnumName<ViewQuery>> enum_names<ViewQuery>();
@@ -92,6 +95,9 @@ struct MapRequest {
   double display_temperature = 1.0;
   bool keep_class = false, keep_registers = false;
   double keep_mass = 1.0;  // < 1: show the patches holding this share as 1, the rest 0
+  // Leave out the k patch tokens with the largest norms at the shown
+  // layer's input (the artefacts), renormalising over the rest.
+  int ignore_top_norms = 0;
 };
 
 struct MapView {
@@ -102,12 +108,34 @@ struct MapView {
   int layer = 0;  // the layer shown (the request's -1 resolved)
 };
 
-// The map `request` asks for, of `attention` (a self-attention tensor
-// whose keys are `keys`). `rollout` ([N, N], from attention_rollout) is
-// needed when request.query is Rollout. Throws attn::Error when the model
-// has no class token and the request asks for it, or a query is out of range.
-MapView attention_map(const NamedAttention& attention, const TokenSet& keys, const MapRequest& request,
-                      const Matrix* rollout = nullptr);
+// The map `request` asks for, of `record`'s encoder self-attention (a
+// model without a class token shows its pooling probe's attention as the
+// class-token view). `rollout` ([N, N], from attention_rollout) is needed
+// when request.query is Rollout. Throws attn::Error when the model has no
+// token the request asks for, or a query is out of range.
+MapView attention_map(const AttentionRecord& record, const MapRequest& request, const Matrix* rollout = nullptr);
+
+// The colour scale a view is drawn with: the user's `chosen` one for
+// attention; token norms are lengths, not weights, and are spread between
+// their smallest and largest (MinMax).
+MapScale view_scale(ViewQuery query, MapScale chosen);
+
+// Patch tokens whose norm at row `row` of record.token_norms is far above
+// the others' (more than 3 x their median): the "registers" paper's
+// high-norm artefacts. Empty when the record has no norms.
+std::vector<int> high_norm_tokens(const AttentionRecord& record, int row);
+// The k patch tokens with the largest norms at row `row`, largest first.
+std::vector<int> top_norm_tokens(const AttentionRecord& record, int row, int k);
+
+// Where each layer's attention goes (attention sinks): per layer and head,
+// the mean over every query of the weight on the class (and distillation)
+// token, on the registers, and on the layer's outlier, the patch token with
+// the largest norm at the layer's input.
+struct AttentionSinks {
+  Matrix class_share, register_share, outlier_share;  // [L, H]
+  std::vector<int> outlier;                           // per layer: that token's index
+};
+AttentionSinks attention_sinks(const AttentionRecord& record);
 
 // Per layer and head: the mean entropy of the patch queries' rows (nats),
 // and the mean attention distance (pixels): for each patch query, the

@@ -1,11 +1,25 @@
 #include "kernels.hpp"
 
+#if defined(ATTN_X86_KERNELS)
+#include <cpuid.h>
+#endif
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 
 namespace attn::simd {
 namespace {
+
+#if defined(ATTN_X86_KERNELS)
+// F16C (half-precision conversions): CPUID leaf 1, ECX bit 29. Every AVX2
+// CPU made has it; checked all the same (clang's __builtin_cpu_supports
+// does not know the name).
+bool has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+}
+#endif
 
 bool cpu_has(Isa isa) {
 #if defined(ATTN_X86_KERNELS)
@@ -16,7 +30,7 @@ bool cpu_has(Isa isa) {
     case Isa::Generic:
       return true;
     case Isa::Avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     case Isa::Avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");

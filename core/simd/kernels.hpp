@@ -52,6 +52,11 @@ struct Kernels {
 
   // x[j] = GELU(x[j]) = x Φ(x) (the exact, erf form), absolute error < 1e-6.
   void (*gelu_row)(float* x, int n);
+
+  // IEEE half precision, rounded to nearest even (F16C on x86): the
+  // compact store of large attention maps.
+  void (*to_half)(const float* x, std::uint16_t* h, std::size_t n);
+  void (*from_half)(const std::uint16_t* h, float* x, std::size_t n);
 };
 
 // The best kernels this CPU runs (ATTNSCOPE_ISA=generic|avx2|avx512 in the

@@ -1,6 +1,6 @@
-// The kernels for AVX2 with FMA: 8 floats a register, a 6 x 16
+// The kernels for AVX2 with FMA (and F16C): 8 floats a register, a 6 x 16
 // matrix-multiply tile (12 accumulators of the 16 registers). Compiled with
-// -mavx2 -mfma; called only after kernels.cpp has checked the CPU.
+// -mavx2 -mfma -mf16c; called only after kernels.cpp has checked the CPU.
 #include <immintrin.h>
 
 #include "kernels.hpp"
@@ -46,6 +46,12 @@ struct Vec {
   }
   static M less(T a, T b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static T select(M m, T a, T b) { return _mm256_blendv_ps(b, a, m); }
+  static void to_half(const float* x, std::uint16_t* h) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(h), _mm256_cvtps_ph(load(x), _MM_FROUND_TO_NEAREST_INT));
+  }
+  static void from_half(const std::uint16_t* h, float* x) {
+    store(x, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h))));
+  }
 };
 
 constexpr Isa kIsa = Isa::Avx2;

@@ -37,6 +37,12 @@ struct Vec {
   }
   static M less(T a, T b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static T select(M m, T a, T b) { return _mm512_mask_blend_ps(m, b, a); }
+  static void to_half(const float* x, std::uint16_t* h) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(h), _mm512_cvtps_ph(load(x), _MM_FROUND_TO_NEAREST_INT));
+  }
+  static void from_half(const std::uint16_t* h, float* x) {
+    store(x, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h))));
+  }
 };
 
 constexpr Isa kIsa = Isa::Avx512;

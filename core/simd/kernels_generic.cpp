@@ -1,6 +1,7 @@
 // The portable kernels: SSE2 (part of every x86-64) with a 4 x 8
 // matrix-multiply tile, or plain C++ one float at a time on other CPUs.
 // Compiled with the project's baseline flags.
+#include "../tensor_file.hpp"
 #include "kernels.hpp"
 
 #if defined(__SSE2__)
@@ -48,6 +49,12 @@ struct Vec {
     return _mm_castsi128_ps(_mm_cmpgt_epi32(b, zero));
   }
   static M less(T a, T b) { return _mm_cmplt_ps(a, b); }
+  static void to_half(const float* x, std::uint16_t* h) {
+    for (int i = 0; i < W; ++i) h[i] = float_to_half(x[i]);
+  }
+  static void from_half(const std::uint16_t* h, float* x) {
+    for (int i = 0; i < W; ++i) x[i] = half_to_float(h[i]);
+  }
   static T select(M m, T a, T b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
 };
 constexpr int kMR = 4, kNV = 2;
@@ -79,6 +86,8 @@ struct Vec {
   static M visible(const std::uint8_t* p) { return *p != 0; }
   static M less(T a, T b) { return a < b; }
   static T select(M m, T a, T b) { return m ? a : b; }
+  static void to_half(const float* x, std::uint16_t* h) { *h = float_to_half(*x); }
+  static void from_half(const std::uint16_t* h, float* x) { *x = half_to_float(*h); }
 };
 constexpr int kMR = 4, kNV = 4;
 #endif

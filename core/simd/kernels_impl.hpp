@@ -12,11 +12,18 @@
 // mask), zero, set1, load, store (unaligned), add, sub, mul, max, fma
 // (a * b + c), hsum, hmax, round (to the nearest integer, as floats),
 // min, pow2 (2^n for integral n in [-126, 127]), visible (lanes whose byte
-// is not 0), less (a < b per lane), select (m ? a : b); and the constants
+// is not 0), less (a < b per lane), select (m ? a : b), to_half and
+// from_half (W floats <-> W IEEE halves, nearest even); and the constants
 // kIsa, kName, kMR (tile rows) and kNV (tile columns in registers).
 #ifndef ATTN_KERNELS_IMPL_NS
 #error "define ATTN_KERNELS_IMPL_NS before including kernels_impl.hpp"
 #endif
+
+namespace attn {
+// The scalar conversions (tensor_file.cpp, built for baseline x86-64), for the tails.
+float half_to_float(std::uint16_t h);
+std::uint16_t float_to_half(float f);
+}  // namespace attn
 
 namespace attn::simd::ATTN_KERNELS_IMPL_NS {
 namespace {
@@ -229,12 +236,24 @@ void gelu_row(float* x, int n) {
   }
 }
 
+void to_half(const float* x, std::uint16_t* h, std::size_t n) {
+  std::size_t j = 0;
+  for (; j + W <= n; j += W) Vec::to_half(x + j, h + j);
+  for (; j < n; ++j) h[j] = float_to_half(x[j]);
+}
+
+void from_half(const std::uint16_t* h, float* x, std::size_t n) {
+  std::size_t j = 0;
+  for (; j + W <= n; j += W) Vec::from_half(h + j, x + j);
+  for (; j < n; ++j) x[j] = half_to_float(h[j]);
+}
+
 }  // namespace
 
 const Kernels& table() {
-  static constexpr Kernels kTable{kIsa,     kName,    kMR,        kNV * W,   &gemm_tile<kMR, kNV>,
-                                  &row_max, &exp_row, &scale_row, &dot_rows, &weighted_rows,
-                                  &gelu_row};
+  static constexpr Kernels kTable{kIsa,      kName,    kMR,        kNV * W,   &gemm_tile<kMR, kNV>,
+                                  &row_max,  &exp_row, &scale_row, &dot_rows, &weighted_rows,
+                                  &gelu_row, &to_half, &from_half};
   return kTable;
 }
 

@@ -11,6 +11,8 @@
 #include <stdexcept>
 
 #include "core/attention.hpp"
+#include "core/attention_fast.hpp"
+#include "core/attention_record.hpp"
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 #include "core/parallel.hpp"
@@ -264,6 +266,48 @@ TEST(FastPaths, AttentionMatchesTheReferenceWithMasksAndEveryPath) {
         EXPECT_LT(ref::rel_error(r.heads[h].output, o), kTolerance);
         EXPECT_LT(ref::rel_error(only.middleCols(h * dv, dv), o), kTolerance);
         EXPECT_LT(ref::rel_error(r.output.middleCols(h * dv, dv), o), kTolerance);
+      }
+    }
+  });
+}
+
+TEST(FastPaths, ModelAttentionHandsOverEveryWeightAndTheOutput) {
+  // attend_dot_weights (the ViT's layers): weights handed to a sink block by
+  // block, straight into an AttentionStack (float32 and half), the heads'
+  // outputs side by side, against the reference.
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  for_each_isa([&] {
+    for (int trial = 0; trial < 4; ++trial) {
+      const int n = 1 + static_cast<int>(rng() % (trial < 2 ? 12 : 400)), heads = 1 + static_cast<int>(rng() % 4);
+      const int d = 1 + static_cast<int>(rng() % 70);
+      const double t = std::array<double, 3>{0.5, 1.0, 2.0}[rng() % 3];
+      SCOPED_TRACE("n " + std::to_string(n) + " heads " + std::to_string(heads) + " d " + std::to_string(d));
+      attn::Heads q, k, v;
+      for (int h = 0; h < heads; ++h) {
+        q.push_back(ref::random(n, d, seed + 10 * h + 1));
+        k.push_back(ref::random(n, d, seed + 10 * h + 2));
+        v.push_back(ref::random(n, d, seed + 10 * h + 3));
+      }
+      const float alpha = 1.0f / std::sqrt(static_cast<float>(d));
+      attn::AttentionStack f32(2, heads, n, n), f16(2, heads, n, n, attn::Precision::F16);
+      Matrix out;
+      attn::detail::attend_dot_weights(q, k, v, alpha, t, out, [&](int h, int row0, int rows, const float* w) {
+        f32.set_rows(1, h, row0, rows, w);
+        f16.set_rows(1, h, row0, rows, w);
+      });
+      ASSERT_EQ(out.rows(), n);
+      ASSERT_EQ(out.cols(), heads * d);
+      for (int h = 0; h < heads; ++h) {
+        const auto z = ref::logits(attn::Score::Dot, ref::from(q[h]), ref::from(k[h]));
+        ref::Mat scaled = z;
+        for (auto& row : scaled)
+          for (double& x : row) x *= alpha;
+        const auto w = ref::softmax(scaled, t, attn::Mask{});
+        EXPECT_LT(ref::rel_error(f32.head(1, h), w), 1e-5);
+        EXPECT_LT(ref::rel_error(f16.head(1, h), w), 1e-3);  // half: 2^-11 relative
+        EXPECT_LT(ref::rel_error(out.middleCols(h * d, d), ref::matmul(w, ref::from(v[h]))), 1e-5);
       }
     }
   });

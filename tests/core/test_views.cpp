@@ -12,6 +12,13 @@
 
 namespace {
 
+attn::AttentionRecord record_of(const attn::TokenSet& tokens, attn::AttentionStack stack) {
+  attn::AttentionRecord r;
+  r.token_sets.push_back(tokens);
+  r.attention.push_back({"encoder", attn::AttentionRole::EncoderSelf, 0, 0, std::move(stack)});
+  return r;
+}
+
 // Random softmax rows: [L, H, N, N] with each row a distribution.
 attn::AttentionStack random_stack(int L, int H, int N, std::mt19937& rng) {
   std::normal_distribution<double> z(0.0, 2.0);
@@ -54,7 +61,8 @@ TEST(Views, MapsEqualDirectComputationsOnRandomAttention) {
     const attn::TokenKind prefix[] = {attn::TokenKind::Class};
     const attn::TokenSet tokens = attn::TokenSet::vit({8, cols, rows}, prefix, R);
     const int N = tokens.size(), P = cols * rows;
-    attn::NamedAttention a{"encoder", attn::AttentionRole::EncoderSelf, 0, 0, random_stack(L, H, N, rng)};
+    const attn::AttentionRecord rec = record_of(tokens, random_stack(L, H, N, rng));
+    const attn::NamedAttention& a = rec.attention.front();
     attn::MapRequest r;
     r.query = attn::ViewQuery::Patches;
     r.queries = {1 + std::uniform_int_distribution<int>(0, P - 1)(rng), 1 + (trial % P)};
@@ -62,15 +70,17 @@ TEST(Views, MapsEqualDirectComputationsOnRandomAttention) {
     r.fusion = static_cast<attn::HeadFusion>(trial % 3);
     r.head = trial % 4 == 0 ? H - 1 : -1;
     r.display_temperature = trial % 2 ? 0.5 : 1.0;
-    const attn::MapView v = attn::attention_map(a, tokens, r);
+    const attn::MapView v = attn::attention_map(rec, r);
     const int layer = r.layer < 0 ? L - 1 : r.layer;
     // Direct: per head, the queries' mean (double); fused; sharpened; over the patches.
     std::vector<std::vector<double>> per_head(static_cast<size_t>(H), std::vector<double>(static_cast<size_t>(N)));
+    std::vector<float> line(static_cast<size_t>(N));
     for (int h = 0; h < H; ++h)
-      for (int q : r.queries)
+      for (int q : r.queries) {
+        a.weights.row(layer, h, q, line);
         for (int j = 0; j < N; ++j)
-          per_head[static_cast<size_t>(h)][static_cast<size_t>(j)] +=
-              a.weights.row(layer, h, q)[static_cast<size_t>(j)] / 2.0;
+          per_head[static_cast<size_t>(h)][static_cast<size_t>(j)] += line[static_cast<size_t>(j)] / 2.0;
+      }
     std::vector<double> row(static_cast<size_t>(N));
     for (int j = 0; j < N; ++j) {
       double acc = r.fusion == attn::HeadFusion::Mean ? 0.0 : per_head[0][static_cast<size_t>(j)];
@@ -131,14 +141,32 @@ TEST(Views, KeptSpecialTokensLeaveThePatchesUnnormalised) {
 TEST(Views, ClassTokenViewNeedsAClassToken) {
   std::mt19937 rng(1);
   const attn::TokenSet patches = attn::TokenSet::patches({8, 2, 2});
-  attn::NamedAttention a{"encoder", attn::AttentionRole::EncoderSelf, 0, 0, random_stack(1, 1, 4, rng)};
-  EXPECT_THROW(attn::attention_map(a, patches, {}), attn::Error);
+  attn::AttentionRecord rec = record_of(patches, random_stack(1, 2, 4, rng));
+  EXPECT_THROW(attn::attention_map(rec, {}), attn::Error);
   attn::MapRequest r;
   r.query = attn::ViewQuery::Patches;
   r.queries = {9};
-  EXPECT_THROW(attn::attention_map(a, patches, r), attn::Error);
+  EXPECT_THROW(attn::attention_map(rec, r), attn::Error);
   r.queries = {2};
-  EXPECT_NO_THROW(attn::attention_map(a, patches, r));
+  EXPECT_NO_THROW(attn::attention_map(rec, r));
+  r.query = attn::ViewQuery::DistillationToken;
+  EXPECT_THROW(attn::attention_map(rec, r), attn::Error);
+  // With a pooling probe, the class-token view is the probe's attention.
+  attn::TokenSet probe;
+  probe.tokens.push_back({attn::TokenKind::Probe, -1, {}});
+  rec.token_sets.push_back(probe);
+  attn::AttentionStack pool(1, 2, 1, 4);
+  attn::Matrix a(1, 4), b(1, 4);
+  a << 0.1f, 0.2f, 0.3f, 0.4f;
+  b << 0.4f, 0.3f, 0.2f, 0.1f;
+  pool.set(0, 0, a);
+  pool.set(0, 1, b);
+  rec.attention.push_back({"pool", attn::AttentionRole::Pool, 1, 0, pool});
+  const attn::MapView v = attn::attention_map(rec, {});
+  for (int c = 0; c < 4; ++c) EXPECT_NEAR(v.map[static_cast<size_t>(c)], 0.25f, 1e-6);  // the mean of the two heads
+  EXPECT_NEAR(v.head_maps(0, 3), 0.4f, 1e-6);
+  r.query = attn::ViewQuery::Rollout;
+  EXPECT_THROW(attn::attention_map(rec, r), attn::Error);  // rollout follows a class token
 }
 
 TEST(Views, KeepMassRangeIsOneRule) {
@@ -167,3 +195,70 @@ TEST(Overlay, TheScaleLeavesTheQueriesOut) {
 }
 
 }  // namespace
+
+namespace {
+
+// Class, 2x2 patches, one register; one layer, one head.
+attn::AttentionRecord sink_record() {
+  const attn::TokenKind prefix[] = {attn::TokenKind::Class};
+  attn::AttentionRecord rec;
+  rec.token_sets.push_back(attn::TokenSet::vit({8, 2, 2}, prefix, 1));
+  attn::Matrix a(6, 6);
+  // Every query gives 0.1 to the class token, 0.5 to patch 3 (token 4, the
+  // long one), 0.2 to the register, 0.2 / 3 to each other patch.
+  for (int q = 0; q < 6; ++q) a.row(q) << 0.1f, 0.2f / 3, 0.2f / 3, 0.2f / 3, 0.5f, 0.2f;
+  rec.attention.push_back(
+      {"encoder", attn::AttentionRole::EncoderSelf, 0, 0, attn::AttentionStack::from_layers({{a}})});
+  rec.token_norms.resize(2, 6);
+  rec.token_norms << 1, 1, 1.1f, 0.9f, 9, 1,  //
+      2, 2, 2, 2, 30, 2;
+  return rec;
+}
+
+}  // namespace
+
+TEST(Views, TokenNormsFindTheArtefacts) {
+  const attn::AttentionRecord rec = sink_record();
+  EXPECT_EQ(attn::high_norm_tokens(rec, 0), std::vector<int>{4});
+  EXPECT_EQ(attn::top_norm_tokens(rec, 0, 2), (std::vector<int>{4, 2}));
+  // The norms view: each patch's norm after the layer.
+  attn::MapRequest r;
+  r.query = attn::ViewQuery::TokenNorms;
+  const attn::MapView v = attn::attention_map(rec, r);
+  EXPECT_EQ(v.map, (std::vector<float>{2, 2, 2, 30}));
+  // Where the attention goes: the class token, the register, the outlier.
+  const attn::AttentionSinks s = attn::attention_sinks(rec);
+  EXPECT_NEAR(s.class_share(0, 0), 0.1f, 1e-6);
+  EXPECT_NEAR(s.register_share(0, 0), 0.2f, 1e-6);
+  EXPECT_EQ(s.outlier[0], 4);
+  EXPECT_NEAR(s.outlier_share(0, 0), 0.5f, 1e-6);
+}
+
+TEST(Views, IgnoringTheLongestTokensRenormalisesTheRest) {
+  const attn::AttentionRecord rec = sink_record();
+  attn::MapRequest r;  // the class token's view
+  const attn::MapView all = attn::attention_map(rec, r);
+  EXPECT_NEAR(all.map[3], 0.5f / 0.7f, 1e-6);  // the artefact dominates the patches
+  r.ignore_top_norms = 1;
+  const attn::MapView rest = attn::attention_map(rec, r);
+  EXPECT_EQ(rest.map[3], 0.0f);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(rest.map[static_cast<size_t>(c)], 1.0f / 3, 1e-6);
+  EXPECT_NEAR(rest.class_share, 0.1, 1e-6);  // shares are of the whole row, as before
+}
+
+TEST(Views, TokenNormsNeedNoClassToken) {
+  // A model pooled by averaging (no class token, no probe) still has norms.
+  attn::AttentionRecord rec;
+  rec.token_sets.push_back(attn::TokenSet::vit({8, 2, 1}, {}, 0));
+  attn::Matrix a(2, 2);
+  a << 0.5f, 0.5f, 0.5f, 0.5f;
+  rec.attention.push_back(
+      {"encoder", attn::AttentionRole::EncoderSelf, 0, 0, attn::AttentionStack::from_layers({{a}})});
+  rec.token_norms.resize(2, 2);
+  rec.token_norms << 1, 2, 3, 4;
+  attn::MapRequest r;
+  r.query = attn::ViewQuery::TokenNorms;
+  EXPECT_EQ(attn::attention_map(rec, r).map, (std::vector<float>{3, 4}));
+  r.query = attn::ViewQuery::ClassToken;
+  EXPECT_THROW(attn::attention_map(rec, r), attn::Error);
+}
