@@ -1,5 +1,8 @@
-// The Vision Transformer's forward pass, keeping every layer's attention;
-// position-embedding and image resampling.
+// The Vision Transformer's forward pass, keeping every layer's attention
+// (and a pooling probe's): tokens in attnscope's order, prefix tokens, then
+// patches, then registers. Attention is the same function of its tokens in
+// any order, so computing in this order gives the same maps as the models'
+// own (DINOv2 puts the registers before the patches).
 #include <cmath>
 
 #include "attention_fast.hpp"
@@ -27,103 +30,72 @@ void layer_norm(const Matrix& x, const Vector& w, const Vector& b, double eps, M
   });
 }
 
-// y = x wᵀ + b: x [N, in], w [out, in] (PyTorch's layout), b [out].
-Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
-  Matrix y(x.rows(), w.rows());
+// y = x wᵀ + b: x [N, in], w [out, in] (PyTorch's layout), b [out] or
+// empty; y [N, out], its storage reused when it already has that shape.
+void linear(const Matrix& x, const Matrix& w, const Vector& b, Matrix& y) {
+  y.resize(x.rows(), w.rows());
   gemm(static_cast<int>(x.rows()), static_cast<int>(w.rows()), static_cast<int>(x.cols()), 1.0f,
        {x.data(), x.outerStride(), 1}, {w.data(), 1, w.outerStride()}, y.data(), y.outerStride());
-  y.rowwise() += b.transpose();
+  if (b.size()) y.rowwise() += b.transpose();
+}
+
+Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
+  Matrix y;
+  linear(x, w, b, y);
   return y;
 }
 
-// Resamples one axis with a triangle filter widened by the shrink factor
-// (box-like averaging when shrinking, bilinear when growing). `in` holds
-// n_in items of `count` floats each; the result n_out items.
-std::vector<float> resample_axis(const std::vector<float>& in, int n_in, int n_out, int count) {
-  std::vector<float> out(static_cast<size_t>(n_out) * count);
-  const double scale = static_cast<double>(n_in) / n_out;
-  const double support = std::max(1.0, scale);
-  std::vector<double> w;
-  for (int o = 0; o < n_out; ++o) {
-    const double centre = (o + 0.5) * scale;
-    const int lo = std::max(0, static_cast<int>(std::floor(centre - support)));
-    const int hi = std::min(n_in - 1, static_cast<int>(std::ceil(centre + support)));
-    double total = 0;
-    w.clear();
-    for (int i = lo; i <= hi; ++i) {
-      w.push_back(std::max(0.0, 1.0 - std::abs((i + 0.5 - centre) / support)));
-      total += w.back();
-    }
-    for (int c = 0; c < count; ++c) {
-      double acc = 0;
-      for (int i = lo; i <= hi; ++i) acc += w[static_cast<size_t>(i - lo)] * in[static_cast<size_t>(i) * count + c];
-      out[static_cast<size_t>(o) * count + c] = static_cast<float>(total > 0 ? acc / total : 0.0);
-    }
-  }
-  return out;
+// x += y (· gamma, LayerScale, when gamma is not empty): the residual.
+void add_residual(Matrix& x, const Matrix& y, const Vector& gamma) {
+  if (gamma.size())
+    x.array() += y.array().rowwise() * gamma.transpose().array();
+  else
+    x += y;
 }
+
+// The MLP's non-linearity on every element of f, rows in parallel.
+void activate(Matrix& f, Activation a) {
+  const simd::Kernels& kern = simd::kernels();
+  const int n = static_cast<int>(f.cols());
+  parallel_for(static_cast<int>(f.rows()), [&](int i) {
+    float* x = f.row(i).data();
+    switch (a) {
+      case Activation::Gelu:
+        kern.gelu_row(x, n);
+        break;
+      case Activation::GeluTanh:
+        for (int j = 0; j < n; ++j) {
+          const double v = x[j];
+          x[j] = static_cast<float>(0.5 * v * (1.0 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+        }
+        break;
+      case Activation::QuickGelu:
+        for (int j = 0; j < n; ++j) x[j] = static_cast<float>(x[j] / (1.0 + std::exp(-1.702 * x[j])));
+        break;
+    }
+  });
+}
+
+// SwiGLU: [a | b] (each h wide) -> silu(a) * b, [N, h].
+void swiglu(const Matrix& ab, Matrix& out) {
+  const Eigen::Index h = ab.cols() / 2;
+  out.resize(ab.rows(), h);
+  parallel_for(static_cast<int>(ab.rows()), [&](int i) {
+    for (Eigen::Index j = 0; j < h; ++j) {
+      const double a = ab(i, j);
+      out(i, j) = static_cast<float>(a / (1.0 + std::exp(-a)) * ab(i, h + j));
+    }
+  });
+}
+
+// A block's intermediate results, reused from layer to layer: memory
+// touched for the first time costs more than the arithmetic on it.
+struct BlockBuffers {
+  Matrix normed, qkv, heads_out, projected, hidden, gated, mlp_out;
+  Heads q, k, v;
+};
 
 }  // namespace
-
-Matrix resample_bicubic(const MatrixRef& grid, int rows, int cols, int new_rows, int new_cols) {
-  constexpr double A = -0.75;  // PyTorch's cubic convolution coefficient
-  auto weights = [](double t, double w[4]) {
-    auto near = [](double x) { return ((A + 2) * x - (A + 3)) * x * x + 1; };       // |x| <= 1
-    auto far = [](double x) { return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; };  // 1 < |x| < 2
-    w[0] = far(t + 1);
-    w[1] = near(t);
-    w[2] = near(1 - t);
-    w[3] = far(2 - t);
-  };
-  // Separable: one pass along the columns, then one along the rows. A pass
-  // resamples positions 0..n_in-1 to 0..n_out-1 for each of `outer` lines;
-  // at(line, position) gives a vector's row index in the source or result.
-  const Eigen::Index d = grid.cols();
-  auto pass = [&](const Matrix& src, int n_in, int n_out, int outer, auto src_at, auto dst_at) {
-    Matrix dst(static_cast<Eigen::Index>(outer) * n_out, d);
-    const double scale = static_cast<double>(n_in) / n_out;
-    for (int j = 0; j < n_out; ++j) {
-      const double from = (j + 0.5) * scale - 0.5;
-      const int i0 = static_cast<int>(std::floor(from));
-      double w[4];
-      weights(from - i0, w);
-      for (int line = 0; line < outer; ++line) {
-        Eigen::VectorXd acc = Eigen::VectorXd::Zero(d);
-        for (int k = 0; k < 4; ++k)
-          acc += w[k] * src.row(src_at(line, std::clamp(i0 - 1 + k, 0, n_in - 1))).template cast<double>().transpose();
-        dst.row(dst_at(line, j)) = acc.cast<float>().transpose();
-      }
-    }
-    return dst;
-  };
-  const Matrix tmp = pass(
-      grid, cols, new_cols, rows, [&](int r, int c) { return r * cols + c; },
-      [&](int r, int c) { return r * new_cols + c; });
-  return pass(
-      tmp, rows, new_rows, new_cols, [&](int c, int r) { return r * new_cols + c; },
-      [&](int c, int r) { return r * new_cols + c; });
-}
-
-Image resize_shorter_side(const Image& img, int size) {
-  const double s = static_cast<double>(size) / std::min(img.width, img.height);
-  const int w = std::max(1, static_cast<int>(std::lround(img.width * s)));
-  const int h = std::max(1, static_cast<int>(std::lround(img.height * s)));
-  // Along each row (items: pixels of 4 channels), then along the columns
-  // (items: whole rows of w pixels).
-  std::vector<float> horizontal;
-  horizontal.reserve(static_cast<size_t>(img.height) * w * 4);
-  for (int y = 0; y < img.height; ++y) {
-    const std::vector<float> row(img.rgba.begin() + static_cast<long>(y) * img.width * 4,
-                                 img.rgba.begin() + static_cast<long>(y + 1) * img.width * 4);
-    const auto r = resample_axis(row, img.width, w, 4);
-    horizontal.insert(horizontal.end(), r.begin(), r.end());
-  }
-  const auto both = resample_axis(horizontal, img.height, h, w * 4);
-  Image out = Image::blank(w, h);
-  for (size_t i = 0; i < both.size(); ++i)
-    out.rgba[i] = static_cast<std::uint8_t>(std::clamp(std::lround(both[i]), 0L, 255L));
-  return out;
-}
 
 std::array<int, 2> vit_grid(const VitModel& m, int width, int height, const VitOptions& opt) {
   int w = width, h = height;
@@ -141,12 +113,18 @@ std::array<int, 2> vit_grid(const VitModel& m, int width, int height, const VitO
 VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
   check_temperature(opt.temperature, "model temperature");
   const auto [cols, rows] = vit_grid(m, img.width, img.height, opt);
-  const int p = m.patch, P = cols * rows, R = m.registers, N = 1 + P + R, D = m.width, H = m.heads, dh = D / H;
-  const double attn_bytes = 4.0 * m.depth * H * static_cast<double>(N) * N;
+  const int p = m.patch, P = cols * rows, R = m.registers, F = m.prefix_tokens(), N = F + P + R, D = m.width,
+            H = m.heads, dh = D / H;
+  const double f32_bytes = 4.0 * m.depth * H * static_cast<double>(N) * N;
+  const Precision precision =
+      opt.attention_precision.value_or(f32_bytes <= opt.max_f32_attention_bytes ? Precision::F32 : Precision::F16);
+  const double attn_bytes = precision == Precision::F32 ? f32_bytes : f32_bytes / 2;
   if (attn_bytes > opt.max_attention_bytes)
     throw Error("keeping the attention of " + std::to_string(N) + " tokens in " + std::to_string(m.depth) +
                 " layers x " + std::to_string(H) + " heads needs " +
-                format_bytes(static_cast<std::uint64_t>(attn_bytes)) + "; use a smaller image size");
+                format_bytes(static_cast<std::uint64_t>(attn_bytes)) +
+                " even in half precision; use a smaller image size");
+  const std::array<float, 3> mean = opt.mean.value_or(m.mean), std = opt.std.value_or(m.std);
   VitResult r;
   r.grid_cols = cols;
   r.grid_rows = rows;
@@ -162,55 +140,89 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
       for (int y = 0; y < p; ++y)
         for (int x = 0; x < p; ++x)
           patches(t, (c * p + y) * p + x) =
-              (r.input.pixel(x0 + x, y0 + y)[c] / 255.0f - opt.mean[static_cast<size_t>(c)]) /
-              opt.std[static_cast<size_t>(c)];
+              (r.input.pixel(x0 + x, y0 + y)[c] / 255.0f - mean[static_cast<size_t>(c)]) / std[static_cast<size_t>(c)];
   }
+  // Tokens: prefix (class, distillation) with their positions, patches with
+  // theirs (resampled to this grid), registers with none.
   Matrix x(N, D);
-  x.middleRows(1, P) = linear(patches, m.patch_w, m.patch_b);
+  x.middleRows(F, P) = linear(patches, m.patch_w, m.patch_b);
   const Matrix pos_patches = m.pos.bottomRows(static_cast<Eigen::Index>(m.pos_grid) * m.pos_grid);
   if (rows == m.pos_grid && cols == m.pos_grid)
-    x.middleRows(1, P) += pos_patches;
+    x.middleRows(F, P) += pos_patches;
   else
-    x.middleRows(1, P) += resample_bicubic(pos_patches, m.pos_grid, m.pos_grid, rows, cols);
-  x.row(0) = m.cls.transpose();
-  if (m.pos_has_class) x.row(0) += m.pos.row(0);
+    x.middleRows(F, P) += resample_positions(pos_patches, m.pos_grid, rows, cols, m.resample);
+  std::vector<TokenKind> prefix;
+  if (m.has_class)
+    x.row(static_cast<Eigen::Index>(prefix.size())) = m.cls.transpose(), prefix.push_back(TokenKind::Class);
+  if (m.has_distillation)
+    x.row(static_cast<Eigen::Index>(prefix.size())) = m.dist.transpose(), prefix.push_back(TokenKind::Distillation);
+  if (m.pos_prefix > 0) x.topRows(F) += m.pos.topRows(F);
   if (R > 0) x.bottomRows(R) = m.registers_init;
+  if (m.pre_norm_w.size()) {  // CLIP's ln_pre
+    Matrix normed;
+    layer_norm(x, m.pre_norm_w, m.pre_norm_b, m.eps, normed);
+    x = std::move(normed);
+  }
 
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  Matrix h, out(N, D);
-  const TokenKind prefix[] = {TokenKind::Class};
+  BlockBuffers buf;
+  buf.q.resize(static_cast<size_t>(H)), buf.k.resize(static_cast<size_t>(H)), buf.v.resize(static_cast<size_t>(H));
   r.record.token_sets.push_back(TokenSet::vit({p, cols, rows}, prefix, R));
-  r.record.attention.push_back({"encoder", AttentionRole::EncoderSelf, 0, 0, AttentionStack(m.depth, H, N, N)});
+  r.record.attention.push_back(
+      {"encoder", AttentionRole::EncoderSelf, 0, 0, AttentionStack(m.depth, H, N, N, precision)});
   AttentionStack& kept = r.record.attention.back().weights;
-  MultiHeadResult heads;
+  Matrix& norms = r.record.token_norms;
+  norms.resize(m.depth + 1, N);
+  VitBlock streamed;  // the block read for this layer, when the model streams them
   for (int l = 0; l < m.depth; ++l) {
-    const VitBlock& b = m.blocks[static_cast<size_t>(l)];
-    layer_norm(x, b.norm1_w, b.norm1_b, m.eps, h);
-    const Matrix qkv = linear(h, b.qkv_w, b.qkv_b);
-    Heads q, k, v;
-    for (int i = 0; i < H; ++i) {
-      q.push_back(qkv.middleCols(static_cast<Eigen::Index>(i) * dh, dh));
-      k.push_back(qkv.middleCols(D + i * dh, dh));
-      v.push_back(qkv.middleCols(2 * D + i * dh, dh));
+    norms.row(l) = x.rowwise().norm().transpose();
+    if (m.streamed) streamed = m.streamed->read(l);
+    const VitBlock& b = m.streamed ? streamed : m.blocks[static_cast<size_t>(l)];
+    layer_norm(x, b.norm1_w, b.norm1_b, m.eps, buf.normed);
+    linear(buf.normed, b.qkv_w, b.qkv_b, buf.qkv);
+    for (size_t i = 0; i < static_cast<size_t>(H); ++i) {
+      const auto c = static_cast<Eigen::Index>(i) * dh;
+      buf.q[i] = buf.qkv.middleCols(c, dh);
+      buf.k[i] = buf.qkv.middleCols(D + c, dh);
+      buf.v[i] = buf.qkv.middleCols(2 * D + c, dh);
     }
-    detail::attend_dot(q, k, v, scale, Norm::Softmax, opt.temperature, Mask{}, 0, heads);
-    for (int i = 0; i < H; ++i) {
-      out.middleCols(static_cast<Eigen::Index>(i) * dh, dh) = heads.heads[static_cast<size_t>(i)].output;
-      kept.set(l, i, heads.heads[static_cast<size_t>(i)].weights);
-    }
-    Matrix a = linear(out, b.proj_w, b.proj_b);
-    if (b.ls1.size()) a = a.array().rowwise() * b.ls1.transpose().array();
-    x += a;
-    layer_norm(x, b.norm2_w, b.norm2_b, m.eps, h);
-    Matrix f = linear(h, b.fc1_w, b.fc1_b);
-    const simd::Kernels& kern = simd::kernels();
-    parallel_for(static_cast<int>(f.rows()),
-                 [&](int i) { kern.gelu_row(f.row(i).data(), static_cast<int>(f.cols())); });
-    Matrix g = linear(f, b.fc2_w, b.fc2_b);
-    if (b.ls2.size()) g = g.array().rowwise() * b.ls2.transpose().array();
-    x += g;
+    detail::attend_dot_weights(buf.q, buf.k, buf.v, scale, opt.temperature, buf.heads_out,
+                               [&](int head, int row0, int n, const float* w) { kept.set_rows(l, head, row0, n, w); });
+    linear(buf.heads_out, b.proj_w, b.proj_b, buf.projected);
+    add_residual(x, buf.projected, b.ls1);
+    layer_norm(x, b.norm2_w, b.norm2_b, m.eps, buf.normed);
+    linear(buf.normed, b.fc1_w, b.fc1_b, buf.hidden);
+    if (b.swiglu)
+      swiglu(buf.hidden, buf.gated);
+    else
+      activate(buf.hidden, m.activation);
+    linear(b.swiglu ? buf.gated : buf.hidden, b.fc2_w, b.fc2_b, buf.mlp_out);
+    add_residual(x, buf.mlp_out, b.ls2);
   }
-  layer_norm(x, m.norm_w, m.norm_b, m.eps, r.output);
+  norms.row(m.depth) = x.rowwise().norm().transpose();
+  if (m.norm_w.size())
+    layer_norm(x, m.norm_w, m.norm_b, m.eps, r.output);
+  else
+    r.output = std::move(x);
+
+  // The pooling probe: one learned query over every token after the final
+  // norm, softmax(q_h k_hᵀ / sqrt(d_head)) per head.
+  if (m.probe) {
+    const PoolProbe& pr = *m.probe;
+    const Matrix q = linear(Matrix(pr.latent.transpose()), pr.q_w, pr.q_b);  // [1, D]
+    const Matrix k = linear(r.output, pr.k_w, pr.k_b);                       // [N, D]
+    AttentionStack pool(1, H, 1, N);
+    for (int i = 0; i < H; ++i) {
+      Matrix z = (q.middleCols(static_cast<Eigen::Index>(i) * dh, dh) *
+                  k.middleCols(static_cast<Eigen::Index>(i) * dh, dh).transpose()) *
+                 scale;
+      pool.set(0, i, normalise(z, Norm::Softmax, 1.0, Mask{}));
+    }
+    TokenSet probe_set;
+    probe_set.tokens.push_back({TokenKind::Probe, -1, {}});
+    r.record.token_sets.push_back(std::move(probe_set));
+    r.record.attention.push_back({"pool", AttentionRole::Pool, 1, 0, std::move(pool)});
+  }
   return r;
 }
 

@@ -1,16 +1,41 @@
-// Vision Transformer weights: which naming a file uses, and the model its
-// tensors make (vit.hpp documents the layouts).
+// Vision Transformer weights to a model: the tensors vit_names.cpp found,
+// checked for shape and converted to float32 once, into their place.
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "error.hpp"
 #include "io.hpp"
+#include "safetensors.hpp"
 #include "vit.hpp"
+#include "vit_names.hpp"
+#include "weights_file.hpp"
 
 namespace attn {
+
+template <>
+std::span<const EnumName<Activation>> enum_names<Activation>() {
+  static constexpr std::array<EnumName<Activation>, 3> kNames = {{
+      {Activation::Gelu, "gelu", "GELU", "x Φ(x), the exact (erf) form."},
+      {Activation::GeluTanh, "gelu-tanh", "GELU (tanh)", "GELU's tanh approximation (gelu_pytorch_tanh)."},
+      {Activation::QuickGelu, "quick-gelu", "QuickGELU", "x σ(1.702 x), OpenAI's CLIP."},
+  }};
+  return kNames;
+}
+
+template <>
+std::span<const EnumName<PosResample>> enum_names<PosResample>() {
+  static constexpr std::array<EnumName<PosResample>, 3> kNames = {{
+      {PosResample::Size, "size", "bicubic to the grid", "F.interpolate(size=grid, mode=bicubic)."},
+      {PosResample::SizeAntialias, "size-antialias", "bicubic, antialiased",
+       "F.interpolate(size=grid, mode=bicubic, antialias=True), as timm and open_clip."},
+      {PosResample::Offset, "offset", "bicubic, scale (n + 0.1) / G",
+       "F.interpolate(scale_factor=(n + 0.1) / G, mode=bicubic), as DINO's and DINOv2's own code."},
+  }};
+  return kNames;
+}
+
 namespace {
 
 std::string shape_text(const std::vector<std::int64_t>& s) {
@@ -19,157 +44,43 @@ std::string shape_text(const std::vector<std::int64_t>& s) {
   return out + "]";
 }
 
-// Looks tensors up by name and checks their shapes; every failure names the tensor.
+// Looks tensors up by name, checks their shapes and converts them; every
+// failure names the tensor.
 class Tensors {
  public:
-  explicit Tensors(const SafeTensors& st) : st_(st) {}
-  bool has(const std::string& n) const { return st_.has(n); }
-  const NamedTensor& get(const std::string& n, const std::vector<std::int64_t>& shape) const {
-    const auto it = st_.tensors.find(n);
-    if (it == st_.tensors.end()) throw Error("the weights have no tensor \"" + n + "\"");
-    if (it->second.shape != shape)
-      throw Error("tensor \"" + n + "\" has shape " + shape_text(it->second.shape) + ", expected " + shape_text(shape));
-    return it->second;
+  explicit Tensors(const TensorFile& f) : f_(f) {}
+  bool has(const std::string& n) const { return !n.empty() && f_.has(n); }
+  const StoredTensor& get(const std::string& n) const {
+    const StoredTensor* t = f_.find(n);
+    if (!t) throw Error("the weights have no tensor \"" + n + "\"");
+    return *t;
   }
-  Matrix matrix(const std::string& n, std::int64_t rows, std::int64_t cols) const {
-    return Eigen::Map<const Matrix>(get(n, {rows, cols}).data.data(), rows, cols);
+  // Any shape whose elements are `rows` x `cols` in C order, when `shapes`
+  // lists the accepted ones.
+  Matrix matrix(const std::string& n, std::int64_t rows, std::int64_t cols,
+                std::vector<std::vector<std::int64_t>> shapes = {}) const {
+    const StoredTensor& t = get(n);
+    if (shapes.empty()) shapes = {{rows, cols}};
+    if (std::find(shapes.begin(), shapes.end(), t.shape) == shapes.end())
+      throw Error("tensor \"" + n + "\" has shape " + shape_text(t.shape) + ", expected " + shape_text(shapes.front()));
+    Matrix m(rows, cols);
+    t.to_float(std::span(m.data(), static_cast<size_t>(m.size())), n);
+    return m;
   }
-  Vector vector(const std::string& n, std::int64_t size) const {
-    return Eigen::Map<const Vector>(get(n, {size}).data.data(), size);
+  Vector vector(const std::string& n, std::int64_t size, std::vector<std::vector<std::int64_t>> shapes = {}) const {
+    if (shapes.empty()) shapes = {{size}};
+    return matrix(n, 1, size, shapes).row(0).transpose();
   }
-  const NamedTensor* find(const std::string& n) const {
-    const auto it = st_.tensors.find(n);
-    return it == st_.tensors.end() ? nullptr : &it->second;
+  const std::vector<std::int64_t>& shape(const std::string& n) const { return get(n).shape; }
+  // The same checks as matrix() and vector(), without converting anything.
+  void check(const std::string& n, const std::vector<std::int64_t>& shape) const {
+    if (get(n).shape != shape)
+      throw Error("tensor \"" + n + "\" has shape " + shape_text(get(n).shape) + ", expected " + shape_text(shape));
   }
 
  private:
-  const SafeTensors& st_;
+  const TensorFile& f_;
 };
-
-// The names of one layout; {i} is replaced by the block index.
-struct Names {
-  std::string layout, cls, pos, patch_w, patch_b, norm_w, norm_b;
-  std::string n1w, n1b, n2w, n2b, qkv_w, qkv_b, q_w, q_b, k_w, k_b, v_w, v_b, proj_w, proj_b, fc1_w, fc1_b, fc2_w,
-      fc2_b, ls1, ls2, reg;
-  std::string fc1_alt_w, fc1_alt_b, fc2_alt_w, fc2_alt_b;
-};
-
-std::string at(std::string pattern, int i) {
-  const auto p = pattern.find("{i}");
-  if (p != std::string::npos) pattern.replace(p, 3, std::to_string(i));
-  return pattern;
-}
-
-Names detect(const Tensors& t) {
-  if (t.has("blocks.0.attn.qkv.weight"))
-    return {"timm",
-            "cls_token",
-            "pos_embed",
-            "patch_embed.proj.weight",
-            "patch_embed.proj.bias",
-            "norm.weight",
-            "norm.bias",
-            "blocks.{i}.norm1.weight",
-            "blocks.{i}.norm1.bias",
-            "blocks.{i}.norm2.weight",
-            "blocks.{i}.norm2.bias",
-            "blocks.{i}.attn.qkv.weight",
-            "blocks.{i}.attn.qkv.bias",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "blocks.{i}.attn.proj.weight",
-            "blocks.{i}.attn.proj.bias",
-            "blocks.{i}.mlp.fc1.weight",
-            "blocks.{i}.mlp.fc1.bias",
-            "blocks.{i}.mlp.fc2.weight",
-            "blocks.{i}.mlp.fc2.bias",
-            "blocks.{i}.ls1.gamma",
-            "blocks.{i}.ls2.gamma",
-            "reg_token",
-            "",
-            "",
-            "",
-            ""};
-  for (const std::string prefix : {"", "vit."}) {
-    if (!t.has(prefix + "encoder.layer.0.attention.attention.query.weight")) continue;
-    const std::string l = prefix + "encoder.layer.{i}.";
-    return {"huggingface",
-            prefix + "embeddings.cls_token",
-            prefix + "embeddings.position_embeddings",
-            prefix + "embeddings.patch_embeddings.projection.weight",
-            prefix + "embeddings.patch_embeddings.projection.bias",
-            prefix + "layernorm.weight",
-            prefix + "layernorm.bias",
-            l + "layernorm_before.weight",
-            l + "layernorm_before.bias",
-            l + "layernorm_after.weight",
-            l + "layernorm_after.bias",
-            "",
-            "",
-            l + "attention.attention.query.weight",
-            l + "attention.attention.query.bias",
-            l + "attention.attention.key.weight",
-            l + "attention.attention.key.bias",
-            l + "attention.attention.value.weight",
-            l + "attention.attention.value.bias",
-            l + "attention.output.dense.weight",
-            l + "attention.output.dense.bias",
-            l + "intermediate.dense.weight",
-            l + "intermediate.dense.bias",
-            l + "output.dense.weight",
-            l + "output.dense.bias",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            ""};
-  }
-  if (t.has("encoder.layers.encoder_layer_0.self_attention.in_proj_weight")) {
-    const std::string l = "encoder.layers.encoder_layer_{i}.";
-    return {"torchvision",
-            "class_token",
-            "encoder.pos_embedding",
-            "conv_proj.weight",
-            "conv_proj.bias",
-            "encoder.ln.weight",
-            "encoder.ln.bias",
-            l + "ln_1.weight",
-            l + "ln_1.bias",
-            l + "ln_2.weight",
-            l + "ln_2.bias",
-            l + "self_attention.in_proj_weight",
-            l + "self_attention.in_proj_bias",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            l + "self_attention.out_proj.weight",
-            l + "self_attention.out_proj.bias",
-            l + "mlp.0.weight",
-            l + "mlp.0.bias",
-            l + "mlp.3.weight",
-            l + "mlp.3.bias",
-            "",
-            "",
-            "",
-            l + "mlp.linear_1.weight",
-            l + "mlp.linear_1.bias",
-            l + "mlp.linear_2.weight",
-            l + "mlp.linear_2.bias"};
-  }
-  throw Error(
-      "not a Vision Transformer in a known layout: found neither \"blocks.0.attn.qkv.weight\" (timm, DINO), "
-      "\"encoder.layer.0.attention.attention.query.weight\" (Hugging Face) nor "
-      "\"encoder.layers.encoder_layer_0.self_attention.in_proj_weight\" (torchvision)");
-}
 
 bool is_square(std::int64_t n, int* side) {
   const auto s = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
@@ -178,129 +89,235 @@ bool is_square(std::int64_t n, int* side) {
   return true;
 }
 
+// DINOv2 training checkpoints with block chunks name block i of chunk c
+// "blocks.c.i." (i global): the same tensors under "blocks.i.".
+TensorFile unchunk(const TensorFile& f) {
+  static const std::regex chunked(R"(^((?:visual\.trunk\.)?blocks\.)[0-9]+\.([0-9]+\..*)$)");
+  if (f.has("blocks.0.norm1.weight") || f.has("visual.trunk.blocks.0.norm1.weight")) return f;
+  TensorFile out;
+  out.format = f.format;
+  out.metadata = f.metadata;
+  bool any = false;
+  for (const auto& [name, t] : f.tensors) {
+    std::smatch m;
+    std::string renamed = name;
+    if (std::regex_match(name, m, chunked)) renamed = m[1].str() + m[2].str(), any = true;
+    if (!out.tensors.emplace(renamed, t).second) throw Error("tensor \"" + renamed + "\" is in two block chunks");
+  }
+  return any ? out : f;
+}
+
+// Block i's tensors: shapes checked always, values converted when `convert`.
+// `hidden` gets the MLP's hidden width.
+VitBlock read_block(const Tensors& t, const VitNames& n, int i, std::int64_t D, bool convert, int* hidden = nullptr) {
+  auto at = [&](const std::string& pattern) { return block_name(pattern, i); };
+  // A vector or matrix checked for shape, and converted only when asked.
+  auto vec = [&](const std::string& name, std::int64_t size) {
+    return convert ? t.vector(name, size) : (t.check(name, {size}), Vector());
+  };
+  auto mat = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
+    return convert ? t.matrix(name, rows, cols) : (t.check(name, {rows, cols}), Matrix());
+  };
+  VitBlock b;
+  b.norm1_w = vec(at(n.ln1_w), D);
+  b.norm1_b = vec(at(n.ln1_b), D);
+  b.norm2_w = vec(at(n.ln2_w), D);
+  b.norm2_b = vec(at(n.ln2_b), D);
+  if (!n.qkv_w.empty()) {
+    b.qkv_w = mat(at(n.qkv_w), 3 * D, D);
+    b.qkv_b = vec(at(n.qkv_b), 3 * D);
+  } else if (convert) {
+    b.qkv_w.resize(3 * D, D);
+    b.qkv_b.resize(3 * D);
+    b.qkv_w << t.matrix(at(n.q_w), D, D), t.matrix(at(n.k_w), D, D), t.matrix(at(n.v_w), D, D);
+    b.qkv_b << t.vector(at(n.q_b), D), t.vector(at(n.k_b), D), t.vector(at(n.v_b), D);
+  } else {
+    for (const std::string* w : {&n.q_w, &n.k_w, &n.v_w}) t.check(at(*w), {D, D});
+    for (const std::string* v : {&n.q_b, &n.k_b, &n.v_b}) t.check(at(*v), {D});
+  }
+  b.proj_w = mat(at(n.o_w), D, D);
+  b.proj_b = vec(at(n.o_b), D);
+  std::string f1w = at(n.fc1_w), f1b = at(n.fc1_b), f2w = at(n.fc2_w), f2b = at(n.fc2_b);
+  if (!t.has(f1w) && t.has(at(n.w12_w))) {  // SwiGLU: w12 [2h, D] (a | b), w3 [D, h]
+    b.swiglu = true;
+    f1w = at(n.w12_w), f1b = at(n.w12_b), f2w = at(n.w3_w), f2b = at(n.w3_b);
+  } else if (!t.has(f1w) && t.has(at(n.fc1_alt_w))) {  // older torchvision names
+    f1w = at(n.fc1_alt_w), f1b = at(n.fc1_alt_b), f2w = at(n.fc2_alt_w), f2b = at(n.fc2_alt_b);
+  }
+  const auto& fc1 = t.shape(f1w);
+  if (fc1.size() != 2 || fc1[1] != D || (b.swiglu && fc1[0] % 2))
+    throw Error("tensor \"" + f1w + "\" has shape " + shape_text(fc1) + ", expected [" + (b.swiglu ? "2 h" : "M") +
+                ", " + std::to_string(D) + "]");
+  const std::int64_t M = fc1[0], h = b.swiglu ? M / 2 : M;
+  if (hidden) *hidden = static_cast<int>(h);
+  b.fc1_w = mat(f1w, M, D);
+  b.fc1_b = vec(f1b, M);
+  b.fc2_w = mat(f2w, D, h);
+  b.fc2_b = vec(f2b, D);
+  if (t.has(at(n.ls1))) {
+    b.ls1 = convert ? t.vector(at(n.ls1), D) : (t.check(at(n.ls1), {D}), Vector::Zero(D));
+    b.ls2 = vec(at(n.ls2), D);
+  }
+  return b;
+}
+
+// A model's blocks left in its weights file, read one at a time.
+class StreamedBlocks : public BlockReader {
+ public:
+  StreamedBlocks(TensorFile f, VitNames n, std::int64_t d) : file_(std::move(f)), names_(std::move(n)), d_(d) {}
+  VitBlock read(int i) const override { return read_block(Tensors(file_), names_, i, d_, true); }
+
+ private:
+  TensorFile file_;
+  VitNames names_;
+  std::int64_t d_;
+};
+
+std::string read_beside(const std::filesystem::path& dir, const char* name) {
+  const auto p = dir / name;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec)) return "";
+  const auto bytes = read_file(p.string(), 8 << 20);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+std::string number(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
 }  // namespace
 
-VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_json) {
-  const Tensors t(st);
-  const Names n = detect(t);
+std::string VitModel::describe() const {
+  std::string s = family;
+  if (registers) s += " with " + std::to_string(registers) + " registers";
+  if (has_distillation) s += " (distilled)";
+  s += ", " + naming + " names, width " + std::to_string(width) + ", " + std::to_string(depth) + " layers, " +
+       std::to_string(heads) + " heads (" + heads_from + "), patch " + std::to_string(patch) + ", LayerNorm eps " +
+       number(eps) + " (" + eps_from + "), " + std::string(entry_of(activation).label);
+  if (swiglu) s += " (SwiGLU)";
+  if (layer_scale) s += ", LayerScale";
+  if (probe) s += ", a pooling probe";
+  return s;
+}
+
+VitModel load_vit(const TensorFile& file, int heads, const VitConfigs& configs, bool stream_blocks) {
+  const TensorFile f = unchunk(file);
+  const Tensors t(f);
+  const ParsedConfigs c = parse_configs(configs);
+  const VitNames n = detect_vit_names(f, c);
   VitModel m;
-  m.layout = n.layout;
-  const NamedTensor* cls = t.find(n.cls);
-  if (!cls) throw Error("the weights have no class token \"" + n.cls + "\"");
-  if (cls->shape.size() != 3 || cls->shape[0] != 1 || cls->shape[1] != 1)
-    throw Error("tensor \"" + n.cls + "\" has shape " + shape_text(cls->shape) + ", expected [1, 1, D]");
-  const std::int64_t D = cls->shape[2];
+  m.family = n.family;
+  m.naming = n.naming;
+  m.eps = n.eps;
+  m.eps_from = n.eps_from;
+  m.activation = n.activation;
+  m.resample = n.resample;
+  m.mean = c.mean.value_or(n.mean);
+  m.std = c.std.value_or(n.std);
+  if (c.mean) m.mean_from = c.mean_from;
+
+  // The patch embedding gives the width and the patch size.
+  const auto& pw = t.shape(n.patch_w);
+  if (pw.size() != 4 || pw[1] != 3 || pw[2] != pw[3] || pw[0] < 1)
+    throw Error("tensor \"" + n.patch_w + "\" has shape " + shape_text(pw) + ", expected [D, 3, p, p]");
+  const std::int64_t D = pw[0];
   m.width = static_cast<int>(D);
-  m.cls = Eigen::Map<const Vector>(cls->data.data(), D);
+  m.patch = static_cast<int>(pw[2]);
+  const std::int64_t pp = 3 * pw[2] * pw[3];
+  m.patch_w = t.matrix(n.patch_w, D, pp, {pw});
+  if (t.has(n.patch_b)) m.patch_b = t.vector(n.patch_b, D);
+  if (c.hidden_size && *c.hidden_size != D)
+    throw Error("config.json says hidden_size " + std::to_string(*c.hidden_size) + " but the weights have width " +
+                std::to_string(D));
 
-  const NamedTensor* pw = t.find(n.patch_w);
-  if (!pw) throw Error("the weights have no patch embedding \"" + n.patch_w + "\"");
-  if (pw->shape.size() != 4 || pw->shape[0] != D || pw->shape[1] != 3 || pw->shape[2] != pw->shape[3])
-    throw Error("tensor \"" + n.patch_w + "\" has shape " + shape_text(pw->shape) + ", expected [" + std::to_string(D) +
-                ", 3, p, p]");
-  m.patch = static_cast<int>(pw->shape[2]);
-  m.patch_w = Eigen::Map<const Matrix>(pw->data.data(), D, 3 * static_cast<Eigen::Index>(m.patch) * m.patch);
-  m.patch_b = t.vector(n.patch_b, D);
-
-  const NamedTensor* pos = t.find(n.pos);
-  if (!pos) throw Error("the weights have no position embeddings \"" + n.pos + "\"");
-  if (pos->shape.size() != 3 || pos->shape[0] != 1 || pos->shape[2] != D)
-    throw Error("tensor \"" + n.pos + "\" has shape " + shape_text(pos->shape) + ", expected [1, tokens, " +
-                std::to_string(D) + "]");
-  const std::int64_t rows = pos->shape[1];
-  int side = 0;
-  if (rows > 1 && is_square(rows - 1, &side))
-    m.pos_has_class = true;
-  else if (is_square(rows, &side))
-    m.pos_has_class = false;
-  else
-    throw Error("tensor \"" + n.pos + "\" has " + std::to_string(rows) +
-                " positions: not a square grid (plus a class position)");
-  m.pos_grid = side;
-  m.pos = Eigen::Map<const Matrix>(pos->data.data(), rows, D);
-
-  if (!n.reg.empty())
-    if (const NamedTensor* reg = t.find(n.reg)) {
-      if (reg->shape.size() != 3 || reg->shape[0] != 1 || reg->shape[2] != D)
-        throw Error("tensor \"" + n.reg + "\" has shape " + shape_text(reg->shape) + ", expected [1, R, " +
-                    std::to_string(D) + "]");
-      m.registers = static_cast<int>(reg->shape[1]);
-      m.registers_init = Eigen::Map<const Matrix>(reg->data.data(), m.registers, D);
-    }
-
-  // Depth: blocks 0, 1, ... as long as they exist.
-  const std::string probe = n.qkv_w.empty() ? n.q_w : n.qkv_w;
-  while (t.has(at(probe, m.depth))) ++m.depth;
-  for (int i = 0; i < m.depth; ++i) {
-    VitBlock b;
-    b.norm1_w = t.vector(at(n.n1w, i), D);
-    b.norm1_b = t.vector(at(n.n1b, i), D);
-    b.norm2_w = t.vector(at(n.n2w, i), D);
-    b.norm2_b = t.vector(at(n.n2b, i), D);
-    if (!n.qkv_w.empty()) {
-      b.qkv_w = t.matrix(at(n.qkv_w, i), 3 * D, D);
-      b.qkv_b = t.vector(at(n.qkv_b, i), 3 * D);
-    } else {
-      b.qkv_w.resize(3 * D, D);
-      b.qkv_b.resize(3 * D);
-      b.qkv_w << t.matrix(at(n.q_w, i), D, D), t.matrix(at(n.k_w, i), D, D), t.matrix(at(n.v_w, i), D, D);
-      b.qkv_b << t.vector(at(n.q_b, i), D), t.vector(at(n.k_b, i), D), t.vector(at(n.v_b, i), D);
-    }
-    b.proj_w = t.matrix(at(n.proj_w, i), D, D);
-    b.proj_b = t.vector(at(n.proj_b, i), D);
-    std::string f1w = at(n.fc1_w, i), f1b = at(n.fc1_b, i), f2w = at(n.fc2_w, i), f2b = at(n.fc2_b, i);
-    if (!t.has(f1w) && !n.fc1_alt_w.empty()) {  // older torchvision names
-      f1w = at(n.fc1_alt_w, i), f1b = at(n.fc1_alt_b, i), f2w = at(n.fc2_alt_w, i), f2b = at(n.fc2_alt_b, i);
-    }
-    const NamedTensor* fc1 = t.find(f1w);
-    if (!fc1) throw Error("the weights have no tensor \"" + f1w + "\"");
-    if (fc1->shape.size() != 2 || fc1->shape[1] != D)
-      throw Error("tensor \"" + f1w + "\" has shape " + shape_text(fc1->shape) + ", expected [M, " + std::to_string(D) +
+  // Prefix tokens: [1, 1, D] in most namings, [D] in CLIP's.
+  m.has_class = t.has(n.cls);
+  if (m.has_class) m.cls = t.vector(n.cls, D, {{1, 1, D}, {D}});
+  m.has_distillation = t.has(n.dist);
+  if (m.has_distillation) m.dist = t.vector(n.dist, D, {{1, 1, D}, {D}});
+  if (t.has(n.reg)) {
+    const auto& r = t.shape(n.reg);
+    if (r.size() != 3 || r[0] != 1 || r[2] != D)
+      throw Error("tensor \"" + n.reg + "\" has shape " + shape_text(r) + ", expected [1, R, " + std::to_string(D) +
                   "]");
-    const std::int64_t M = fc1->shape[0];
-    b.fc1_w = t.matrix(f1w, M, D);
-    b.fc1_b = t.vector(f1b, M);
-    b.fc2_w = t.matrix(f2w, D, M);
-    b.fc2_b = t.vector(f2b, D);
-    if (!n.ls1.empty() && t.has(at(n.ls1, i))) {
-      b.ls1 = t.vector(at(n.ls1, i), D);
-      b.ls2 = t.vector(at(n.ls2, i), D);
-    }
-    m.blocks.push_back(std::move(b));
+    m.registers = static_cast<int>(r[1]);
+    m.registers_init = t.matrix(n.reg, r[1], D, {r});
   }
-  if (m.depth == 0) throw Error("the weights have no transformer blocks");
-  m.norm_w = t.vector(n.norm_w, D);
-  m.norm_b = t.vector(n.norm_b, D);
 
-  if (!config_json.empty()) {
-    try {
-      const auto cfg = nlohmann::json::parse(config_json);
-      // Types and ranges checked before converting: get<int>() on 8e127 is undefined behaviour.
-      auto integer = [&](const char* key) {
-        const auto& v = cfg.at(key);
-        if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > (1 << 20))
-          throw Error(std::string("config.json: \"") + key + "\" is not a reasonable integer");
-        return v.get<std::int64_t>();
-      };
-      if (cfg.is_object() && cfg.contains("num_attention_heads") && heads == 0)
-        heads = static_cast<int>(integer("num_attention_heads"));
-      if (cfg.is_object() && cfg.contains("layer_norm_eps")) {
-        if (!cfg["layer_norm_eps"].is_number() || !(cfg["layer_norm_eps"].get<double>() > 0) ||
-            !(cfg["layer_norm_eps"].get<double>() < 1))
-          throw Error("config.json: \"layer_norm_eps\" must be a number in (0, 1)");
-        m.eps = cfg["layer_norm_eps"].get<double>();
-      }
-      if (cfg.is_object() && cfg.contains("hidden_size") && integer("hidden_size") != D)
-        throw Error("config.json says hidden_size " + std::to_string(integer("hidden_size")) +
-                    " but the weights have width " + std::to_string(D));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error("config.json is not valid: " + std::string(e.what()));
-    }
+  // Position embeddings: [1, rows, D] or [rows, D]; rows = prefix + G².
+  const auto& ps = t.shape(n.pos);
+  const bool batched = ps.size() == 3 && ps[0] == 1;
+  if (!(batched || ps.size() == 2) || ps.back() != D)
+    throw Error("tensor \"" + n.pos + "\" has shape " + shape_text(ps) + ", expected [1, tokens, " + std::to_string(D) +
+                "]");
+  const std::int64_t rows = ps[ps.size() - 2];
+  const int prefix = m.prefix_tokens();
+  int side = 0;
+  if (rows > prefix && is_square(rows - prefix, &side))
+    m.pos_prefix = prefix;
+  else if (is_square(rows, &side))
+    m.pos_prefix = 0;  // the prefix tokens get no position (timm's no_embed_class)
+  else
+    throw Error("tensor \"" + n.pos + "\" has " + std::to_string(rows) + " positions: not a square grid (plus " +
+                std::to_string(prefix) + " prefix positions)");
+  m.pos_grid = side;
+  m.pos = t.matrix(n.pos, rows, D, {ps});
+
+  if (t.has(n.pre_w)) {
+    m.pre_norm_w = t.vector(n.pre_w, D);
+    m.pre_norm_b = t.vector(n.pre_b, D);
   }
-  if (heads == 0) {
-    if (D % 64 != 0)
-      throw Error("cannot infer the number of heads for width " + std::to_string(D) + "; give it (--heads)");
-    heads = static_cast<int>(D / 64);
+  if (t.has(n.norm_w)) {
+    m.norm_w = t.vector(n.norm_w, D);
+    m.norm_b = t.vector(n.norm_b, D);
+  }
+
+  // Blocks 0, 1, ... as long as they exist: every shape checked now; the
+  // weights converted now, or (streamed) when the forward pass reaches them.
+  const std::string first = n.qkv_w.empty() ? n.q_w : n.qkv_w;
+  while (t.has(block_name(first, m.depth))) ++m.depth;
+  if (m.depth == 0) throw Error("the weights have no transformer blocks (no \"" + block_name(first, 0) + "\")");
+  for (int i = 0; i < m.depth; ++i) {
+    int block_hidden = 0;
+    VitBlock b = read_block(t, n, i, D, !stream_blocks, &block_hidden);
+    if (i == 0) m.swiglu = b.swiglu, m.layer_scale = b.ls1.size() > 0, m.mlp_hidden = block_hidden;
+    if (!stream_blocks) m.blocks.push_back(std::move(b));
+  }
+  if (stream_blocks) m.streamed = std::make_shared<const StreamedBlocks>(f, n, D);
+
+  // The pooling probe: Q from the latent, K from the tokens.
+  if (t.has(n.probe)) {
+    PoolProbe p;
+    p.latent = t.vector(n.probe, D, {{1, 1, D}, {D}});
+    if (!n.probe_in_w.empty()) {  // Hugging Face: nn.MultiheadAttention's in_proj (Q, K, V)
+      const Matrix w = t.matrix(n.probe_in_w, 3 * D, D);
+      const Vector bias = t.vector(n.probe_in_b, 3 * D);
+      p.q_w = w.topRows(D), p.k_w = w.middleRows(D, D);
+      p.q_b = bias.head(D), p.k_b = bias.segment(D, D);
+    } else {  // timm: q [D, D], kv [2D, D] (K rows, then V rows)
+      p.q_w = t.matrix(n.probe_q_w, D, D);
+      p.q_b = t.vector(n.probe_q_b, D);
+      const Matrix kv = t.matrix(n.probe_kv_w, 2 * D, D);
+      const Vector kvb = t.vector(n.probe_kv_b, 2 * D);
+      p.k_w = kv.topRows(D), p.k_b = kvb.head(D);
+    }
+    m.probe = std::move(p);
+  }
+
+  // Heads: the caller's, else the configs', else width / 64.
+  if (heads > 0) {
+    m.heads_from = "--heads";
+  } else if (c.heads) {
+    heads = *c.heads, m.heads_from = "config.json";
+  } else if (c.open_clip && c.timm_model_name.empty() && D % c.head_width.value_or(64) == 0) {
+    heads = static_cast<int>(D / c.head_width.value_or(64));
+    m.heads_from = "open_clip_config.json: width / head_width";
+  } else if (D % 64 == 0) {
+    heads = static_cast<int>(D / 64), m.heads_from = "width / 64";
+  } else {
+    throw Error("cannot infer the number of heads for width " + std::to_string(D) + "; give it (--heads)");
   }
   if (heads < 1 || D % heads != 0)
     throw Error("width " + std::to_string(D) + " is not divisible by " + std::to_string(heads) + " heads");
@@ -308,17 +325,13 @@ VitModel load_vit(const SafeTensors& st, int heads, const std::string& config_js
   return m;
 }
 
-VitModel load_vit_file(const std::string& path, int heads) {
-  const SafeTensors st = read_safetensors(path);
-  std::string config;
-  const auto cfg = std::filesystem::path(path).parent_path() / "config.json";
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(cfg, ec)) {
-    const auto bytes = read_file(cfg.string(), 1 << 20);
-    config.assign(bytes.begin(), bytes.end());
-  }
+VitModel load_vit_file(const std::string& path, int heads, const std::string& checkpoint_key, bool stream_blocks) {
+  const TensorFile f = read_weights(path, checkpoint_key);
+  const auto dir = std::filesystem::path(path).parent_path();
+  const VitConfigs configs{read_beside(dir, "config.json"), read_beside(dir, "open_clip_config.json"),
+                           read_beside(dir, "preprocessor_config.json")};
   try {
-    return load_vit(st, heads, config);
+    return load_vit(f, heads, configs, stream_blocks);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }

@@ -4,9 +4,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "core/attention_views.hpp"
 #include "core/error.hpp"
+#include "core/io.hpp"
+#include "core/rng.hpp"
 #include "core/safetensors.hpp"
 #include "core/vit.hpp"
 
@@ -47,14 +50,24 @@ TEST(SafeTensors, ReadsEveryDtype) {
   const double d = 0.25;
   std::memcpy(&b[base + 8], &d, 8);
   const auto st = attn::parse_safetensors(b, "w");
-  EXPECT_EQ(st.tensors.at("a").data[0], 1.5f);
-  EXPECT_EQ(st.tensors.at("b").data[0], -2.0f);
-  EXPECT_EQ(st.tensors.at("c").data[0], 3.0f);
-  EXPECT_EQ(st.tensors.at("d").data[0], 0.25f);
+  EXPECT_EQ(st.tensors.at("a").to_float("a")[0], 1.5f);
+  EXPECT_EQ(st.tensors.at("b").to_float("b")[0], -2.0f);
+  EXPECT_EQ(st.tensors.at("c").to_float("c")[0], 3.0f);
+  EXPECT_EQ(st.tensors.at("d").to_float("d")[0], 0.25f);
   EXPECT_EQ(st.metadata.at("format"), "pt");
   // Round trip through our writer.
   std::map<std::string, attn::NamedTensor> t = {{"x", {{2, 2}, {1, 2, 3, 4}, "F32"}}};
-  EXPECT_EQ(attn::parse_safetensors(attn::encode_safetensors(t), "w").tensors.at("x").data, t["x"].data);
+  EXPECT_EQ(attn::parse_safetensors(attn::encode_safetensors(t), "w").tensors.at("x").to_float("x"), t["x"].data);
+  // Every dtype the format defines is accepted; converting one that does not
+  // convert names the tensor (only a tensor a model uses is converted).
+  const std::string all =
+      R"({"i":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"b":{"dtype":"BOOL","shape":[1],"data_offsets":[8,9]},)"
+      R"("e":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[9,10]},"c":{"dtype":"C64","shape":[1],"data_offsets":[10,18]},)"
+      R"("f":{"dtype":"F4","shape":[2],"data_offsets":[18,19]}})";
+  const auto odd = attn::parse_safetensors(file(all, 19), "odd");
+  EXPECT_EQ(odd.tensors.size(), 5u);
+  EXPECT_EQ(odd.tensors.at("i").to_float("i")[0], 0.0f);
+  EXPECT_THROW(odd.tensors.at("c").to_float("c"), attn::Error);
 }
 
 TEST(SafeTensors, EveryMalformedCaseIsAClearError) {
@@ -88,9 +101,8 @@ TEST(SafeTensors, EveryMalformedCaseIsAClearError) {
       {file(R"({"a":{"dtype":"F32","shape":[2,9223372036854775807],"data_offsets":[0,8]}})", 8), "overflows"},
       {file(ok, 12), "4 bytes after the last tensor"},
       {file(ok, 4), "past the end of the file"},
-      {file(R"({"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}})", 1), "dtype F8_E4M3 is not supported"},
-      {file(R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", 8), "dtype I64"},
-      {file(R"({"a":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}})", 1), "dtype BOOL"},
+      {file(R"({"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", 1), "dtype Q4 is not one safetensors defines"},
+      {file(R"({"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}})", 2), "whole bytes"},
       {file(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4), "non-negative"},
       {file(R"({"a":{"dtype":"F32","shape":[1]}})", 4), "exactly"},
   };
@@ -140,7 +152,7 @@ TEST(VitWeights, MissingOrMisShapedTensorsAreNamed) {
   add("norm.weight", {8});
   add("norm.bias", {8});
   const attn::VitModel m = load();
-  EXPECT_EQ(m.layout, "timm");
+  EXPECT_EQ(m.naming, "timm");
   EXPECT_EQ(m.width, 8);
   EXPECT_EQ(m.depth, 1);
   EXPECT_EQ(m.patch, 2);
@@ -151,9 +163,9 @@ TEST(VitWeights, MissingOrMisShapedTensorsAreNamed) {
   for (const char* cfg :
        {R"({"num_attention_heads": 8e127})", R"({"hidden_size": -1})", R"({"layer_norm_eps": "x"})", R"([1, 2])"}) {
     if (std::string(cfg) == "[1, 2]") {
-      EXPECT_NO_THROW(attn::load_vit(st, 2, cfg));  // not an object: nothing to read
+      EXPECT_NO_THROW(attn::load_vit(st, 2, {cfg, "", ""}));  // not an object: nothing to read
     } else {
-      EXPECT_THROW(attn::load_vit(st, 0, cfg), attn::Error) << cfg;
+      EXPECT_THROW(attn::load_vit(st, 0, {cfg, "", ""}), attn::Error) << cfg;
     }
   }
   // Width 8 cannot be split into heads by the width/64 rule.
@@ -240,3 +252,119 @@ TEST(Vit, BicubicResamplingKeepsASizeAndAConstant) {
 }
 
 }  // namespace
+
+namespace {
+
+// A small random ViT in timm names (width 32, 2 layers, 4 heads, patch 4,
+// 4 x 4 positions, 2 registers), with attention far from uniform.
+attn::VitModel random_vit() {
+  std::map<std::string, attn::NamedTensor> t;
+  std::uint64_t stream = 0;
+  auto add = [&](const std::string& n, std::vector<std::int64_t> shape, float scale, float offset = 0.0f) {
+    std::int64_t c = 1;
+    for (auto d : shape) c *= d;
+    attn::Rng rng(11, ++stream);
+    std::vector<float> v(static_cast<size_t>(c));
+    for (float& x : v) x = offset + scale * rng.gaussian();
+    t[n] = {shape, v, "F32"};
+  };
+  const int D = 32;
+  add("cls_token", {1, 1, D}, 1.0f);
+  add("reg_token", {1, 2, D}, 1.0f);
+  add("pos_embed", {1, 17, D}, 0.5f);
+  add("patch_embed.proj.weight", {D, 3, 4, 4}, 0.3f);
+  add("patch_embed.proj.bias", {D}, 0.1f);
+  add("norm.weight", {D}, 0.1f, 1.0f);
+  add("norm.bias", {D}, 0.1f);
+  for (int i = 0; i < 2; ++i) {
+    const std::string b = "blocks." + std::to_string(i) + ".";
+    for (const char* n : {"norm1", "norm2"}) add(b + n + ".weight", {D}, 0.1f, 1.0f), add(b + n + ".bias", {D}, 0.1f);
+    add(b + "attn.qkv.weight", {3 * D, D}, 0.8f);
+    add(b + "attn.qkv.bias", {3 * D}, 0.1f);
+    add(b + "attn.proj.weight", {D, D}, 0.2f);
+    add(b + "attn.proj.bias", {D}, 0.1f);
+    add(b + "mlp.fc1.weight", {4 * D, D}, 0.2f);
+    add(b + "mlp.fc1.bias", {4 * D}, 0.1f);
+    add(b + "mlp.fc2.weight", {D, 4 * D}, 0.2f);
+    add(b + "mlp.fc2.bias", {D}, 0.1f);
+  }
+  return attn::load_vit(attn::parse_safetensors(attn::encode_safetensors(t), "w"), 4);
+}
+
+attn::Image random_image(int w, int h) {
+  attn::Image img = attn::Image::blank(w, h);
+  attn::Rng rng(5);
+  for (size_t i = 0; i < img.rgba.size(); ++i) img.rgba[i] = static_cast<std::uint8_t>(rng.uniform() * 255.0f);
+  return img;
+}
+
+}  // namespace
+
+TEST(Vit, HalfPrecisionMapsAreTheFloatMapsRounded) {
+  const attn::VitModel m = random_vit();
+  const attn::Image img = random_image(24, 20);  // 6 x 5 patches: positions resampled
+  attn::VitOptions f32, f16;
+  f16.attention_precision = attn::Precision::F16;
+  const attn::VitResult a = attn::run_vit(m, img, f32), b = attn::run_vit(m, img, f16);
+  ASSERT_EQ(a.attention().precision(), attn::Precision::F32);
+  ASSERT_EQ(b.attention().precision(), attn::Precision::F16);
+  EXPECT_EQ(b.attention().bytes() * 2, a.attention().bytes());
+  for (int l = 0; l < 2; ++l)
+    for (int h = 0; h < 4; ++h) {
+      const attn::Matrix x = a.attention().head(l, h), y = b.attention().head(l, h);
+      // Half precision: relative 2^-11 above 6e-5, an absolute 6e-8 below.
+      EXPECT_LE(((x - y).array().abs() - x.array().abs() * (1.0f / 2048) - 6e-8f).maxCoeff(), 0.0f) << l << h;
+    }
+  // A view on either is the same picture within that precision.
+  attn::MapRequest r;
+  r.ignore_top_norms = 1;
+  const attn::MapView va = attn::attention_map(a.record, r), vb = attn::attention_map(b.record, r);
+  for (size_t c = 0; c < va.map.size(); ++c) EXPECT_NEAR(va.map[c], vb.map[c], 2e-3 * va.map[c] + 1e-6);
+  // The norms: every token at each layer's input, then after the last.
+  ASSERT_EQ(a.record.token_norms.rows(), 3);
+  ASSERT_EQ(a.record.token_norms.cols(), a.tokens);
+  EXPECT_GT(a.record.token_norms.minCoeff(), 0.0f);
+}
+
+TEST(Vit, StreamedBlocksGiveTheSameAttention) {
+  // The model's blocks read from the file as the forward pass reaches them.
+  const std::string path = testing::TempDir() + "/streamed.safetensors";
+  const attn::VitModel resident = random_vit();
+  // Write the same weights and read them back both ways.
+  std::map<std::string, attn::NamedTensor> t;
+  auto put = [&](const std::string& n, const attn::Matrix& x, std::vector<std::int64_t> shape) {
+    t[n] = {std::move(shape), std::vector<float>(x.data(), x.data() + x.size()), "F32"};
+  };
+  const int D = resident.width;
+  put("cls_token", resident.cls.transpose(), {1, 1, D});
+  put("reg_token", resident.registers_init, {1, 2, D});
+  put("pos_embed", resident.pos, {1, 17, D});
+  put("patch_embed.proj.weight", resident.patch_w, {D, 3, 4, 4});
+  put("patch_embed.proj.bias", resident.patch_b.transpose(), {D});
+  put("norm.weight", resident.norm_w.transpose(), {D});
+  put("norm.bias", resident.norm_b.transpose(), {D});
+  for (int i = 0; i < resident.depth; ++i) {
+    const attn::VitBlock& b = resident.blocks[static_cast<size_t>(i)];
+    const std::string p = "blocks." + std::to_string(i) + ".";
+    put(p + "norm1.weight", b.norm1_w.transpose(), {D});
+    put(p + "norm1.bias", b.norm1_b.transpose(), {D});
+    put(p + "norm2.weight", b.norm2_w.transpose(), {D});
+    put(p + "norm2.bias", b.norm2_b.transpose(), {D});
+    put(p + "attn.qkv.weight", b.qkv_w, {3 * D, D});
+    put(p + "attn.qkv.bias", b.qkv_b.transpose(), {3 * D});
+    put(p + "attn.proj.weight", b.proj_w, {D, D});
+    put(p + "attn.proj.bias", b.proj_b.transpose(), {D});
+    put(p + "mlp.fc1.weight", b.fc1_w, {4 * D, D});
+    put(p + "mlp.fc1.bias", b.fc1_b.transpose(), {4 * D});
+    put(p + "mlp.fc2.weight", b.fc2_w, {D, 4 * D});
+    put(p + "mlp.fc2.bias", b.fc2_b.transpose(), {D});
+  }
+  attn::write_file_atomic(path, attn::encode_safetensors(t));
+  const attn::VitModel streamed = attn::load_vit_file(path, 4, "", /*stream_blocks=*/true);
+  EXPECT_TRUE(streamed.blocks.empty());
+  ASSERT_TRUE(streamed.streamed);
+  const attn::Image img = random_image(16, 16);
+  const attn::VitResult a = attn::run_vit(resident, img), b = attn::run_vit(streamed, img);
+  for (int l = 0; l < resident.depth; ++l)
+    for (int h = 0; h < resident.heads; ++h) EXPECT_EQ(a.attention().head(l, h), b.attention().head(l, h));
+}

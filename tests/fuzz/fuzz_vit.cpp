@@ -10,7 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
   if (size < 1) return 0;
   try {
-    const attn::SafeTensors st = attn::parse_safetensors({data + 1, size - 1}, "fuzz");
+    const attn::TensorFile st = attn::parse_safetensors({data + 1, size - 1}, "fuzz");
     const attn::VitModel m = attn::load_vit(st, data[0] % 5);
     if (m.width > 64 || m.depth > 4 || m.patch > 8 || m.registers > 4) return 0;  // keep runs small
     attn::VitOptions opt;

@@ -126,4 +126,24 @@ if __name__ == "__main__":
                                              "vit_view": "rollout", "recent_files": ["a.png"]}).encode())
     checkpoints()
     out("session", "duplicate.json", b'{"format": "attnscope-session-1", "patch": 8, "patch": 9}')
+    # Configs: config.json NUL open_clip_config.json NUL preprocessor_config.json.
+    hf = {"model_type": "dinov2_with_registers", "hidden_size": 384, "num_attention_heads": 6, "layer_norm_eps": 1e-6,
+          "hidden_act": "gelu", "num_register_tokens": 4, "image_size": 518, "patch_size": 14}
+    clip = {"model_type": "clip", "vision_config": {"hidden_size": 768, "num_attention_heads": 12,
+                                                    "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5}}
+    timm = {"architecture": "vit_base_patch16_siglip_224", "pretrained_cfg": {"mean": [0.5] * 3, "std": [0.5] * 3}}
+    oc = {"model_cfg": {"quick_gelu": True, "vision_cfg": {"width": 768, "head_width": 64, "norm_kwargs": {"eps": 1e-5},
+                                                            "timm_model_name": "vit_so400m_patch16_siglip_256"}},
+          "preprocess_cfg": {"mean": [0.48, 0.45, 0.40], "std": [0.26, 0.26, 0.27]}}
+    pre = {"image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}
+    for name, parts in (("dinov2", (hf, {}, pre)), ("clip", (clip, oc, pre)), ("timm", (timm, {}, {}))):
+        out("configs", name, b"\0".join(json.dumps(p).encode() if p else b"" for p in parts))
+    out("configs", "index", json.dumps({"metadata": {"total_size": 8}, "weight_map": {
+        "a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}).encode())
+    for case in sorted(os.listdir(os.path.join(DATA, "bad", "configs"))):
+        for name in os.listdir(os.path.join(DATA, "bad", "configs", case)):
+            if name.endswith(".json"):
+                with open(os.path.join(DATA, "bad", "configs", case, name), "rb") as f:
+                    slot = {"open_clip_config.json": 1, "preprocessor_config.json": 2}.get(name, 0)
+                    out("configs", case, b"\0" * slot + f.read())
     print("seeds:", {t: len(os.listdir(os.path.join(HERE, "seeds", t))) for t in sorted(os.listdir(os.path.join(HERE, "seeds")))})

@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import families_io as fio  # noqa: E402
 from families_models import Arch, forward  # noqa: E402
 
-OPTIONS = {"--weights", "--checkpoint-key", "--image", "--heads", "--mean", "--std", "--attn-out", "--pool-attn-out"}
+OPTIONS = {"--weights", "--checkpoint-key", "--image", "--heads", "--mean", "--std", "--attn-out", "--pool-attn-out",
+           "--norms-out"}
 FAMILY_NORM = {"imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
                "clip": ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
                "siglip": ((0.5,) * 3, (0.5,) * 3)}
@@ -282,8 +283,11 @@ def main(argv):
     from PIL import Image
     pixels = np.asarray(Image.open(opts["image"]).convert("RGB"))
     x = (pixels.astype(np.float64) / 255.0 - np.asarray(norm[0])) / np.asarray(norm[1])
-    A, P = forward(w, arch, torch.from_numpy(x.transpose(2, 0, 1)[None].copy()))
+    norms = []
+    A, P = forward(w, arch, torch.from_numpy(x.transpose(2, 0, 1)[None].copy()), norms=norms)
     np.save(opts["attn-out"], A.astype(np.float32))
+    if "norms-out" in opts:
+        np.save(opts["norms-out"], np.stack(norms).astype(np.float32))
     if "pool-attn-out" in opts:
         if P is None:
             print("families_mock_cli: the model has no pooling probe", file=sys.stderr)

@@ -192,15 +192,19 @@ def embed(w, arch, x, dtype=DT):
     return h, rows, cols
 
 
-def forward(w, arch, x, dtype=DT):
+def forward(w, arch, x, dtype=DT, norms=None):
     """Returns (A [L, H, N, N], P [H, N] or None), both in attnscope's token
-    order. dtype float32 estimates the rounding error of a float32 run."""
+    order. dtype float32 estimates the rounding error of a float32 run. A list
+    passed as `norms` receives every token's L2 norm at each block's input and
+    after the last block ([N] each, L + 1 of them, attnscope's order)."""
     t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float64)).to(dtype)
     D = arch.width
     h, rows, cols = embed(w, arch, x, dtype)
     perm = torch.tensor(token_order(arch, rows, cols))
     maps = []
     for b in w["blocks"]:
+        if norms is not None:
+            norms.append(h.norm(dim=-1)[perm].numpy())
         y = F.layer_norm(h, (D,), t(b["ln1_w"]), t(b["ln1_b"]), arch.eps)
         q, k, v = (F.linear(y, t(b[p + "_w"]), t(b[p + "_b"])) for p in "qkv")
         a = attention_probs(q, k, arch.heads)
@@ -215,6 +219,8 @@ def forward(w, arch, x, dtype=DT):
         else:
             o = F.linear(activation(F.linear(y, t(b["fc1_w"]), t(b["fc1_b"])), arch.act), t(b["fc2_w"]), t(b["fc2_b"]))
         h = h + (o * t(b["ls2"]) if arch.layerscale else o)
+    if norms is not None:
+        norms.append(h.norm(dim=-1)[perm].numpy())
     A = torch.stack(maps).numpy()
     P = None
     if arch.probe:

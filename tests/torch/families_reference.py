@@ -7,7 +7,8 @@ checkpoints), CLIP (OpenAI, open_clip, Hugging Face, sharded), SigLIP
 (timm, .pth, Hugging Face), a tiny model with random weights is written the
 way its project publishes it (safetensors bytes, torch.save zips, config
 files beside them), attnscope-cli runs it, and every layer's and head's
-attention (and the pooling probe's) must match a functional PyTorch
+attention (and the pooling probe's, and every token's norm at each layer's
+input) must match a functional PyTorch
 reference (families_models.py) to a relative error of 1e-4
 (max |a - b| / max |b| per layer and head). Images: square at the trained
 grid, non-square, and other grid sizes (position embeddings resampled as
@@ -17,9 +18,10 @@ nn.MultiheadAttention and F.interpolate (families_selftest.py).
 
 The CLI contract this script pins down:
   attnscope-cli vit --weights FILE [--checkpoint-key K] --image IMG --keep-size [--heads H]
-      [--mean R,G,B --std R,G,B] --attn-out A.npy [--pool-attn-out P.npy]
+      [--mean R,G,B --std R,G,B] --attn-out A.npy --norms-out T.npy [--pool-attn-out P.npy]
 A.npy float32 [L, H, N, N] in the order class, distillation, patches
-(row-major), registers; P.npy float32 [H, N] in the same order.
+(row-major), registers; P.npy float32 [H, N] and T.npy float32 [L + 1, N]
+(norms at each block's input, the last after the last block) in the same order.
 
 usage: families_reference.py PATH/TO/attnscope-cli [--skip-unsupported] [--only TEXT]
        families_reference.py --self-test
@@ -104,11 +106,12 @@ def triple(v):
 
 def run_cli(case, weights, img, extra, pool):
     """Runs the CLI; returns (A, P) or None after reporting a skip or failure."""
-    out_a, out_p = os.path.join(TMP, "attn.npy"), os.path.join(TMP, "pool.npy")
-    for p in (out_a, out_p):
+    out_a, out_p, out_n = (os.path.join(TMP, f) for f in ("attn.npy", "pool.npy", "norms.npy"))
+    for p in (out_a, out_p, out_n):
         if os.path.exists(p):
             os.remove(p)
-    cmd = [CLI, "vit", "--weights", weights, "--image", img, "--keep-size", "--attn-out", out_a, *map(str, extra)]
+    cmd = [CLI, "vit", "--weights", weights, "--image", img, "--keep-size", "--attn-out", out_a, "--norms-out", out_n,
+           *map(str, extra)]
     if pool:
         cmd += ["--pool-attn-out", out_p]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -121,7 +124,7 @@ def run_cli(case, weights, img, extra, pool):
             results.check(case, False, f"attnscope-cli exited {r.returncode}")
         print(f"     command: {shlex.join(cmd)}\n     stderr: {r.stderr.strip()}")
         return None
-    return np.load(out_a), (np.load(out_p) if pool else None)
+    return np.load(out_a), (np.load(out_p) if pool else None), np.load(out_n)
 
 
 def compare(label, got, want, matrix_dims):
@@ -147,7 +150,8 @@ def run_case(case, weights, arch, w, args=(), norm=IMAGENET, pass_norm=True, ima
         return
     for size in images:
         path, pixels = image(*size)
-        A, P = forward(w, arch, normalised(pixels, norm))
+        norms = []
+        A, P = forward(w, arch, normalised(pixels, norm), norms=norms)
         extra = list(args) + (["--mean", triple(norm[0]), "--std", triple(norm[1])] if pass_norm else [])
         label = f"{case}, {size[0]}x{size[1]}" + ("" if pass_norm else " (normalisation from defaults)")
         got = run_cli(label, weights, path, extra, pool)
@@ -156,6 +160,7 @@ def run_case(case, weights, arch, w, args=(), norm=IMAGENET, pass_norm=True, ima
         compare(label, got[0], A, 2)
         if pool:
             compare(label + ", probe", got[1], P, 1)
+        compare(label + ", token norms", got[2], np.stack(norms), 1)
 
 
 def save_pth(path, obj):
