@@ -28,20 +28,25 @@ Times the engine on random inputs: each case runs once to warm up, then
 [n, k] by [k, m] counts 2 * n * k * m.
 
 Cases (--cases, comma-separated; default gemm,full,output,row,renorm):
-  gemm      the engine's own sgemm on [2048, 2048] x [2048, 2048]
+  gemm      the engine's own sgemm on [M, M] x [M, M], M = --gemm-size
   full      multi-head attention keeping logits and weights (the matrix view,
             rollout): H x N x N floats of each
   output    output only, online softmax over key blocks: no N x N matrix
   row       one query row in every head: scores, weights and output (a click)
   renorm    a new temperature on cached logits: one row, then all H x N x N
-  vit       the Vision Transformer in --vit on a random 224 x 224 image,
-            every layer's attention kept
+  vit       the Vision Transformer in --vit on a random --vit-size square
+            image (default 224), every layer's attention kept; and the time
+            to open the weights into a model ready to run
   overlay   the CPU overlay of a random 2048 x 2048 image at patch 8 (65536
             patches), shown in 840 x 840 pixels (the app's view on a
             software OpenGL), bilinear
 Options:
   --n N  --heads H  --d-head D   the problem (default 4096, 8, 64)
-  --vit W.safetensors            weights for the vit case (--vit-heads H if no config.json)
+  --gemm-size M                  the gemm case's side (default 2048)
+  --vit W                        weights for the vit case (--vit-heads H if no config.json)
+  --vit-size S                   the vit case's image side in pixels (default 224)
+  --vit-stream                   read the blocks from the file as the forward pass
+                                 reaches them (as attnscope-cli vit does)
   --repeats R                    timed runs per case (default 5)
   --threads T                    threads (default: all of this machine's)
   --isa generic|avx2|avx512      kernels (default: the widest this CPU runs)
@@ -75,6 +80,18 @@ attn::Heads random_heads(int heads, int rows, int cols, std::uint64_t stream) {
   return h;
 }
 
+// The process's peak resident memory so far (VmHWM), MiB; 0 where unknown.
+double peak_rss_mb() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
+  std::fclose(f);
+  return kb / 1024.0;
+}
+
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -89,9 +106,12 @@ int run_bench(int argc, char** argv) {
                   {{"n"},
                    {"heads"},
                    {"d-head"},
+                   {"gemm-size"},
                    {"cases"},
                    {"vit"},
                    {"vit-heads"},
+                   {"vit-size"},
+                   {"vit-stream", false},
                    {"repeats"},
                    {"threads"},
                    {"isa"},
@@ -105,6 +125,7 @@ int run_bench(int argc, char** argv) {
   const int heads = static_cast<int>(args.get_int("heads", 8, 1, 1024));
   const int d = static_cast<int>(args.get_int("d-head", 64, 1, 4096));
   const int repeats = static_cast<int>(args.get_int("repeats", 5, 1, 1000));
+  const int gemm_side = static_cast<int>(args.get_int("gemm-size", 2048, 1, 16384));
   if (args.has("threads")) attn::set_thread_count(static_cast<int>(args.get_int("threads", 0, 1, 256)));
   if (args.has("isa")) {
     const int isa = args.get_choice("isa", {"generic", "avx2", "avx512"}, 0);
@@ -152,11 +173,11 @@ int run_bench(int argc, char** argv) {
                 attn::simd::kernels().name, attn::thread_count(), n, heads, d, repeats);
 
   if (wants("gemm")) {
-    const int m = 2048;
+    const int m = gemm_side;
     const attn::Matrix a = attn::random_matrix(m, m, attn::Distribution::Gaussian, 1, 1);
     const attn::Matrix b = attn::random_matrix(m, m, attn::Distribution::Gaussian, 1, 2);
     attn::Matrix c(m, m);
-    add("sgemm 2048^3", 2.0 * m * m * m, 4.0 * m * m, [&] {
+    add("sgemm " + std::to_string(m) + "^3", 2.0 * m * m * m, 4.0 * m * m, [&] {
       attn::gemm(m, m, m, 1.0f, {a.data(), m, 1}, {b.data(), m, 1}, c.data(), m);
     });
   }
@@ -190,17 +211,28 @@ int run_bench(int argc, char** argv) {
     });
   }
   if (wants("vit")) {
-    const attn::VitModel model =
-        attn::load_vit_file(*args.get("vit"), static_cast<int>(args.get_int("vit-heads", 0, 1, 4096)));
-    attn::Image img = attn::Image::blank(224, 224);
-    const attn::Matrix noise = attn::random_matrix(224 * 224, 3, attn::Distribution::Uniform, 7, 1, 1.0f);
-    for (int i = 0; i < 224 * 224; ++i)
+    const std::string path = *args.get("vit");
+    const int vit_heads = static_cast<int>(args.get_int("vit-heads", 0, 1, 4096));
+    const int size = static_cast<int>(args.get_int("vit-size", 224, 16, 4096));
+    const bool stream = args.has("vit-stream");
+    add("ViT open the weights", 0, 0, [&] { attn::VitModel m = attn::load_vit_file(path, vit_heads, "", stream); });
+    const attn::VitModel model = attn::load_vit_file(path, vit_heads, "", stream);
+    attn::Image img = attn::Image::blank(size, size);
+    const attn::Matrix noise = attn::random_matrix(size * size, 3, attn::Distribution::Uniform, 7, 1, 1.0f);
+    for (int i = 0; i < size * size; ++i)
       for (int c = 0; c < 3; ++c)
         img.rgba[static_cast<size_t>(i) * 4 + c] = static_cast<std::uint8_t>(127.5f + 127.0f * noise(i, c));
     attn::VitOptions vo;
     vo.size = 0;
-    const int tokens = (224 / model.patch) * (224 / model.patch) + 1;
-    add("ViT forward, 224 x 224", 0, 4.0 * model.depth * model.heads * tokens * tokens,
+    const double P = static_cast<double>(size / model.patch) * (size / model.patch);
+    const double N = P + model.prefix_tokens() + model.registers, D = model.width;
+    const double M = model.mlp_hidden, mlp_in = model.swiglu ? 2.0 * M : M;
+    // Per layer: Q, K, V and the output projection, the MLP, Q Kᵀ and weights · V.
+    const double flops = 2.0 * P * D * 3 * model.patch * model.patch +
+                         model.depth * (2.0 * N * (4 * D * D + D * mlp_in + M * D) + 4.0 * N * N * D);
+    const double maps = 4.0 * model.depth * model.heads * N * N;
+    add("ViT forward, " + std::to_string(size) + " x " + std::to_string(size), flops,
+        maps <= attn::VitOptions{}.max_f32_attention_bytes ? maps : maps / 2,
         [&] { attn::VitResult r = attn::run_vit(model, img, vo); });
   }
 
@@ -219,8 +251,9 @@ int run_bench(int argc, char** argv) {
   }
 
   if (args.has("json")) {
-    std::printf(R"({"isa": "%s", "threads": %d, "n": %d, "heads": %d, "d_head": %d, "repeats": %d, "cases": [)",
-                attn::simd::kernels().name, attn::thread_count(), n, heads, d, repeats);
+    std::printf(
+        R"({"isa": "%s", "threads": %d, "n": %d, "heads": %d, "d_head": %d, "repeats": %d, "peak_rss_mb": %.1f, "cases": [)",
+        attn::simd::kernels().name, attn::thread_count(), n, heads, d, repeats, peak_rss_mb());
     for (size_t i = 0; i < results.size(); ++i)
       std::printf(R"(%s{"name": "%s", "ms": %.6f, "min_ms": %.6f, "gflops": %.3f, "bytes": %.0f})", i ? ", " : "",
                   results[i].name.c_str(), results[i].ms, results[i].min_ms, results[i].gflops, results[i].bytes);

@@ -13,25 +13,44 @@
 namespace cli {
 namespace {
 
-constexpr const char* kHelp = R"(usage: attnscope-cli vit --weights W.safetensors --image IMG [options]
+constexpr const char* kHelp = R"(usage: attnscope-cli vit --weights FILE --image IMG [options]
 
-Runs a Vision Transformer (timm/DINO, Hugging Face or torchvision weights in a
-.safetensors file; a config.json beside it is read if present) on the image,
-keeping every layer's and head's attention.
+Runs a Vision Transformer on the image, keeping every layer's and head's
+attention. FILE is the weights as their users download them: .safetensors, a
+sharded checkpoint's model.safetensors.index.json, or a PyTorch checkpoint
+(.pth, .pt, .bin). Families, detected from the tensor names and the config
+files beside the weights (config.json, open_clip_config.json,
+preprocessor_config.json): ViT (timm, DINO, Hugging Face, torchvision),
+DINOv2 with or without registers, CLIP (OpenAI, open_clip, Hugging Face),
+SigLIP (Hugging Face, timm, open_clip) and DeiT (timm, Hugging Face).
 
 Model and input:
-  --heads H              heads, when no config.json says (default width / 64)
+  --checkpoint-key K     the state dict inside a nested PyTorch checkpoint
+                         (default: teacher, model, state_dict, ...)
+  --heads H              heads (default: the config's, else width / 64)
   --size S               resize so the shorter side is S pixels (default: the
                          size the position embeddings were trained for)
   --keep-size            use the image at its own size, cropped to whole patches
-  --mean R,G,B --std R,G,B   normalisation (default ImageNet's)
+  --mean R,G,B --std R,G,B   normalisation (default: the config files', else
+                         the family's: ImageNet's, CLIP's, or 0.5 for SigLIP)
   --temperature T        divide the logits of every layer's softmax by T (the
                          change propagates to later layers; default 1)
 Outputs (at least one):
-  --attn-out A.npy       float32 [L, H, N, N]: tokens = class, patches
-                         (row-major), registers
+  --attn-out A.npy       float32 [L, H, N, N]: tokens = prefix (class, then
+                         distillation), patches (row-major), registers; a
+                         model with no class token starts with the patches
+  --pool-attn-out P.npy  float32 [H, N], the pooling probe's attention over
+                         the same tokens (SigLIP)
+  --norms-out T.npy      float32 [L + 1, N]: every token's L2 norm at each
+                         layer's input (row L: after the last layer); the few
+                         very long patch tokens are the artefacts registers
+                         were made for (Darcet et al. 2023)
   --out OUT.png          an overlay on the image as the model saw it, of:
-    --query cls|COL,ROW  whose attention (default cls)
+    --query cls|dist|norms|COL,ROW   whose attention: the class token's
+                         (default; a model with no class token shows its
+                         pooling probe's), DeiT's distillation token's, a
+                         patch's; or, not attention, each patch token's norm
+                         after the layer
     --layer L            which layer (default the last)
     --head h|mean|max|min|rollout   one head, a fusion of the heads, or
                          attention rollout over all layers (default mean)
@@ -43,9 +62,13 @@ Outputs (at least one):
     --include-cls, --include-registers   show raw weights, the class token's
                          and registers' shares left out of the picture (by
                          default the patches' weights are renormalised)
+    --ignore-norms K     leave out the K patch tokens with the largest norms
+                         at the layer's input, renormalising over the rest
     --colormap NAME  --opacity A
 The picture is the same as the app's for the same settings (both call
-attnscope's core views).
+attnscope's core views). The first line printed names the model: its family,
+names, width, depth, heads, patch size, LayerNorm epsilon, activation, and
+where each came from.
 )";
 
 std::array<float, 3> triple(const Args& a, const char* name, std::array<float, 3> fallback) {
@@ -75,6 +98,10 @@ std::array<float, 3> triple(const Args& a, const char* name, std::array<float, 3
 int run_vit(int argc, char** argv) {
   const Args args(argc, argv, 2,
                   {{"weights"},
+                   {"checkpoint-key"},
+                   {"pool-attn-out"},
+                   {"norms-out"},
+                   {"ignore-norms"},
                    {"image"},
                    {"heads"},
                    {"size"},
@@ -100,14 +127,17 @@ int run_vit(int argc, char** argv) {
     return 0;
   }
   const std::string weights = args.require("weights"), image = args.require("image");
-  if (!args.has("attn-out") && !args.has("out")) throw UsageError("give --attn-out and/or --out");
+  if (!args.has("attn-out") && !args.has("out") && !args.has("pool-attn-out") && !args.has("norms-out"))
+    throw UsageError("give --attn-out, --pool-attn-out, --norms-out and/or --out");
   if (args.has("size") && args.has("keep-size")) throw UsageError("give --size or --keep-size, not both");
 
   attn::VitOptions opt;
-  opt.mean = triple(args, "mean", opt.mean);
-  opt.std = triple(args, "std", opt.std);
-  for (float s : opt.std)
-    if (!(s > 0)) throw attn::Error("--std: every value must be > 0");
+  if (args.has("mean")) opt.mean = triple(args, "mean", {});
+  if (args.has("std")) {
+    opt.std = triple(args, "std", {});
+    for (float s : *opt.std)
+      if (!(s > 0)) throw attn::Error("--std: every value must be > 0");
+  }
   opt.temperature = args.get_double("temperature", 1.0);
   attn::check_temperature(opt.temperature, "--temperature");
   const int heads = static_cast<int>(args.get_int("heads", 0, 1, 4096));
@@ -121,8 +151,12 @@ int run_vit(int argc, char** argv) {
   request.fusion = args.get_enum("fusion", attn::HeadFusion::Mean);
   request.keep_class = args.has("include-cls");
   request.keep_registers = args.has("include-registers");
+  request.ignore_top_norms = static_cast<int>(args.get_int("ignore-norms", 0, 0, 1 << 20));
 
-  const attn::VitModel model = attn::load_vit_file(weights, heads);
+  // Run once: the blocks are read from the file as the forward pass reaches them.
+  const attn::VitModel model =
+      attn::load_vit_file(weights, heads, args.get("checkpoint-key").value_or(""), /*stream_blocks=*/true);
+  std::printf("vit: %s\n", model.describe().c_str());
   opt.size =
       args.has("keep-size")
           ? 0
@@ -138,10 +172,16 @@ int run_vit(int argc, char** argv) {
   if (args.has("out")) {
     const attn::TokenSet& tokens = r.token_set();
     const attn::PatchGrid& grid = tokens.grid;
-    if (const auto q = args.get("query"); q && *q != "cls" && *q != "class-token") {
-      const auto [c, row] = parse_pair(*q, "--query");
+    const std::string q = args.get("query").value_or("cls");
+    if (const auto named = attn::from_name<attn::ViewQuery>(q);
+        named && *named != attn::ViewQuery::Patches && *named != attn::ViewQuery::Rollout) {
+      request.query = *named;
+    } else {
+      if (q.find(',') == std::string::npos)
+        throw attn::Error("--query: expected cls, dist, norms or COL,ROW, got '" + q + "'");
+      const auto [c, row] = parse_pair(q, "--query");
       if (c < 0 || row < 0 || c >= grid.cols || row >= grid.rows)
-        throw attn::Error("--query " + *q + " is outside the " + std::to_string(grid.cols) + "x" +
+        throw attn::Error("--query " + q + " is outside the " + std::to_string(grid.cols) + "x" +
                           std::to_string(grid.rows) + " patch grid");
       request.query = attn::ViewQuery::Patches;
       request.queries = {tokens.token_at_cell(grid.index(static_cast<int>(c), static_cast<int>(row)))};
@@ -158,22 +198,41 @@ int run_vit(int argc, char** argv) {
     } else {
       request.head = static_cast<int>(args.get_int("head", 0, 0, H - 1));
     }
-    const attn::MapView view = attn::attention_map(r.encoder(), tokens, request, &rollout);
+    const attn::MapView view = attn::attention_map(r.record, request, &rollout);
     attn::OverlayStyle style = overlay_style(args);
     style.grid = false;
+    style.scale = attn::view_scale(request.query, style.scale);
     std::vector<int> outlined;
     for (int t : request.queries) outlined.push_back(tokens[t].cell);
     overlay = attn::render_overlay(r.input, grid, view.map, style, outlined);
   }
+  if (args.has("norms-out") && r.record.token_norms.size() == 0)
+    throw attn::Error("this model's token norms were not kept");
+  const attn::NamedAttention* pool = r.pool();
+  if (args.has("pool-attn-out") && !pool)
+    throw attn::Error(weights + ": this model has no pooling probe (--pool-attn-out is for SigLIP-style heads)");
   if (const auto path = args.get("attn-out")) {
     const std::int64_t shape[4] = {L, H, N, N};
-    attn::write_npy(*path, std::span<const std::int64_t>(shape, 4), r.attention().values());
+    const attn::AttentionStack& a = r.attention();
+    attn::write_npy_chunked(*path, shape, static_cast<size_t>(L) * H, [&](size_t i, std::vector<float>& scratch) {
+      return a.head_values(static_cast<int>(i) / H, static_cast<int>(i) % H, scratch);
+    });
+  }
+  if (const auto path = args.get("norms-out")) {
+    const std::int64_t shape[2] = {r.record.token_norms.rows(), r.record.token_norms.cols()};
+    attn::write_npy(*path, shape, std::span(r.record.token_norms.data(), r.record.token_norms.size()));
+  }
+  if (const auto path = args.get("pool-attn-out")) {
+    const std::int64_t shape[2] = {H, N};
+    attn::write_npy_chunked(*path, shape, static_cast<size_t>(H), [&](size_t i, std::vector<float>& scratch) {
+      return pool->weights.head_values(0, static_cast<int>(i), scratch);
+    });
   }
   if (const auto out = args.get("out")) attn::save_png(*out, overlay);
-  std::printf(
-      "vit: %s layout, width %d, depth %d, %d heads, patch %d, %dx%d patches + class%s = %d tokens; forward %.1f ms\n",
-      model.layout.c_str(), model.width, L, H, model.patch, r.grid_cols, r.grid_rows,
-      r.registers ? (" + " + std::to_string(r.registers) + " registers").c_str() : "", N, ms);
+  const int prefix = model.prefix_tokens();
+  std::printf("vit: %dx%d patches%s%s = %d tokens; forward %.1f ms\n", r.grid_cols, r.grid_rows,
+              prefix ? (" + " + std::to_string(prefix) + " prefix").c_str() : "",
+              r.registers ? (" + " + std::to_string(r.registers) + " registers").c_str() : "", N, ms);
   return 0;
 }
 

@@ -6,6 +6,7 @@ every bad input of ../shared/reference/bad-inputs.md.
 usage: test_cli.py PATH/TO/attnscope-cli"""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -229,6 +230,59 @@ def test_bad_safetensors():
     expect_error("vit needs an output", ["vit", "--weights", "w.safetensors", "--image", SAMPLE], code=2, mentions=["--attn-out"])
 
 
+def test_bad_configs():
+    # The config files beside a ViT's weights, and a sharded checkpoint's
+    # index: each bad one is refused with what is wrong in it.
+    folder = os.path.join(BAD, "configs")
+    expected = {
+        "config_not_json": "config.json is not valid JSON", "config_nested_bomb": "nested deeper",
+        "config_heads_huge": "num_attention_heads", "config_heads_zero": "num_attention_heads",
+        "config_eps_string": "layer_norm_eps", "config_eps_zero": "layer_norm_eps",
+        "config_hidden_act_unknown": 'hidden_act "relu"', "config_width_disagrees": "hidden_size 999",
+        "config_pretrained_mean_no_std": "no \"std\"", "open_clip_quick_gelu_not_bool": "quick_gelu",
+        "open_clip_head_width_zero": "head_width", "open_clip_std_negative": "positive",
+        "preprocessor_mean_two_numbers": "image_mean", "preprocessor_std_zero": "image_std",
+        "preprocessor_mean_nan": "preprocessor_config.json is not valid JSON",
+        "index_not_json": "not valid JSON", "index_no_weight_map": "weight_map",
+        "index_shard_climbs": "not a file name beside the index", "index_shard_missing": "cannot open",
+        "index_tensor_not_in_shard": "has no tensor \"zzz\"", "index_shard_not_a_name": "is not a file name",
+    }
+    check("every bad config folder has an expectation", sorted(expected) == sorted(os.listdir(folder)),
+          sorted(set(os.listdir(folder)) ^ set(expected)))
+    for case, words in expected.items():
+        d = os.path.join(folder, case)
+        weights = os.path.join(d, "model.safetensors.index.json" if case.startswith("index") else "model.safetensors")
+        expect_error(f"config {case}", ["vit", "--weights", weights, "--image", SAMPLE, "--heads", "2",
+                                        "--attn-out", tmp("c.npy")], mentions=[words], output=tmp("c.npy"))
+
+
+def test_vit_views_and_norms():
+    # A tiny Hugging Face ViT (the bad-config cases' weights, a good config
+    # beside them): the views the app offers, and the token norms.
+    d = tmp("tiny_vit")
+    os.makedirs(d, exist_ok=True)
+    shutil.copy(os.path.join(BAD, "configs", "config_eps_zero", "model.safetensors"), d)
+    weights = os.path.join(d, "model.safetensors")
+    norms, png = tmp("norms.npy"), tmp("norms.png")
+    r = run("vit", "--weights", weights, "--image", SAMPLE, "--heads", "2", "--norms-out", norms,
+            "--out", png, "--query", "norms", "--layer", "0")
+    check("vit --query norms --norms-out succeed", r.returncode == 0, r.stderr)
+    if r.returncode == 0:
+        n = np.load(norms)
+        layers = int(re.search(r"(\d+) layers", r.stdout).group(1))
+        check("--norms-out is [L + 1, N], positive", n.ndim == 2 and n.shape[0] == layers + 1 and (n > 0).all(),
+              (n.shape, r.stdout))
+        check("the norms view is a picture", os.path.getsize(png) > 0)
+    for extra in (["--query", "cls", "--ignore-norms", "2"], ["--query", "0,0", "--head", "max"],
+                  ["--head", "rollout"]):
+        r = run("vit", "--weights", weights, "--image", SAMPLE, "--heads", "2", "--out", png, *extra)
+        check(f"vit {' '.join(extra)} succeeds", r.returncode == 0, r.stderr)
+    expect_error("no distillation token", ["vit", "--weights", weights, "--image", SAMPLE, "--heads", "2", "--out", png,
+                                           "--query", "dist"], mentions=["distillation"], output=png)
+    expect_error("a bad --query is named", ["vit", "--weights", weights, "--image", SAMPLE, "--heads", "2", "--out", png,
+                                            "--query", "eye"], mentions=["--query", "cls", "norms", "COL,ROW"], output=png)
+
+
 def test_numbers_and_shapes():
     q, k, v = (save(n, np.random.randn(5, 8)) for n in ("q.npy", "kk.npy", "v.npy"))
     w = tmp("w.npy")
@@ -299,7 +353,8 @@ def test_outputs_and_stats():
 
 
 def test_bench():
-    r = run("bench", "--n", "300", "--heads", "2", "--d-head", "16", "--repeats", "2", "--json")
+    # A small gemm: under AddressSanitizer a 2048^3 product alone takes a minute.
+    r = run("bench", "--n", "300", "--heads", "2", "--d-head", "16", "--gemm-size", "256", "--repeats", "2", "--json")
     check("bench --json runs", r.returncode == 0, r.stderr)
     if r.returncode == 0:
         out = json.loads(r.stdout)
