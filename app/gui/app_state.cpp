@@ -55,8 +55,15 @@ std::vector<int> AppState::effective_queries() const {
 }
 
 std::vector<int> AppState::outlined_queries() const {
-  if (scene.vit && settings.view.query != attn::ViewQuery::Patches) return {};
-  return effective_queries();
+  if (!scene.vit || settings.view.query == attn::ViewQuery::Patches) return effective_queries();
+  if (settings.view.query != attn::ViewQuery::TokenNorms) return {};
+  // The norms view rings the high-norm artefacts.
+  const attn::VitResult& r = *scene.vit->result;
+  const int L = r.attention().layers();
+  const int layer = settings.view.layer < 0 || settings.view.layer >= L ? L - 1 : settings.view.layer;
+  std::vector<int> cells;
+  for (int t : attn::high_norm_tokens(r.record, layer + 1)) cells.push_back(r.token_set()[t].cell);
+  return cells;
 }
 
 void AppState::select(std::vector<int> cells) {
@@ -83,6 +90,12 @@ attn::AttentionOptions AppState::attention_options() const {
     }
   }
   return opt;
+}
+
+attn::OverlayStyle AppState::overlay_style() const {
+  attn::OverlayStyle style = settings.display.overlay_style();
+  if (scene.vit) style.scale = attn::view_scale(settings.view.query, style.scale);
+  return style;
 }
 
 std::vector<float> AppState::head_map(int head) const {
@@ -262,6 +275,7 @@ void AppState::compute_vit_maps() {
   req.keep_class = v.include_cls;
   req.keep_registers = v.include_registers;
   req.keep_mass = v.keep_mass;
+  req.ignore_top_norms = v.ignore_top_norms;
   if (v.query == attn::ViewQuery::Patches)
     for (int cell : effective_queries()) req.queries.push_back(scene.tokens.token_at_cell(cell));
   const attn::Matrix* rollout = nullptr;
@@ -274,7 +288,7 @@ void AppState::compute_vit_maps() {
     rollout = rollout_.get();
   }
   try {
-    attn::MapView view = attn::attention_map(r.encoder(), r.token_set(), req, rollout);
+    attn::MapView view = attn::attention_map(r.record, req, rollout);
     head_maps = std::move(view.head_maps);
     combined = std::move(view.combined);
     map = std::move(view.map);

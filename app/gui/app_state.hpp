@@ -90,6 +90,9 @@ class AppState {
   void select(std::vector<int> cells);
   // The options every query row and the matrix use.
   attn::AttentionOptions attention_options() const;
+  // How the maps are drawn: the display settings, except that token norms
+  // (not weights) always span their range (min to max).
+  attn::OverlayStyle overlay_style() const;
   // A head's map (-1: the heads combined), one value per cell.
   std::vector<float> head_map(int head) const;
 

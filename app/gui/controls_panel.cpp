@@ -22,7 +22,9 @@ std::vector<int> divisors(int width) {
   return out;
 }
 
-void legend(const DisplaySettings& s) {
+// The colour bar and what its ends mean, for the style the image is drawn
+// with (`norms`: the token-norm view, lengths rather than weights).
+void legend(const attn::OverlayStyle& s, bool norms) {
   const auto& table = attn::colormap_table(s.colormap);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p = ImGui::GetCursorScreenPos();
@@ -33,8 +35,11 @@ void legend(const DisplaySettings& s) {
                       IM_COL32(c.r, c.g, c.b, 255));
   }
   ImGui::Dummy(ImVec2(w, h));
-  const char* lo = s.scale == attn::MapScale::MinMax ? "min" : "0";
-  const char* hi = s.scale == attn::MapScale::Fixed ? "1" : s.scale_includes_query ? "max" : "max outside the query";
+  const char* lo = norms ? "shortest" : s.scale == attn::MapScale::MinMax ? "min" : "0";
+  const char* hi = norms                              ? "longest"
+                   : s.scale == attn::MapScale::Fixed ? "1"
+                   : s.scale_includes_outlined        ? "max"
+                                                      : "max outside the query";
   ImGui::TextUnformatted(lo);
   ImGui::SameLine(std::max(0.0f, w - ImGui::CalcTextSize(hi).x));
   ImGui::TextUnformatted(hi);
@@ -147,7 +152,7 @@ void draw_display_controls(AppState& state) {
   }
   tooltip("Which head's attention the image shows, or all heads together.");
   labelled_combo("colormap", d.colormap, "The colours for weights: low on the left of the bar, high on the right.");
-  legend(d);
+  legend(state.overlay_style(), vit && state.settings.view.query == attn::ViewQuery::TokenNorms);
   label("opacity");
   ImGui::SliderFloat("##opacity", &d.opacity, 0.0f, 1.0f, "%.2f");
   tooltip("How strongly the heatmap covers the image where attention is highest.");

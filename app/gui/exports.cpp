@@ -19,8 +19,7 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
     if (std::max(src.width, src.height) <= Renderer::max_texture_size()) {
       // At the image's own resolution on the GPU (the same pixels as the CPU's
       // render_overlay, which the tests check).
-      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(),
-                               state.settings.display.overlay_style());
+      ui.renderer.draw_overlay(ui.overlay, state.scene, state.map, state.outlined_queries(), state.overlay_style());
       ui.overlay_key.clear();
       const std::string pixels = ui.overlay.read_rgba();
       img.width = ui.overlay.width();
@@ -29,7 +28,7 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
     } else {
       // Larger than a texture may be: the same overlay drawn on the CPU.
       const auto outlined = state.outlined_queries();
-      img = attn::render_overlay(src, state.scene.grid, state.map, state.settings.display.overlay_style(), outlined);
+      img = attn::render_overlay(src, state.scene.grid, state.map, state.overlay_style(), outlined);
     }
     attn::save_png(path, img);
     state.post(
@@ -84,7 +83,7 @@ void export_sheet(AppState& state, const std::string& path) {
     const int rows = (count + cols - 1) / cols, gap = 8;
     attn::Image sheet = attn::Image::blank(cols * img.width + (cols - 1) * gap, rows * img.height + (rows - 1) * gap);
     for (auto& c : sheet.rgba) c = 255;
-    const attn::OverlayStyle style = state.settings.display.overlay_style();
+    const attn::OverlayStyle style = state.overlay_style();
     const auto queries = state.outlined_queries();
     for (int i = 0; i < count; ++i) {
       const attn::Image tile =

@@ -14,6 +14,13 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
     return;
   }
   Settings& s = state.settings;
+  if (state.scene.vit && s.view.query == attn::ViewQuery::TokenNorms) {
+    ImGui::TextWrapped(
+        "Token norms belong to the tokens, not to the heads: the image shows them. Pick another view under "
+        "\"attention of\" to see each head.");
+    ImGui::End();
+    return;
+  }
   const int heads = state.scene.heads;
   const int count = heads + 1;  // the heads, then the mean
   const float avail = ImGui::GetContentRegionAvail().x;
@@ -42,7 +49,7 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l) {
   for (int k = 0; k < count; ++k) {
     const int i = (ui.next_thumb + k) % count;
     if (ui.thumb_keys[static_cast<size_t>(i)] == key.str()) continue;
-    attn::OverlayStyle thumb = d.overlay_style();
+    attn::OverlayStyle thumb = state.overlay_style();
     thumb.grid = false;
     try {
       ui.renderer.draw_overlay(ui.thumbs[static_cast<size_t>(i)], state.scene, state.head_map(i < heads ? i : -1),

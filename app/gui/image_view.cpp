@@ -57,7 +57,7 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
   Settings& s = state.settings;
   const auto selected = state.outlined_queries();
   const attn::OverlayStyle style = [&] {
-    attn::OverlayStyle st = s.display.overlay_style();
+    attn::OverlayStyle st = state.overlay_style();
     st.rings = false;  // drawn below as rectangles (nine texture reads a fragment saved on the GPU path)
     return st;
   }();

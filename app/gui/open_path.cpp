@@ -16,8 +16,10 @@ bool ends_with(const std::string& s, const char* suffix) {
 }  // namespace
 
 FileKind file_kind(const std::string& path) {
+  if (ends_with(path, ".safetensors.index.json")) return FileKind::Weights;  // a sharded checkpoint's index
   if (ends_with(path, ".json")) return FileKind::Session;
-  if (ends_with(path, ".safetensors")) return FileKind::Weights;
+  for (const char* w : {".safetensors", ".pth", ".pt", ".bin", ".ckpt"})
+    if (ends_with(path, w)) return FileKind::Weights;
   if (ends_with(path, ".npy") || ends_with(path, ".csv")) return FileKind::Tensor;
   return FileKind::Image;
 }

@@ -11,10 +11,10 @@ namespace gui {
 enum class FileKind { Session, Weights, Tensor, Image };
 FileKind file_kind(const std::string& path);  // by extension; anything else is an image
 
-// .json: a session (every setting but the window's); .safetensors: ViT
-// weights; .npy/.csv: Q, then K, then V as they come (a new Q starts over);
-// anything else: an image. Throws attn::Error for a session that cannot be
-// read; the settings are then unchanged.
+// .json: a session (every setting but the window's); .safetensors, a
+// sharded model.safetensors.index.json, .pth/.pt/.bin/.ckpt: ViT weights; .npy/.csv: Q, then K, then V as they come (a
+// new Q starts over); anything else: an image. Throws attn::Error for a session that cannot be read; the settings are
+// then unchanged.
 void open_path(Settings& s, const std::string& path);
 
 }  // namespace gui

@@ -14,8 +14,9 @@ const char* const kUsage =
 The attention explorer: click a patch and see where it looks.
 
 FILEs are opened in turn, as if dropped on the window: images (PNG, JPEG,
-BMP), sessions (.json), Vision Transformer weights (.safetensors), and Q, K, V
-files (.npy, .csv; the first is Q, the second K, the third V). A bad file
+BMP), sessions (.json), Vision Transformer weights (.safetensors,
+model.safetensors.index.json, .pth, .pt, .bin, .ckpt), and Q, K, V files
+(.npy, .csv; the first is Q, the second K, the third V). A bad file
 leaves the bundled sample open, says why, and makes a scripted run exit 3.
 
 Settings (all of them can also be changed in the window):
@@ -33,10 +34,12 @@ Settings (all of them can also be changed in the window):
   --ui-scale S (1-3)  --light  --fullscreen  --present (the picture takes most
   of the screen)  --matrix (the attention matrix tab)  --frame-times (the F3
   readout, shown from the start)
-A Vision Transformer (--weights W.safetensors, with the image as a FILE):
-  --vit-heads H  --vit-size S|keep  --model-temperature T
-  --vit-view class-token|patch|rollout  --layer L  --fusion mean|max|min
-  --discard R  --keep-mass X (0-1]  --include-cls  --include-registers
+A Vision Transformer (--weights FILE: .safetensors, model.safetensors.index.json,
+.pth, .pt, .bin; with the image as a FILE):
+  --checkpoint-key K  --vit-heads H  --vit-size S|keep  --model-temperature T
+  --vit-view class-token|patch|rollout|distillation-token|norms  --layer L
+  --fusion mean|max|min  --discard R  --keep-mass X (0-1]  --include-cls
+  --include-registers  --ignore-norms K (leave out the K longest tokens)
 Scripting and tests:
   --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
@@ -132,6 +135,8 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"discard"},
                      {"keep-mass"},
                      {"include-cls", false},
+                     {"ignore-norms"},
+                     {"checkpoint-key"},
                      {"include-registers", false}},
                     kMaxFiles);
   o.help = a.help();
@@ -171,6 +176,8 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   view.keep_mass = a.get_double("keep-mass", view.keep_mass);
   attn::check_keep_mass(view.keep_mass, "--keep-mass");
   if (a.has("include-cls")) view.include_cls = true;
+  view.ignore_top_norms = static_cast<int>(a.get_int("ignore-norms", view.ignore_top_norms, 0, 4096));
+  if (const auto k = a.get("checkpoint-key")) m.checkpoint_key = *k;
   if (a.has("include-registers")) view.include_registers = true;
   if (const auto h = a.get("head")) view.head = *h == "mean" ? -1 : static_cast<int>(a.get_int("head", 0, 0, 4095));
 

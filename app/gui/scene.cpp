@@ -27,15 +27,17 @@ std::shared_ptr<const attn::Image> canvas(const attn::PatchGrid& g, int tokens) 
 
 std::shared_ptr<const VitRun> run_vit(const SceneKey& key, const LoadedImage& source, const SceneCache& cache) {
   const ModelSettings& m = key.model;
-  const VitRun::Key want{m.weights, m.heads, m.size, m.temperature, source.id};
+  const VitRun::Key want{m.weights, m.checkpoint_key, m.heads, m.size, m.temperature, source.id};
   for (const auto& r : cache.runs)
     if (r->key == want) return r;
   auto run = std::make_shared<VitRun>();
   run->key = want;
   run->source = source;
   for (const auto& r : cache.runs)
-    if (r->key.weights == m.weights && r->key.heads == m.heads) run->model = r->model;
-  if (!run->model) run->model = std::make_shared<const attn::VitModel>(attn::load_vit_file(m.weights, m.heads));
+    if (r->key.weights == m.weights && r->key.checkpoint_key == m.checkpoint_key && r->key.heads == m.heads)
+      run->model = r->model;
+  if (!run->model)
+    run->model = std::make_shared<const attn::VitModel>(attn::load_vit_file(m.weights, m.heads, m.checkpoint_key));
   Worker::check_cancelled();
   attn::VitOptions opt;
   opt.size = m.size == 0 ? run->model->pos_grid * run->model->patch : std::max(0, m.size);
@@ -44,6 +46,8 @@ std::shared_ptr<const VitRun> run_vit(const SceneKey& key, const LoadedImage& so
   run->input = std::shared_ptr<const attn::Image>(run->result, &run->result->input);
   Worker::check_cancelled();
   run->stats = attn::head_statistics(run->result->attention(), run->result->token_set());
+  Worker::check_cancelled();
+  run->sinks = attn::attention_sinks(run->result->record);
   return run;
 }
 
@@ -114,7 +118,8 @@ Scene build_scene(const SceneKey& key, const SceneCache& cache) {
   };
   switch (t.source) {
     case Source::Vit: {
-      if (key.model.weights.empty()) throw attn::Error("open a ViT's .safetensors weights first (File > Open)");
+      if (key.model.weights.empty())
+        throw attn::Error("open a Vision Transformer's weights first (.safetensors, .pth, ...: File > Open)");
       s.source = image(t.image_path);
       Worker::check_cancelled();
       s.vit = run_vit(key, s.source, cache);

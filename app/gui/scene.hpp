@@ -38,7 +38,7 @@ LoadedImage load_scene_image(const std::string& path);
 // A Vision Transformer's forward pass on an image, and what its views need.
 struct VitRun {
   struct Key {
-    std::string weights;
+    std::string weights, checkpoint_key;
     int heads = 0, size = 0;
     double temperature = 1.0;
     std::uint64_t image = 0;  // LoadedImage::id
@@ -49,6 +49,7 @@ struct VitRun {
   std::shared_ptr<const attn::VitResult> result;
   std::shared_ptr<const attn::Image> input;  // result->input, shared with the scenes that show it
   attn::HeadStatistics stats;
+  attn::AttentionSinks sinks;
   LoadedImage source;  // the image before resizing
 };
 

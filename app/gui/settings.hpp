@@ -64,15 +64,17 @@ struct TokenSettings {
 
 // The Vision Transformer (Source::Vit) and how it runs.
 struct ModelSettings {
-  std::string weights;       // .safetensors (a config.json beside it is read)
-  int heads = 0;             // 0: config.json, else width / 64
-  int size = 0;              // shorter side in pixels; 0: the model's own size; -1: the image's own size
-  double temperature = 1.0;  // inside every layer's softmax (propagates)
+  std::string weights;         // .safetensors, a sharded index, or a PyTorch checkpoint (configs beside it are read)
+  std::string checkpoint_key;  // the state dict inside a nested checkpoint ("": the usual ones)
+  int heads = 0;               // 0: config.json, else width / 64
+  int size = 0;                // shorter side in pixels; 0: the model's own size; -1: the image's own size
+  double temperature = 1.0;    // inside every layer's softmax (propagates)
 
   bool operator==(const ModelSettings&) const = default;
   template <typename V>
   void visit(V&& v) {
     v("vit_weights", weights);
+    v("vit_checkpoint_key", checkpoint_key);
     v("vit_heads", heads, Range{0, 4096});
     v("vit_size", size, Range{-1, 16384});
     v("vit_temperature", temperature, Range{1e-30, 1e30});
@@ -110,6 +112,7 @@ struct ViewSettings {
   double keep_mass = 1.0;  // show only the patches holding this share of the mass (1: off)
   double discard = 0.0;    // rollout: share of the smallest weights dropped per layer
   bool include_cls = false, include_registers = false;
+  int ignore_top_norms = 0;  // leave out the k longest patch tokens (artefacts) and renormalise
 
   bool operator==(const ViewSettings&) const = default;
   template <typename V>
@@ -122,6 +125,7 @@ struct ViewSettings {
     v("vit_discard", discard, Range{0, 0.99});
     v("vit_include_cls", include_cls);
     v("vit_include_registers", include_registers);
+    v("vit_ignore_norms", ignore_top_norms, Range{0, 4096});
   }
 };
 

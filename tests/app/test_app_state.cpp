@@ -237,8 +237,11 @@ TEST(AppState, AVitsViewsComeFromItsKeptAttention) {
   const auto& a = s.scene.vit->result->attention();
   double patch_sum = 0;
   std::vector<double> mean(17, 0.0);
-  for (int h = 0; h < 2; ++h)
-    for (int j = 0; j < 17; ++j) mean[static_cast<size_t>(j)] += a.row(1, h, 0)[static_cast<size_t>(j)] / 2.0;
+  std::vector<float> row(17);
+  for (int h = 0; h < 2; ++h) {
+    a.row(1, h, 0, row);
+    for (int j = 0; j < 17; ++j) mean[static_cast<size_t>(j)] += row[static_cast<size_t>(j)] / 2.0;
+  }
   for (int j = 1; j < 17; ++j) patch_sum += mean[static_cast<size_t>(j)];
   for (int c = 0; c < 16; ++c)
     EXPECT_NEAR(s.map[static_cast<size_t>(c)], mean[static_cast<size_t>(1 + c)] / patch_sum, 1e-5);
