@@ -27,4 +27,13 @@ x=(xvfb-run -a -s "-screen 0 1600x1000x24")
 # Presenting at UI scale 2: the picture first.
 "${x[@]}" "${app[@]}" tests/data/photos/chelsea.png --query 20,8 --present --ui-scale 2 \
   --screenshot "$out/window-present.png"
+# A DINOv2-with-registers model of ViT-S/14's shape with random weights
+# (docs/make_demo_vit.py: no trained weights can be downloaded here): the
+# class token's view, and the token norms after layer 6 with the statistics.
+demo=$(mktemp -d)
+trap 'rm -rf "$demo"' EXIT
+/usr/bin/python3 docs/make_demo_vit.py "$demo" >/dev/null
+"${x[@]}" "${app[@]}" tests/data/photos/chelsea.png "$demo/model.safetensors" --screenshot "$out/dinov2-cls.png"
+"${x[@]}" "${app[@]}" tests/data/photos/chelsea.png "$demo/model.safetensors" --vit-view norms --layer 6 \
+  --screenshot "$out/dinov2-norms.png"
 echo "redrew $(ls "$out" | wc -l) pictures in $out"
