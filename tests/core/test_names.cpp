@@ -12,6 +12,7 @@
 #include "core/sources.hpp"
 #include "core/tensor_file.hpp"
 #include "core/tokens.hpp"
+#include "core/word_views.hpp"
 
 namespace {
 
@@ -53,6 +54,8 @@ TEST(Names, EveryTableIsComplete) {
   check_table<attn::TokenKind>("TokenKind");
   check_table<attn::AttentionRole>("AttentionRole");
   check_table<attn::DType>("DType");
+  check_table<attn::WordSmooth>("WordSmooth");
+  check_table<attn::WordScale>("WordScale");
   // Every colormap is reachable by name (the combo and the C key walk the table).
   EXPECT_EQ(attn::enum_names<attn::Colormap>().size(), std::size(attn::kAllColormaps));
 }

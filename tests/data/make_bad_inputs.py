@@ -265,7 +265,68 @@ def configs():
         write(f"bad/configs/{case}/model.safetensors", tiny)
 
 
+def words():
+    """Imported word attention (attnscope-cli words, the app's --words): a
+    good pair (3 words over a class token and 4 x 4 patches, 2 layers, 2
+    heads) in valid/words/, and one bad file per case in bad/words/, each
+    meant to be used with the good partner."""
+    import json
+    rng = np.random.default_rng(13)
+    a = rng.random((2, 2, 3, 17))
+    a /= a.sum(-1, keepdims=True)
+    buf = io.BytesIO()
+    np.save(buf, a.astype("<f4"))
+    write("valid/words/attn.npy", buf.getvalue())
+    write("valid/words/tokens.txt", "a\nred\ncircle\n".encode())
+    write("valid/words/tokens.json", json.dumps([" a", " red", " circle"]).encode())
+    signed = a - a.mean(-1, keepdims=True)
+    buf = io.BytesIO()
+    np.save(buf, signed.astype("<f4"))
+    write("valid/words/signed.npy", buf.getvalue())
+
+    def npy(array, dtype="<f4"):
+        b = io.BytesIO()
+        np.save(b, np.asarray(array).astype(dtype))
+        return b.getvalue()
+    nan = a.copy(); nan[1, 0, 2, 5] = np.nan
+    inf = a.copy(); inf[0, 1, 0, 3] = np.inf
+    good = npy(a)
+    cases = {
+        "attn_rank1.npy": npy(a[0, 0, 0]),
+        "attn_rank5.npy": npy(a[None]),
+        "attn_no_words.npy": npy(np.zeros((0, 17))),
+        "attn_no_keys.npy": npy(np.zeros((3, 0))),
+        "attn_int32.npy": npy(a * 100, "<i4"),
+        "attn_complex.npy": npy(a, "<c8"),
+        "attn_nan.npy": npy(nan),
+        "attn_inf.npy": npy(inf),
+        "attn_truncated.npy": good[:-10],
+        "attn_not_npy.npy": b"this is not a NumPy file\n",
+        "attn_two_tensors.safetensors": safetensors_file(json.dumps({
+            "layer0": {"dtype": "F32", "shape": [3, 17], "data_offsets": [0, 204]},
+            "layer1": {"dtype": "F32", "shape": [3, 17], "data_offsets": [204, 408]}}),
+            a[0, 0].astype("<f4").tobytes() + a[0, 1].astype("<f4").tobytes()),
+        "attn_int.safetensors": safetensors_file(json.dumps({
+            "cross": {"dtype": "I32", "shape": [3, 17], "data_offsets": [0, 204]}}), bytes(204)),
+        "attn_no_candidate.safetensors": safetensors_file(json.dumps({
+            "scale": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}), bytes(4)),
+        "tokens_too_few.txt": b"a\nred\n",
+        "tokens_too_many.txt": b"a\nred\ncircle\n.\n",
+        "tokens_empty_line.txt": b"a\n\ncircle\n",
+        "tokens_invalid_utf8.txt": b"a\nr\xe9d\ncircle\n",
+        "tokens_nul.txt": b"a\nr\x00d\ncircle\n",
+        "tokens_empty.txt": b"",
+        "tokens_ids.json": b"[64, 2266, 9950]",
+        "tokens_not_strings.json": b'["a", null, "circle"]',
+        "tokens_nested.json": b"[" * 100000 + b"]" * 100000,
+        "tokens_not_json.json": b'["a", "red", "circle"',
+    }
+    for name, data in cases.items():
+        write(f"bad/words/{name}", data)
+
+
 if __name__ == "__main__":
+    words()
     configs()
     safetensors()
     images()
