@@ -15,6 +15,8 @@ packages=(
   # and Mesa's software OpenGL for machines without a GPU driver
   libglfw3-dev libepoxy-dev libimgui-dev nlohmann-json3-dev fonts-dejavu-core
   libgl1-mesa-dri libglx-mesa0
+  # figures with labels (the words grid), as PNG, SVG or PDF
+  libcairo2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the reference users trust, for the cross-checks in tests/ and the
