@@ -16,6 +16,7 @@ using app::UsageError;
 int run_attend(int argc, char** argv);
 int run_render(int argc, char** argv);
 int run_vit(int argc, char** argv);
+int run_words(int argc, char** argv);
 int run_bench(int argc, char** argv);
 
 // Options shared by attend and render.

@@ -20,7 +20,9 @@ output = weights · V, and shows where each token looks.
 Commands:
   attend    attention on Q, K, V from .npy or CSV files
   render    one image patch's attention, drawn over the image (PNG)
-  vit       a Vision Transformer's attention (safetensors weights) on an image
+  vit       a Vision Transformer's attention (safetensors or .pth weights) on an image
+  words     where each word of a caption looks in the image, from a model's
+            exported cross-attention (the words grid)
   bench     times the engine (attention, sgemm, a ViT) on random inputs
 
 Run 'attnscope-cli COMMAND --help' for a command's options.
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(command, "attend")) return cli::run_attend(argc, argv);
     if (!std::strcmp(command, "render")) return cli::run_render(argc, argv);
     if (!std::strcmp(command, "vit")) return cli::run_vit(argc, argv);
+    if (!std::strcmp(command, "words")) return cli::run_words(argc, argv);
     if (!std::strcmp(command, "bench")) return cli::run_bench(argc, argv);
     throw cli::UsageError(std::string("unknown command '") + command + "'");
   } catch (const cli::UsageError& e) {

@@ -256,6 +256,104 @@ def test_bad_configs():
                                         "--attn-out", tmp("c.npy")], mentions=[words], output=tmp("c.npy"))
 
 
+def test_words():
+    # Word-to-image attention from a file: 3 words over a class token and
+    # 4 x 4 patches, 2 layers, 2 heads, on the 448 x 448 sample.
+    folder = os.path.join(VALID, "words")
+    a = np.load(os.path.join(folder, "attn.npy")).astype(np.float64)
+    attn, words = os.path.join(folder, "attn.npy"), os.path.join(folder, "tokens.txt")
+    m, grid, per = tmp("wm.npy"), tmp("words.png"), tmp("per_word")
+    r = run("words", "--image", SAMPLE, "--attn", attn, "--tokens", words, "--out", grid, "--maps-out", m,
+            "--out-dir", per)
+    check("words: runs", r.returncode == 0, r.stderr)
+    if r.returncode:
+        return
+    check("words: says where the image's keys are", "4 x 4 patches" in r.stdout and "keys 1 to 16 of 17" in r.stdout,
+          r.stdout)
+    want = a[-1].mean(0)[:, 1:].reshape(3, 4, 4)
+    got = np.load(m)
+    check("words: maps are the last layer's mean over heads, [T, ROWS, COLS]",
+          got.dtype == np.float32 and got.shape == (3, 4, 4) and np.allclose(got, want, atol=1e-6), got.shape)
+    from PIL import Image
+    g = Image.open(grid)
+    check("words: the grid is one row of the image and three words", g.size[0] > 2.5 * g.size[1], g.size)
+    files = sorted(os.listdir(per))
+    check("words: one overlay per word at the image's size", files == ["00-a.png", "01-red.png", "02-circle.png"] and
+          all(Image.open(os.path.join(per, f)).size == (448, 448) for f in files), files)
+    hot = np.unravel_index(np.argmax(want[1]), (4, 4))
+    red = np.asarray(Image.open(os.path.join(per, "01-red.png")).convert("RGB")).astype(int)
+    cy, cx = hot[0] * 112 + 56, hot[1] * 112 + 56
+    cold = np.unravel_index(np.argmin(want[1]), (4, 4))
+    check("words: the word's strongest patch is the brightest in its overlay",
+          red[cy, cx].sum() > red[cold[0] * 112 + 56, cold[1] * 112 + 56].sum())
+    for args, ref, what in (
+            (["--layer", "0", "--head", "1"], a[0, 1], "layer 0 head 1"),
+            (["--layer", "mean", "--head", "max"], a.max(1).mean(0), "mean of layers, max of heads"),
+            (["--head", "min"], a[-1].min(0), "min of heads"),
+            (["--grid", "4,4", "--key-offset", "1"], a[-1].mean(0), "explicit grid and offset")):
+        r = run("words", "--image", SAMPLE, "--attn", attn, "--tokens", os.path.join(folder, "tokens.json"),
+                "--maps-out", m, *args)
+        check(f"words: {what}", r.returncode == 0 and np.allclose(np.load(m), ref[:, 1:].reshape(3, 4, 4), atol=1e-6),
+              r.stderr)
+    # Keys after a prompt: 5 text keys, then the 16 patches, then 2 more.
+    padded = np.concatenate([np.full((2, 2, 3, 5), 0.01), a[..., 1:], np.full((2, 2, 3, 2), 0.02)], -1)
+    r = run("words", "--image", SAMPLE, "--attn", save("padded.npy", padded), "--tokens", words, "--grid", "4,4",
+            "--key-offset", "5", "--maps-out", m)
+    check("words: --key-offset places the image's keys", r.returncode == 0 and
+          np.allclose(np.load(m), a[-1].mean(0)[:, 1:].reshape(3, 4, 4), atol=1e-6), r.stderr)
+    for ext in ("svg", "pdf"):
+        out = tmp(f"words.{ext}")
+        r = run("words", "--image", SAMPLE, "--attn", attn, "--tokens", words, "--out", out, "--smooth", "gaussian",
+                "--scale", "shared")
+        head = open(out, "rb").read(5) if r.returncode == 0 else b""
+        check(f"words: a vector figure as .{ext}", head in (b"<?xml", b"%PDF-"), r.stderr)
+    r = run("words", "--image", SAMPLE, "--attn", os.path.join(folder, "signed.npy"), "--tokens", words, "--out", grid)
+    check("words: signed values are drawn, with a note on the diverging map", r.returncode == 0 and
+          "diverging" in r.stdout, r.stdout + r.stderr)
+
+    bad = os.path.join(BAD, "words")
+    expected = {
+        "attn_rank1.npy": "rank 1", "attn_rank5.npy": "rank", "attn_no_words.npy": "empty",
+        "attn_no_keys.npy": "empty", "attn_int32.npy": "dtype", "attn_complex.npy": "dtype",
+        "attn_nan.npy": "[1, 0, 2, 5] is NaN", "attn_inf.npy": "[0, 1, 0, 3] is +Inf", "attn_truncated.npy": "truncated",
+        "attn_not_npy.npy": "magic", "attn_two_tensors.safetensors": "--tensor", "attn_int.safetensors": "I32",
+        "attn_no_candidate.safetensors": "no tensor of rank 2 to 4",
+        "tokens_too_few.txt": "has 2 tokens but", "tokens_too_many.txt": "has 4 tokens but",
+        "tokens_empty_line.txt": "line 2 is empty", "tokens_invalid_utf8.txt": "line 2 is not valid UTF-8",
+        "tokens_nul.txt": "NUL", "tokens_empty.txt": "no tokens", "tokens_ids.json": "convert_ids_to_tokens",
+        "tokens_not_strings.json": "element 1", "tokens_nested.json": "nests deeper",
+        "tokens_not_json.json": "not a valid JSON",
+    }
+    check("every bad words file has an expectation", sorted(expected) == sorted(os.listdir(bad)),
+          sorted(set(os.listdir(bad)) ^ set(expected)))
+    for name, words_in_message in expected.items():
+        path = os.path.join(bad, name)
+        pair = ["--tokens", path, "--attn", attn] if name.startswith("tokens") else ["--attn", path, "--tokens", words]
+        expect_error(f"words: bad {name}", ["words", "--image", SAMPLE, *pair, "--out", grid],
+                     mentions=[name, words_in_message], output=grid)
+    base = ["words", "--image", SAMPLE, "--attn", attn, "--tokens", words, "--out", grid]
+    expect_error("words: grid larger than the keys", base + ["--grid", "5,5"], mentions=["more than", "17 keys"],
+                 output=grid)
+    expect_error("words: offset past the end", base + ["--key-offset", "17"], mentions=["past the last"], output=grid)
+    expect_error("words: grid and offset run past the end", base + ["--grid", "4,4", "--key-offset", "2"],
+                 mentions=["run past"], output=grid)
+    expect_error("words: a grid that leaves keys over", base + ["--grid", "3,3"], mentions=["--key-offset"], output=grid)
+    expect_error("words: negative grid", base + ["--grid", "-1,2"], mentions=["--grid"], output=grid)
+    expect_error("words: negative offset", base + ["--key-offset", "-1"], mentions=["--key-offset"], output=grid)
+    expect_error("words: head out of range", base + ["--head", "2"], mentions=["--head"], output=grid)
+    expect_error("words: layer out of range", base + ["--layer", "2"], mentions=["--layer"], output=grid)
+    expect_error("words: an unknown smoothing", base + ["--smooth", "cubic"], mentions=["--smooth", "gaussian"],
+                 output=grid)
+    expect_error("words: no figure format", base[:-1] + [tmp("words.gif")], mentions=[".svg"])
+    wide = tmp("wide.png")
+    Image.new("RGB", (1000, 100)).save(wide)
+    expect_error("words: no grid fits the image", ["words", "--image", wide, "--attn", attn, "--tokens", words,
+                                                   "--out", grid], mentions=["--grid"], output=grid)
+    expect_error("words: nothing to write", base[:-2], code=2, mentions=["--out"])
+    expect_error("words: tokens required", ["words", "--image", SAMPLE, "--attn", attn, "--out", grid], code=2,
+                 mentions=["--tokens"])
+
+
 def test_vit_views_and_norms():
     # A tiny Hugging Face ViT (the bad-config cases' weights, a good config
     # beside them): the views the app offers, and the token norms.
