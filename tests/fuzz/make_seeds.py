@@ -79,6 +79,24 @@ def tiny_vit(layout):
     return t
 
 
+def words_seeds():
+    """fuzz_words: byte 0 picks the loader (0 .npy, 1 .safetensors, 2 tokens),
+    bytes 1 and 2 the image's size; then the file."""
+    folder = os.path.join(DATA, "valid", "words")
+    bad = os.path.join(DATA, "bad", "words")
+    for base in (folder, bad):
+        for name in sorted(os.listdir(base)):
+            with open(os.path.join(base, name), "rb") as f:
+                data = f.read()
+            kind = 0 if name.endswith(".npy") else 1 if name.endswith(".safetensors") else 2
+            out("words", ("valid_" if base == folder else "") + name, bytes([kind, 63, 63]) + data)
+    a = np.random.default_rng(3).random((3, 1 + 12)).astype("<f2")
+    b = io.BytesIO()
+    np.save(b, a)
+    out("words", "f16_wide", bytes([0, 119, 39]) + b.getvalue())
+    out("words", "safetensors_cross", bytes([1, 63, 63]) + safetensors_bytes({"cross": np.ones((2, 3, 5), "<f4")}))
+
+
 def checkpoints():
     """Whole checkpoints (the committed good and bad ones, protocols 2, 4 and 5)
     and their data.pkl alone, which fuzz_checkpoint wraps in an archive."""
@@ -146,4 +164,5 @@ if __name__ == "__main__":
                 with open(os.path.join(DATA, "bad", "configs", case, name), "rb") as f:
                     slot = {"open_clip_config.json": 1, "preprocessor_config.json": 2}.get(name, 0)
                     out("configs", case, b"\0" * slot + f.read())
+    words_seeds()
     print("seeds:", {t: len(os.listdir(os.path.join(HERE, "seeds", t))) for t in sorted(os.listdir(os.path.join(HERE, "seeds")))})
