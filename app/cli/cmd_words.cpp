@@ -73,29 +73,10 @@ std::optional<int> index_or(const Args& args, const char* option, int count, con
   return static_cast<int>(args.get_int(option, 0, 0, count - 1));
 }
 
-// A word as part of a file name: letters, digits, '-' and '_' kept, the
-// rest dropped; at most 24 characters.
-std::string file_part(const std::string& word) {
-  std::string out;
-  for (char c : word)
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
-      if (out.size() < 24) out += c;
-  return out;
-}
-
 std::string shape_text(const std::vector<std::int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
-}
-
-std::string join(const std::vector<std::string>& words) {
-  std::string s;
-  for (const auto& w : words) {
-    if (!s.empty()) s += ' ';
-    s += app::word_label(w);
-  }
-  return s;
 }
 
 }  // namespace
@@ -185,8 +166,9 @@ int run_words(int argc, char** argv) {
   if (!args.has("out") && !args.has("out-dir")) return 0;
   if (attn::signed_maps(maps)) {
     style.colormap = attn::Colormap::Diverging;
-    std::printf("note: the maps have negative values, so they are not softmax weights; shown with the diverging "
-                "map, symmetric about zero (grey)\n");
+    std::printf(
+        "note: the maps have negative values, so they are not softmax weights; shown with the diverging "
+        "map, symmetric about zero (grey)\n");
   }
   const attn::Matrix display = attn::display_maps(maps, canvas.grid, smooth, scale);
   const std::vector<attn::Image> overlays = attn::word_overlays(canvas, display, smooth, style);
@@ -195,7 +177,7 @@ int run_words(int argc, char** argv) {
     options.panel = panel;
     options.labels = !args.has("no-labels");
     if (options.labels) {
-      options.title = args.get("title").value_or(join(words));
+      options.title = args.get("title").value_or(app::caption_of(words));
       options.subtitle =
           layer_text + ", " + head_text + ", " +
           (scale == attn::WordScale::Word ? "each word scaled to its own maximum" : "one scale for all words");
@@ -207,10 +189,7 @@ int run_words(int argc, char** argv) {
     if (::mkdir(dir->c_str(), 0777) != 0 && errno != EEXIST)
       throw attn::Error(*dir + ": cannot create the folder: " + std::strerror(errno));
     for (int t = 0; t < T; ++t) {
-      char prefix[16];
-      std::snprintf(prefix, sizeof prefix, "%02d", t);
-      const std::string part = file_part(words[static_cast<size_t>(t)]);
-      const std::string path = *dir + "/" + prefix + (part.empty() ? "" : "-" + part) + ".png";
+      const std::string path = *dir + "/" + app::word_file_name(t, words[static_cast<size_t>(t)]);
       const attn::Image& o = overlays[static_cast<size_t>(t)];
       attn::save_png(path, o.width == image.width && o.height == image.height
                                ? o

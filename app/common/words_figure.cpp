@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 
 namespace app {
 
@@ -26,6 +27,25 @@ std::string word_label(const std::string& word) {
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') blank = false;
   }
   return blank ? "\u2423" : out;
+}
+
+std::string caption_of(const std::vector<std::string>& words) {
+  std::string s;
+  for (const auto& w : words) {
+    if (!s.empty()) s += ' ';
+    s += word_label(w);
+  }
+  return s;
+}
+
+std::string word_file_name(int index, const std::string& word) {
+  std::string part;
+  for (char c : word)
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
+      if (part.size() < 24) part += c;
+  char prefix[16];
+  std::snprintf(prefix, sizeof prefix, "%02d", index);
+  return prefix + (part.empty() ? std::string() : "-" + part) + ".png";
 }
 
 std::unique_ptr<Figure> words_grid(const attn::Image& image, const std::vector<attn::Image>& overlays,

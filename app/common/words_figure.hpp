@@ -28,5 +28,11 @@ std::unique_ptr<Figure> words_grid(const attn::Image& image, const std::vector<a
 // A word as a label: whitespace-only tokens as "␣", line breaks and tabs
 // escaped, a tokenizer's leading-space marks ("Ġ", "▁") kept as they are.
 std::string word_label(const std::string& word);
+// The words' labels joined by single spaces (a figure's default title).
+std::string caption_of(const std::vector<std::string>& words);
+
+// The file name of word `index`'s overlay: "NN-WORD.png", WORD being the
+// word's letters, digits, '-' and '_' (at most 24), "NN.png" when none.
+std::string word_file_name(int index, const std::string& word);
 
 }  // namespace app

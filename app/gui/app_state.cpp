@@ -55,6 +55,7 @@ std::vector<int> AppState::effective_queries() const {
 }
 
 std::vector<int> AppState::outlined_queries() const {
+  if (scene.words) return {};  // the queries are words, shown in the strip
   if (!scene.vit || settings.view.query == attn::ViewQuery::Patches) return effective_queries();
   if (settings.view.query != attn::ViewQuery::TokenNorms) return {};
   // The norms view rings the high-norm artefacts.
@@ -70,6 +71,22 @@ void AppState::select(std::vector<int> cells) {
   settings.selection.queries = std::move(cells);
   // A ViT shows the class token's attention until a patch is picked.
   if (settings.tokens.source == Source::Vit) settings.view.query = attn::ViewQuery::Patches;
+}
+
+std::vector<int> AppState::effective_words() const {
+  const int T = scene.words ? static_cast<int>(scene.words->words.size()) : 0;
+  std::vector<int> out;
+  for (int w : settings.selection.words)
+    if (w >= 0 && w < T && std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+  if (out.empty() && T > 0) out.push_back(0);
+  return out;
+}
+
+void AppState::select_words(std::vector<int> words) { settings.selection.words = std::move(words); }
+
+std::vector<float> AppState::words_at(int cell) const {
+  if (cell < 0 || cell >= word_maps.cols()) return {};
+  return attn::words_at_cell(word_maps, cell);
 }
 
 attn::AttentionOptions AppState::attention_options() const {
@@ -95,6 +112,11 @@ attn::AttentionOptions AppState::attention_options() const {
 attn::OverlayStyle AppState::overlay_style() const {
   attn::OverlayStyle style = settings.display.overlay_style();
   if (scene.vit) style.scale = attn::view_scale(settings.view.query, style.scale);
+  if (scene.words) {  // the maps arrive scaled and smoothed (compute_word_maps)
+    style.scale = attn::MapScale::Fixed;
+    style.upsample = attn::upsample_of(settings.view.word_smooth);
+    if (scene.words->negative) style.colormap = attn::Colormap::Diverging;
+  }
   return style;
 }
 
@@ -113,6 +135,14 @@ void AppState::open_file(const std::string& path) {
   if (file_kind(path) == FileKind::Session) {
     remember_file(settings.window, path);
     post("loaded session " + path, false);
+  }
+}
+
+void AppState::open_word_file(const std::string& path) {
+  try {
+    open_words(settings, path);
+  } catch (const attn::Error& e) {
+    post(e.what(), true);
   }
 }
 
@@ -155,6 +185,7 @@ void AppState::adopt_scene() {
     primary = {};
     if (!scene.key.tokens.image_path.empty()) remember_file(settings.window, scene.key.tokens.image_path);
     if (!scene.key.tokens.q_path.empty()) remember_file(settings.window, scene.key.tokens.q_path);
+    if (scene.words) post(scene.words->description, false);
     return;
   }
   // It failed: say why and go back to the scene on screen (a bad file
@@ -219,6 +250,8 @@ void AppState::update(double seconds) {
 void AppState::compute_maps() {
   if (scene.vit)
     compute_vit_maps();
+  else if (scene.words)
+    compute_word_maps();
   else
     compute_patch_maps();
   ++map_revision;
@@ -300,6 +333,45 @@ void AppState::compute_vit_maps() {
   }
 }
 
+void AppState::compute_word_maps() {
+  const ViewSettings& v = settings.view;
+  const WordsRun& w = *scene.words;
+  try {
+    attn::WordRequest req;
+    req.layer = v.layer;
+    req.mean_of_layers = v.mean_of_layers;
+    req.head = v.head;
+    req.fusion = v.fusion;
+    word_maps = attn::word_maps(w.record, req);
+    const auto selected = effective_words();
+    const std::vector<float> mean = attn::mean_word_map(word_maps, selected);
+    // What the overlay shows: each word to its own maximum (the selection's
+    // mean to its own), or every word on one scale (the selection's mean of
+    // those, the same as the raw mean over the largest weight anywhere).
+    const attn::Matrix mean_row =
+        Eigen::Map<const attn::Matrix>(mean.data(), 1, static_cast<Eigen::Index>(mean.size()));
+    if (v.word_scale == attn::WordScale::Word) {
+      const attn::Matrix shown = attn::display_maps(mean_row, scene.grid, v.word_smooth, attn::WordScale::Word);
+      map.assign(shown.data(), shown.data() + shown.size());
+    } else {
+      map = attn::mean_word_map(attn::display_maps(word_maps, scene.grid, v.word_smooth, attn::WordScale::Shared),
+                                selected);
+    }
+    combined = map;
+    // Each head's map of the selection, to its own maximum (the heads panel).
+    head_maps.resize(scene.heads, scene.grid.count());
+    for (int h = 0; h < scene.heads; ++h) {
+      req.head = h;
+      const std::vector<float> m = attn::mean_word_map(attn::word_maps(w.record, req), selected);
+      head_maps.row(h) = Eigen::Map<const Eigen::RowVectorXf>(m.data(), static_cast<Eigen::Index>(m.size()));
+    }
+    head_maps = attn::display_maps(head_maps, scene.grid, v.word_smooth, attn::WordScale::Word);
+    ++work.word_maps;
+  } catch (const attn::Error& e) {
+    post(e.what(), true);
+  }
+}
+
 void AppState::request_rollout(const RolloutKey& key) {
   rollout_requested_ = key;
   ++work.rollouts;
@@ -314,14 +386,18 @@ void AppState::request_rollout(const RolloutKey& key) {
 
 void AppState::request_matrix() {
   const int head = settings.view.head;
-  if (scene.vit) {  // kept by the forward pass: pick the layer's head, or fuse them
-    auto result = scene.vit->result;
-    const int L = result->attention().layers();
+  if (scene.vit || scene.words) {  // kept: pick the layer's head, or fuse them
+    // The attention kept by the forward pass or read from the file, and what keeps it alive.
+    std::shared_ptr<const attn::AttentionStack> stack =
+        scene.vit
+            ? std::shared_ptr<const attn::AttentionStack>(scene.vit->result, &scene.vit->result->attention())
+            : std::shared_ptr<const attn::AttentionStack>(scene.words, &scene.words->record.attention.front().weights);
+    const int L = stack->layers();
     const int layer = settings.view.layer < 0 || settings.view.layer >= L ? L - 1 : settings.view.layer;
     const attn::HeadFusion fusion = settings.view.fusion;
     ++work.matrices_picked;
-    matrix_worker_.submit([result, layer, head, fusion]() -> std::any {
-      const auto& a = result->attention();
+    matrix_worker_.submit([stack, layer, head, fusion]() -> std::any {
+      const auto& a = *stack;
       MatrixJob out;
       out.matrix = std::make_shared<const attn::Matrix>(head >= 0 ? a.head(layer, head)
                                                                   : attn::fuse_heads(a.layer(layer), fusion));

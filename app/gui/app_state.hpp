@@ -40,6 +40,7 @@ struct WorkCounts {
   int vit_maps = 0;           // a ViT's maps from its kept attention
   int matrices_computed = 0, matrices_renormalised = 0, matrices_picked = 0;
   int rollouts = 0;
+  int word_maps = 0;  // imported words' maps from their kept attention
 };
 
 class AppState {
@@ -54,6 +55,10 @@ class AppState {
   std::uint64_t map_revision = 0;                  // bumps whenever the maps or the scene change
   attn::MultiHeadResult primary;                   // patch sources: the first query alone, with logits (the steps view)
   double class_share = 0.0, register_share = 0.0;  // a ViT's special tokens' share of the shown row
+  // Imported words (Source::Words): every word's map at the shown layer and
+  // head choice, [T, cells], raw weights (the reverse view and the numbers
+  // on hover read these).
+  attn::Matrix word_maps;
 
   // The full matrix for the matrix view, [Nq, Nk] of the shown head (or the
   // heads combined), when computed.
@@ -88,6 +93,12 @@ class AppState {
   std::vector<int> outlined_queries() const;
   // Makes `cells` the queries; a ViT showing its class token switches to them.
   void select(std::vector<int> cells);
+  // Imported words: the selected ones (the first when none is), and
+  // selecting them. Out-of-range indices are dropped.
+  std::vector<int> effective_words() const;
+  void select_words(std::vector<int> words);
+  // Every word's raw weight on one cell, [T]: the reverse view.
+  std::vector<float> words_at(int cell) const;
   // The options every query row and the matrix use.
   attn::AttentionOptions attention_options() const;
   // How the maps are drawn: the display settings, except that token norms
@@ -97,7 +108,12 @@ class AppState {
   std::vector<float> head_map(int head) const;
 
   // Picks a file by its type: an image, a session (.json), ViT weights
-  // (.safetensors) or Q/K/V (.npy/.csv: q, then k, then v as they come).
+  // (.safetensors) or Q/K/V (.npy/.csv: q, then k, then v as they come), a
+  // token list (.txt, or .json holding a list: with the .npy opened before
+  // it, imported word attention).
+  // Imported words: an attention file (its token list is looked for beside
+  // it) or, once the attention is open, its token list.
+  void open_word_file(const std::string& path);
   // Loading happens in the background; a bad file leaves everything as it
   // was and says why.
   void open_file(const std::string& path);
@@ -152,6 +168,7 @@ class AppState {
   void compute_maps();
   void compute_patch_maps();
   void compute_vit_maps();
+  void compute_word_maps();
   void request_rollout(const RolloutKey& key);
   void request_matrix();
 

@@ -22,9 +22,8 @@ std::vector<int> divisors(int width) {
   return out;
 }
 
-// The colour bar and what its ends mean, for the style the image is drawn
-// with (`norms`: the token-norm view, lengths rather than weights).
-void legend(const attn::OverlayStyle& s, bool norms) {
+// The colour bar of the style the image is drawn with, and what its ends mean.
+void legend(const attn::OverlayStyle& s, const char* lo, const char* hi) {
   const auto& table = attn::colormap_table(s.colormap);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p = ImGui::GetCursorScreenPos();
@@ -35,11 +34,6 @@ void legend(const attn::OverlayStyle& s, bool norms) {
                       IM_COL32(c.r, c.g, c.b, 255));
   }
   ImGui::Dummy(ImVec2(w, h));
-  const char* lo = norms ? "shortest" : s.scale == attn::MapScale::MinMax ? "min" : "0";
-  const char* hi = norms                              ? "longest"
-                   : s.scale == attn::MapScale::Fixed ? "1"
-                   : s.scale_includes_outlined        ? "max"
-                                                      : "max outside the query";
   ImGui::TextUnformatted(lo);
   ImGui::SameLine(std::max(0.0f, w - ImGui::CalcTextSize(hi).x));
   ImGui::TextUnformatted(hi);
@@ -152,10 +146,34 @@ void draw_display_controls(AppState& state) {
   }
   tooltip("Which head's attention the image shows, or all heads together.");
   labelled_combo("colormap", d.colormap, "The colours for weights: low on the left of the bar, high on the right.");
-  legend(state.overlay_style(), vit && state.settings.view.query == attn::ViewQuery::TokenNorms);
+  const bool words = state.settings.tokens.source == Source::Words;
+  if (words) {
+    const bool signed_values = state.scene.words && state.scene.words->negative;
+    const bool shared = state.settings.view.word_scale == attn::WordScale::Shared;
+    legend(state.overlay_style(), signed_values ? "-max" : "0",
+           signed_values ? "+max"
+           : shared      ? "max over all words"
+                         : "the word's max");
+  } else {
+    const bool norms = vit && state.settings.view.query == attn::ViewQuery::TokenNorms;
+    const attn::OverlayStyle style = state.overlay_style();
+    legend(style,
+           norms                                   ? "shortest"
+           : style.scale == attn::MapScale::MinMax ? "min"
+                                                   : "0",
+           norms                                  ? "longest"
+           : style.scale == attn::MapScale::Fixed ? "1"
+           : style.scale_includes_outlined        ? "max"
+                                                  : "max outside the query");
+  }
   label("opacity");
   ImGui::SliderFloat("##opacity", &d.opacity, 0.0f, 1.0f, "%.2f");
   tooltip("How strongly the heatmap covers the image where attention is highest.");
+  if (words) {  // smoothing and scale are the words' own (above)
+    ImGui::Checkbox("patch grid", &d.grid);
+    tooltip("Draw thin lines between patches.");
+    return;
+  }
   labelled_combo("upsampling", d.upsample,
                  "Draw each patch as one flat block, or blend smoothly between patch centres.");
   labelled_combo(
@@ -183,6 +201,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
       ui.dialog.show(FileAction::OpenTensors);
     } else if (source == Source::Vit && s.model.weights.empty()) {
       ui.dialog.show(FileAction::Open);
+    } else if (source == Source::Words && (s.tokens.words_attn.empty() || s.tokens.words_tokens.empty())) {
+      ui.dialog.show(FileAction::OpenWords);
     } else {
       s.tokens.source = source;
       s.selection.queries.clear();
@@ -191,6 +211,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   }
   if (s.tokens.source == Source::Vit) {
     draw_vit_controls(state, ui);
+  } else if (s.tokens.source == Source::Words) {
+    draw_words_controls(state, ui);
   } else {
     draw_token_controls(state, ui);
     section("Attention");

@@ -11,10 +11,13 @@ void draw_details(AppState& state, UiContext& ui, const Layout& l) {
     WindowSettings& s = state.settings.window;
     const ImGuiTabItemFlags first = ui.restore_tab ? ImGuiTabItemFlags_SetSelected : 0;
     const bool want_matrix = s.show_matrix;
-    if (ImGui::BeginTabItem(state.scene.vit ? "Head statistics" : "Step by step", nullptr, want_matrix ? 0 : first)) {
+    const char* first_tab = state.scene.vit ? "Head statistics" : state.scene.words ? "The word" : "Step by step";
+    if (ImGui::BeginTabItem(first_tab, nullptr, want_matrix ? 0 : first)) {
       s.show_matrix = false;
       if (state.scene.vit)
         draw_model_statistics(state);
+      else if (state.scene.words)
+        draw_word_details(state);
       else
         draw_steps(state);
       ImGui::EndTabItem();

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
+#include "common/words_figure.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "core/npy.hpp"
@@ -93,6 +95,60 @@ void export_sheet(AppState& state, const std::string& path) {
     }
     attn::save_png(path, sheet);
     state.post("exported " + std::to_string(heads) + " heads and their mean to " + path, false);
+  } catch (const std::exception& e) {
+    state.post(e.what(), true);
+  }
+}
+
+namespace {
+
+// Every word's overlay at the shown layer and head choice, with the view's
+// smoothing and scale: the words grid's panels.
+std::vector<attn::Image> all_word_overlays(const AppState& state) {
+  const ViewSettings& v = state.settings.view;
+  attn::WordCanvas canvas{*state.scene.image, state.scene.grid};
+  const attn::Matrix shown = attn::display_maps(state.word_maps, state.scene.grid, v.word_smooth, v.word_scale);
+  attn::OverlayStyle style = state.overlay_style();
+  style.grid = false;
+  return attn::word_overlays(canvas, shown, v.word_smooth, style);
+}
+
+}  // namespace
+
+void export_words_grid(AppState& state, const std::string& path) {
+  if (!state.scene.ready() || !state.scene.words || state.word_maps.rows() == 0)
+    return state.post("open word attention first (File > Open word attention)", true);
+  try {
+    const WordsRun& w = *state.scene.words;
+    const ViewSettings& v = state.settings.view;
+    const int L = w.layers(), H = state.scene.heads;
+    app::WordsFigureOptions options;
+    options.title = app::caption_of(w.words);
+    options.subtitle =
+        (v.mean_of_layers ? "mean of " + std::to_string(L) + " layers"
+                          : "layer " + std::to_string(v.layer < 0 ? L - 1 : v.layer) + " of " + std::to_string(L)) +
+        ", " +
+        (v.head >= 0 ? "head " + std::to_string(v.head)
+                     : std::string(attn::name_of(v.fusion)) + " of " + std::to_string(H) + " heads");
+    app::words_grid(*state.scene.image, all_word_overlays(state), w.words, options)->save(path);
+    state.post("exported the words grid to " + path, false);
+  } catch (const std::exception& e) {
+    state.post(e.what(), true);
+  }
+}
+
+void export_word_overlays(AppState& state, const std::string& directory) {
+  if (!state.scene.ready() || !state.scene.words || state.word_maps.rows() == 0)
+    return state.post("open word attention first (File > Open word attention)", true);
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(directory, ec);
+    if (ec) throw attn::Error(directory + ": cannot create the folder: " + ec.message());
+    const auto overlays = all_word_overlays(state);
+    const auto& words = state.scene.words->words;
+    for (size_t t = 0; t < overlays.size(); ++t)
+      attn::save_png(directory + "/" + app::word_file_name(static_cast<int>(t), words[t]), overlays[t]);
+    state.post("exported " + std::to_string(overlays.size()) + " word overlays to " + directory, false);
   } catch (const std::exception& e) {
     state.post(e.what(), true);
   }

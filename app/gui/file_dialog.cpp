@@ -24,14 +24,26 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
     });
     d.listed = d.directory;
   }
-  const bool saving = d.action != FileAction::Open && d.action != FileAction::OpenTensors;
+  const bool saving =
+      d.action != FileAction::Open && d.action != FileAction::OpenTensors && d.action != FileAction::OpenWords;
+  // Opening word attention takes two files: the attention, then its words
+  // (unless they were found beside it).
+  auto open_words_file = [&](const std::string& path) {
+    state.open_word_file(path);
+    if (!state.settings.tokens.words_tokens.empty() && !state.settings.tokens.words_attn.empty() &&
+        state.settings.tokens.source == Source::Words)
+      d.open = false;
+  };
   static const char* const titles[] = {"Open",
                                        "Open Q, K, V (pick Q, then K, then V)",
                                        "Save session",
                                        "Export overlay",
                                        "Export weights (.npy)",
                                        "Export weights (CSV)",
-                                       "Export heads sheet"};
+                                       "Export heads sheet",
+                                       "Open word attention (the .npy or .safetensors, then its words)",
+                                       "Export words grid (.png, .svg or .pdf)",
+                                       "Export one overlay per word (a folder)"};
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowSize(ImVec2(std::min(disp.x * 0.8f, ImGui::GetFontSize() * 40), disp.y * 0.7f),
                            ImGuiCond_Appearing);
@@ -54,7 +66,9 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
         d.directory = (fs::path(d.directory) / name).string();
       else
         std::snprintf(d.name, sizeof d.name, "%s", name.c_str());
-      if (!dir && ImGui::IsMouseDoubleClicked(0) && !saving) {
+      if (!dir && ImGui::IsMouseDoubleClicked(0) && d.action == FileAction::OpenWords) {
+        open_words_file((fs::path(d.directory) / name).string());
+      } else if (!dir && ImGui::IsMouseDoubleClicked(0) && !saving) {
         state.open_file((fs::path(d.directory) / name).string());
         if (d.action == FileAction::Open || !state.settings.tokens.v_path.empty()) d.open = false;
       }
@@ -104,6 +118,17 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
         break;
       case FileAction::ExportSheet:
         export_sheet(state, path);
+        d.open = false;
+        break;
+      case FileAction::OpenWords:
+        open_words_file(path);
+        break;
+      case FileAction::ExportWordsGrid:
+        export_words_grid(state, path);
+        d.open = false;
+        break;
+      case FileAction::ExportWordOverlays:
+        export_word_overlays(state, path);
         d.open = false;
         break;
     }

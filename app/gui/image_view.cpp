@@ -55,7 +55,8 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
     return;
   }
   Settings& s = state.settings;
-  const auto selected = state.outlined_queries();
+  if (state.scene.words) draw_word_strip(state, ui);
+  const auto selected = state.scene.words ? std::vector<int>{} : state.outlined_queries();
   const attn::OverlayStyle style = [&] {
     attn::OverlayStyle st = state.overlay_style();
     st.rings = false;  // drawn below as rectangles (nine texture reads a fragment saved on the GPU path)
@@ -139,7 +140,7 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
       ui.pan.x -= io.MouseDelta.x / scale;
       ui.pan.y -= io.MouseDelta.y / scale;
     }
-    if (ui.hovered >= 0 && ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
+    if (ui.hovered >= 0 && !state.scene.words && ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
       auto q = state.effective_queries();
       if (io.KeyShift) {
         const auto it = std::find(q.begin(), q.end(), ui.hovered);
@@ -184,6 +185,21 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
     for (int j = 0; j < std::min<int>(state.tokens(), static_cast<int>(state.map.size())); ++j)
       rank += state.map[static_cast<size_t>(j)] > w;
     ImGui::BeginTooltip();
+    if (state.scene.words) {  // the raw weights, and which words look here
+      const auto at = state.words_at(t);
+      const auto words = state.effective_words();
+      double mean = 0;
+      for (int i : words) mean += at[static_cast<size_t>(i)];
+      ImGui::Text("patch (%d, %d), image key %d", t % g.cols, t / g.cols, state.scene.words->keys.offset + t);
+      ImGui::Text("weight %.6g  (%s)", words.empty() ? 0.0 : mean / static_cast<double>(words.size()),
+                  words.size() > 1 ? "mean of the selected words" : "the selected word");
+      ImGui::Text("rank %d of %d", rank, state.tokens());
+      ImGui::TextDisabled("the words above are tinted by their weight here");
+      ImGui::EndTooltip();
+      dl->PopClipRect();
+      ImGui::End();
+      return;
+    }
     ImGui::Text("patch (%d, %d), token %d", t % g.cols, t / g.cols, t);
     ImGui::Text("weight %.6g  (%s)", w,
                 s.view.head < 0 ? "all heads" : ("head " + std::to_string(s.view.head)).c_str());

@@ -21,7 +21,9 @@ void draw_matrix(AppState& state, UiContext& ui) {
   ui.matrix.resize(static_cast<int>(side), static_cast<int>(side));
   // The outlined row: the query's token (a ViT's class token unless it shows a patch's attention).
   int q = state.primary_query();
-  if (state.scene.vit)
+  if (state.scene.words)
+    q = state.effective_words().front();
+  else if (state.scene.vit)
     q = state.settings.view.query == attn::ViewQuery::Patches ? state.scene.tokens.token_at_cell(q)
                                                               : state.scene.tokens.first_of(attn::TokenKind::Class);
   ui.renderer.draw_matrix(ui.matrix, state.matrix, state.matrix_revision, state.settings.display, v, q);
@@ -43,7 +45,10 @@ void draw_matrix(AppState& state, UiContext& ui) {
     }
     if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
       const attn::Token* t = i < state.scene.tokens.size() ? &state.scene.tokens[i] : nullptr;
-      if (t && t->kind == attn::TokenKind::Patch) state.select({t->cell});
+      if (state.scene.words)
+        state.select_words({i});
+      else if (t && t->kind == attn::TokenKind::Patch)
+        state.select({t->cell});
     }
     if (ImGui::IsMouseDragging(ImGuiMouseButton_Middle)) {
       const float w = v[2] - v[0];
@@ -55,7 +60,9 @@ void draw_matrix(AppState& state, UiContext& ui) {
   ImGui::TextWrapped(
       "%lld queries (rows) x %lld keys (columns)%s, %s; each row scaled on its own; the outlined row is the query",
       static_cast<long long>(m.rows()), static_cast<long long>(m.cols()),
-      state.scene.vit ? " (class token first, then patches, then registers)" : "",
+      state.scene.words ? " (words as rows; every key the file holds as columns, the image's among them)"
+      : state.scene.vit ? " (class token first, then patches, then registers)"
+                        : "",
       state.settings.view.head < 0 ? "heads combined" : ("head " + std::to_string(state.settings.view.head)).c_str());
   ImGui::SameLine();
   if (ImGui::SmallButton("fit")) v[0] = v[1] = 0, v[2] = v[3] = 1;

@@ -9,6 +9,7 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
   if (ImGui::BeginMenu("File")) {
     if (ImGui::MenuItem("Open image, session or weights...", "Ctrl+O")) ui.dialog.show(FileAction::Open);
     if (ImGui::MenuItem("Open Q, K, V files...")) ui.dialog.show(FileAction::OpenTensors);
+    if (ImGui::MenuItem("Open word attention (captioner, VLM)...")) ui.dialog.show(FileAction::OpenWords);
     if (ImGui::BeginMenu("Recent", !w.recent_files.empty())) {
       for (const auto& f : std::vector<std::string>(w.recent_files))
         if (ImGui::MenuItem(f.c_str())) state.open_file(f);
@@ -22,6 +23,11 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
     if (ImGui::MenuItem("Export weights (.npy)...")) ui.dialog.show(FileAction::ExportWeightsNpy);
     if (ImGui::MenuItem("Export weights (CSV)...")) ui.dialog.show(FileAction::ExportWeightsCsv);
     if (ImGui::MenuItem("Export all heads (PNG sheet)...")) ui.dialog.show(FileAction::ExportSheet);
+    const bool words = state.scene.words != nullptr;
+    if (ImGui::MenuItem("Export words grid (PNG, SVG, PDF)...", nullptr, false, words))
+      ui.dialog.show(FileAction::ExportWordsGrid);
+    if (ImGui::MenuItem("Export one overlay per word...", nullptr, false, words))
+      ui.dialog.show(FileAction::ExportWordOverlays);
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) ui.quit = true;
     ImGui::EndMenu();

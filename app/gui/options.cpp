@@ -40,10 +40,18 @@ A Vision Transformer (--weights FILE: .safetensors, model.safetensors.index.json
   --vit-view class-token|patch|rollout|distillation-token|norms  --layer L
   --fusion mean|max|min  --discard R  --keep-mass X (0-1]  --include-cls
   --include-registers  --ignore-norms K (leave out the K longest tokens)
+Words over the image (attention a captioner or vision-language model wrote
+out, with the image as a FILE; a .txt or .json token list FILE after a .npy
+does the same):
+  --words A.npy|A.safetensors  --tokens T.txt|T.json (default: beside A)
+  --tensor NAME  --grid COLS,ROWS  --key-offset K  --word I[,J...] (averaged)
+  --layer L|mean  --head h|mean|max|min  --smooth none|bilinear|gaussian
+  --word-scale word|shared
 Scripting and tests:
   --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
-  --export-weights W.npy|W.csv  --export-sheet HEADS.png  --save-session S.json   likewise
+  --export-weights W.npy|W.csv  --export-sheet HEADS.png  --export-words GRID.png|.svg|.pdf
+  --save-session S.json  likewise
   --hover COL,ROW        scripted runs: hover this patch (its tooltip shows); by
                          default they show no hover state wherever the pointer is
   --dump-state OUT.json  write the state when the first picture is ready and again at exit
@@ -59,7 +67,7 @@ Scripting and tests:
 bool wants_no_persist(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     for (const char* flag : {"--no-persist", "--screenshot", "--export-overlay", "--export-weights", "--export-sheet",
-                             "--save-session", "--bench-frames"})
+                             "--export-words", "--save-session", "--bench-frames"})
       if (!std::strcmp(argv[i], flag)) return true;
   return false;
 }
@@ -137,6 +145,15 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"include-cls", false},
                      {"ignore-norms"},
                      {"checkpoint-key"},
+                     {"words"},
+                     {"tokens"},
+                     {"tensor"},
+                     {"grid"},
+                     {"key-offset"},
+                     {"word"},
+                     {"smooth"},
+                     {"word-scale"},
+                     {"export-words"},
                      {"include-registers", false}},
                     kMaxFiles);
   o.help = a.help();
@@ -158,6 +175,40 @@ Options parse_options(int argc, char** argv, const Settings& base) {
     s.selection.queries.clear();
     s.attention.hidden_keys.clear();
   }
+  if (const auto w = a.get("words")) {
+    open_words(s, *w);
+    if (const auto t = a.get("tokens")) open_words(s, *t);
+    if (s.tokens.words_tokens.empty())
+      throw attn::Error(*w + ": no token list beside it (STEM.txt, STEM.json, tokens.txt, tokens.json); give --tokens");
+  } else if (a.has("tokens")) {
+    open_words(s, *a.get("tokens"));
+  }
+  if (const auto n = a.get("tensor")) s.tokens.words_tensor = *n;
+  if (a.has("grid")) {
+    const auto [c, r] = cell_flag(a, "grid");
+    if (c < 1 || r < 1) throw attn::Error("--grid: columns and rows must be at least 1");
+    s.tokens.words_cols = c, s.tokens.words_rows = r;
+  }
+  if (a.has("key-offset")) s.tokens.words_key_offset = static_cast<int>(a.get_int("key-offset", 0, 0, 1 << 30));
+  if (const auto w = a.get("word")) {
+    s.selection.words.clear();
+    size_t start = 0;
+    while (start <= w->size()) {
+      const size_t end = std::min(w->find(',', start), w->size());
+      try {
+        size_t used = 0;
+        const std::string part = w->substr(start, end - start);
+        const int i = std::stoi(part, &used);
+        if (used != part.size() || i < 0) throw std::invalid_argument(part);
+        s.selection.words.push_back(i);
+      } catch (const std::exception&) {
+        throw attn::Error("--word: expected word numbers counted from 0, e.g. 2 or 1,3; got '" + *w + "'");
+      }
+      start = end + 1;
+    }
+  }
+  s.view.word_smooth = a.get_enum("smooth", s.view.word_smooth);
+  s.view.word_scale = a.get_enum("word-scale", s.view.word_scale);
   s.tokens.source = a.get_enum("source", s.tokens.source);
 
   ModelSettings& m = s.model;
@@ -169,7 +220,10 @@ Options parse_options(int argc, char** argv, const Settings& base) {
 
   ViewSettings& view = s.view;
   view.query = a.get_enum("vit-view", view.query);
-  view.layer = static_cast<int>(a.get_int("layer", view.layer, -1, 4095));
+  if (a.get("layer") == "mean")
+    view.mean_of_layers = true;
+  else
+    view.layer = static_cast<int>(a.get_int("layer", view.layer, -1, 4095));
   view.fusion = a.get_enum("fusion", view.fusion);
   view.discard = a.get_double("discard", view.discard);
   attn::check_discard(view.discard, "--discard");
@@ -179,7 +233,12 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   view.ignore_top_norms = static_cast<int>(a.get_int("ignore-norms", view.ignore_top_norms, 0, 4096));
   if (const auto k = a.get("checkpoint-key")) m.checkpoint_key = *k;
   if (a.has("include-registers")) view.include_registers = true;
-  if (const auto h = a.get("head")) view.head = *h == "mean" ? -1 : static_cast<int>(a.get_int("head", 0, 0, 4095));
+  if (const auto h = a.get("head")) {
+    if (const auto f = attn::from_name<attn::HeadFusion>(*h))
+      view.head = -1, view.fusion = *f;
+    else
+      view.head = static_cast<int>(a.get_int("head", 0, 0, 4095));
+  }
 
   TokenSettings& t = s.tokens;
   t.patch = static_cast<int>(a.get_int("patch", t.patch, 1, 4096));
@@ -219,6 +278,7 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.export_overlay = a.get("export-overlay").value_or("");
   o.export_weights = a.get("export-weights").value_or("");
   o.export_sheet = a.get("export-sheet").value_or("");
+  o.export_words = a.get("export-words").value_or("");
   o.save_session = a.get("save-session").value_or("");
   o.frames = static_cast<int>(a.get_int("frames", 5, 1, 100000));
   o.bench_frames = static_cast<int>(a.get_int("bench-frames", 0, 0, 1000000));

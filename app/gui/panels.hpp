@@ -29,12 +29,17 @@ Layout compute_layout(const WindowSettings& w, ImVec2 display, float menu_height
 void draw_menu(AppState& state, UiContext& ui, float* menu_height);
 void draw_controls(AppState& state, UiContext& ui, const Layout& l);
 void draw_vit_controls(AppState& state, UiContext& ui);
+void draw_words_controls(AppState& state, UiContext& ui);
+// The words above the image: click one to show its map, shift-click to
+// average several; hovering a patch tints each word by its weight there.
+void draw_word_strip(AppState& state, UiContext& ui);
 void draw_display_controls(AppState& state);
 void draw_image_view(AppState& state, UiContext& ui, const Layout& l);
 void draw_heads(AppState& state, UiContext& ui, const Layout& l);
 void draw_details(AppState& state, UiContext& ui, const Layout& l);  // step by step / statistics, matrix
 void draw_steps(AppState& state);
 void draw_model_statistics(AppState& state);
+void draw_word_details(AppState& state);  // the selected words: share on the image, spread, peak
 void draw_matrix(AppState& state, UiContext& ui);
 void draw_status(AppState& state, UiContext& ui, const Layout& l);
 void draw_help(UiContext& ui);
@@ -46,6 +51,9 @@ void draw_restore_prompt(AppState& state, UiContext& ui);
 void export_overlay(AppState& state, UiContext& ui, const std::string& path);
 void export_weights(AppState& state, const std::string& path, bool csv);
 void export_sheet(AppState& state, const std::string& path);
+// Imported words: the words grid (.png, .svg or .pdf) and one overlay per word (a folder).
+void export_words_grid(AppState& state, const std::string& path);
+void export_word_overlays(AppState& state, const std::string& directory);
 
 // Begins one of the tiled panels (End() it as usual) at its layout
 // rectangle, fixed in place, and records it for --dump-state. The panels

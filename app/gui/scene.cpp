@@ -5,6 +5,7 @@
 
 #include "common/tensors.hpp"
 #include "core/error.hpp"
+#include "core/word_files.hpp"
 #include "sample_image.hpp"
 #include "worker.hpp"
 
@@ -62,10 +63,22 @@ SceneKey SceneKey::of(const Settings& s) {
       k.tokens.image_path = t.image_path;
       k.model = s.model;
       break;
+    case Source::Words:
+      k.tokens.image_path = t.image_path;
+      k.tokens.words_attn = t.words_attn;
+      k.tokens.words_tokens = t.words_tokens;
+      k.tokens.words_tensor = t.words_tensor;
+      k.tokens.words_cols = t.words_cols;
+      k.tokens.words_rows = t.words_rows;
+      k.tokens.words_key_offset = t.words_key_offset;
+      break;
     case Source::Similarity:
     case Source::Random:
     case Source::Pixels:
       k.tokens = t;
+      k.tokens.words_attn = k.tokens.words_tokens = k.tokens.words_tensor = "";
+      k.tokens.words_cols = k.tokens.words_rows = 0;
+      k.tokens.words_key_offset = -1;
       k.tokens.q_path = k.tokens.k_path = k.tokens.v_path = "";
       k.tokens.token_side = TokenSettings{}.token_side;
       break;
@@ -130,6 +143,41 @@ Scene build_scene(const SceneKey& key, const SceneCache& cache) {
       s.cells_used = s.grid.count();
       s.heads = s.vit->model->heads;
       s.width = s.vit->model->width;
+      return s;
+    }
+    case Source::Words: {
+      if (t.words_attn.empty() || t.words_tokens.empty())
+        throw attn::Error(
+            "open a word attention file and its words first (.npy or .safetensors, with a .txt or .json token list: "
+            "File > Open word attention)");
+      s.source = image(t.image_path);
+      Worker::check_cancelled();
+      auto run = std::make_shared<WordsRun>();
+      attn::WordAttentionFile file = attn::read_word_attention(t.words_attn, t.words_tensor);
+      run->words = attn::read_tokens(t.words_tokens);
+      run->negative = file.negative;
+      if (static_cast<int>(run->words.size()) != file.weights.queries())
+        throw attn::Error(t.words_tokens + " has " + std::to_string(run->words.size()) + " tokens but " + t.words_attn +
+                          " has " + std::to_string(file.weights.queries()) + " queries (its second-to-last dimension)");
+      const attn::Image& pixels = *s.source.pixels;
+      std::optional<std::array<int, 2>> grid;
+      if (t.words_cols > 0 && t.words_rows > 0) grid = std::array<int, 2>{t.words_cols, t.words_rows};
+      std::optional<int> offset;
+      if (t.words_key_offset >= 0) offset = t.words_key_offset;
+      const int N = file.weights.keys(), H = file.weights.heads();
+      run->keys = attn::place_image_keys(N, pixels.width, pixels.height, grid, offset);
+      Worker::check_cancelled();
+      attn::WordCanvas canvas = attn::word_canvas(pixels, run->keys);
+      run->description = std::to_string(run->words.size()) + " words over " + attn::describe(run->keys, N) + "; " +
+                         std::to_string(file.weights.layers()) + " layers, " + std::to_string(H) + " heads";
+      run->record = attn::word_record(std::move(file.weights), run->words, run->keys, canvas.grid);
+      s.image = std::make_shared<const attn::Image>(std::move(canvas.image));
+      s.grid = canvas.grid;
+      s.cells_used = s.grid.count();
+      s.tokens = attn::TokenSet::patches(s.grid, s.cells_used);
+      s.heads = H;
+      s.width = 0;
+      s.words = std::move(run);
       return s;
     }
     case Source::Similarity:

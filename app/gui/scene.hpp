@@ -12,6 +12,7 @@
 #include "core/patch_attention.hpp"
 #include "core/tokens.hpp"
 #include "core/vit.hpp"
+#include "core/word_views.hpp"
 #include "settings.hpp"
 
 namespace gui {
@@ -53,6 +54,16 @@ struct VitRun {
   LoadedImage source;  // the image before resizing
 };
 
+// Word attention a model wrote out, over its image (Source::Words).
+struct WordsRun {
+  std::vector<std::string> words;  // [T]
+  attn::AttentionRecord record;    // the keys (the image's patches and the others), the words, Cross [L, H, T, N]
+  attn::ImageKeys keys;            // where the image's patches sit among the N keys
+  std::string description;         // one line: what was read and inferred
+  bool negative = false;           // values below zero: drawn on the diverging map
+  int layers() const { return record.attention.front().weights.layers(); }
+};
+
 struct Scene {
   std::uint64_t generation = 0;  // 0: nothing built yet; each adopted scene gets the next number
   SceneKey key;
@@ -64,6 +75,7 @@ struct Scene {
   int heads = 0, width = 0;                       // width: d_model
   std::shared_ptr<const attn::PatchModel> model;  // Q, K, V sources
   std::shared_ptr<const VitRun> vit;              // Source::Vit
+  std::shared_ptr<const WordsRun> words;          // Source::Words
   Settings built_from;                            // the settings when it was requested
   bool ready() const { return image != nullptr; }
 };

@@ -42,6 +42,8 @@ std::string state_json(const AppState& state, const UiContext& ui, int frame) {
   j["restore_offered"] = ui.restore_offered;
   j["busy"] = state.busy_label(0.0);
   j["queries"] = state.effective_queries();
+  j["words"] = state.effective_words();
+  j["word_rects"] = ui.word_rects;
   j["image_rect"] = {ui.image_min.x, ui.image_min.y, ui.image_max.x, ui.image_max.y};
   j["hovered"] = ui.hovered;
   j["failed_at_start"] = state.failed_at_start();
@@ -143,6 +145,7 @@ void ScriptedRun::after_draw(GLFWwindow* window, AppState& state, UiContext& ui,
       exit_code_ |= failed() ? 3 : 0;
     }
     if (!opt_.export_sheet.empty()) export_sheet(state, opt_.export_sheet), exit_code_ |= failed() ? 3 : 0;
+    if (!opt_.export_words.empty()) export_words_grid(state, opt_.export_words), exit_code_ |= failed() ? 3 : 0;
     if (!opt_.save_session.empty()) {
       try {
         save_settings(opt_.save_session, state.settings);

@@ -15,7 +15,7 @@
 template <>
 std::span<const attn::EnumName<gui::Source>> attn::enum_names<gui::Source>() {
   using gui::Source;
-  static constexpr std::array<EnumName<Source>, 6> kNames = {{
+  static constexpr std::array<EnumName<Source>, 7> kNames = {{
       {Source::Similarity, "similarity", "image: similarity",
        "Each patch described by its colour and texture, with W_q = W_k: similar patches attend to each other."},
       {Source::Random, "random", "image: random projections",
@@ -26,6 +26,9 @@ std::span<const attn::EnumName<gui::Source>> attn::enum_names<gui::Source>() {
       {Source::Files, "files", "Q, K, V from files", "Your own queries, keys and values from .npy or CSV files."},
       {Source::Vit, "vit", "Vision Transformer (weights)",
        "A Vision Transformer's own attention on the image, from its .safetensors weights."},
+      {Source::Words, "words", "words over the image (attention file)",
+       "Where each word of a caption looks: cross-attention a captioner or vision-language model wrote out, with "
+       "its words."},
   }};
   return kNames;
 }

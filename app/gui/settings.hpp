@@ -14,6 +14,7 @@
 #include "core/attention_views.hpp"
 #include "core/enum_names.hpp"
 #include "core/overlay.hpp"
+#include "core/word_views.hpp"
 
 namespace gui {
 
@@ -24,6 +25,7 @@ enum class Source {
   RandomTokens,  // no image: seeded random Q, K, V on a grid of tokens
   Files,         // Q, K, V from .npy or CSV files
   Vit,           // a Vision Transformer's own attention (safetensors weights) on the image
+  Words,         // a model's exported word-to-image attention over the image, with its words
 };
 bool is_image_source(Source s);  // Similarity, Random or Pixels
 
@@ -44,6 +46,10 @@ struct TokenSettings {
   std::uint64_t seed = 0;
   bool position_encoding = false;
   int token_side = 16;  // Source::RandomTokens: side x side tokens
+  // Source::Words: the attention file, its words, and where the image's keys sit.
+  std::string words_attn, words_tokens, words_tensor;
+  int words_cols = 0, words_rows = 0;  // the image's patch grid; 0: inferred from its aspect
+  int words_key_offset = -1;           // the first image key; -1: inferred
 
   bool operator==(const TokenSettings&) const = default;
   template <typename V>
@@ -59,6 +65,12 @@ struct TokenSettings {
     v("seed", seed);
     v("position_encoding", position_encoding);
     v("token_side", token_side, Range{1, 256});
+    v("words_attn", words_attn);
+    v("words_tokens", words_tokens);
+    v("words_tensor", words_tensor);
+    v("words_cols", words_cols, Range{0, 65536});
+    v("words_rows", words_rows, Range{0, 65536});
+    v("words_key_offset", words_key_offset, Range{-1, 1 << 30});
   }
 };
 
@@ -112,7 +124,10 @@ struct ViewSettings {
   double keep_mass = 1.0;  // show only the patches holding this share of the mass (1: off)
   double discard = 0.0;    // rollout: share of the smallest weights dropped per layer
   bool include_cls = false, include_registers = false;
-  int ignore_top_norms = 0;  // leave out the k longest patch tokens (artefacts) and renormalise
+  int ignore_top_norms = 0;     // leave out the k longest patch tokens (artefacts) and renormalise
+  bool mean_of_layers = false;  // words: the layers averaged
+  attn::WordSmooth word_smooth = attn::WordSmooth::Bilinear;  // words: how maps are smoothed
+  attn::WordScale word_scale = attn::WordScale::Word;         // words: each to its own max, or shared
 
   bool operator==(const ViewSettings&) const = default;
   template <typename V>
@@ -126,17 +141,23 @@ struct ViewSettings {
     v("vit_include_cls", include_cls);
     v("vit_include_registers", include_registers);
     v("vit_ignore_norms", ignore_top_norms, Range{0, 4096});
+    v("mean_of_layers", mean_of_layers);
+    v("word_smooth", word_smooth);
+    v("word_scale", word_scale);
   }
 };
 
 // The selected query cells (grid cells, row-major); empty: the centre one.
+// With words: the selected words (their maps averaged); empty: the first.
 struct SelectionSettings {
   std::vector<int> queries;
+  std::vector<int> words;
 
   bool operator==(const SelectionSettings&) const = default;
   template <typename V>
   void visit(V&& v) {
     v("queries", queries, Range{0, 1 << 28});
+    v("words", words, Range{0, 1 << 28});
   }
 };
 

@@ -11,6 +11,11 @@ namespace {
 using When = Shortcut::When;
 
 void move_query(AppState& state, int dc, int dr) {
+  if (state.scene.words) {  // left and right: the previous or next word
+    const int T = static_cast<int>(state.scene.words->words.size());
+    if (dc != 0 && T > 0) state.select_words({std::clamp(state.effective_words().front() + dc, 0, T - 1)});
+    return;
+  }
   // Arrows move the first query; the others stay.
   const auto& g = state.scene.grid;
   auto queries = state.effective_queries();
@@ -65,17 +70,17 @@ constexpr std::
                 Shortcut{GLFW_KEY_F3, false, false, "F3", "frame times and the delay from a change to the heatmap",
                          When::Window, [](AppState&, UiContext& ui) { ui.show_frame_stats = !ui.show_frame_stats; }},
                 Shortcut{GLFW_KEY_LEFT, false, false, "arrow keys",
-                         "move the query (a ViT then shows the patch's attention)", When::Picture,
-                         [](AppState& s, UiContext&) { move_query(s, -1, 0); }},
+                         "move the query (a ViT then shows the patch's attention; words: the previous or next word)",
+                         When::Picture, [](AppState& s, UiContext&) { move_query(s, -1, 0); }},
                 Shortcut{GLFW_KEY_RIGHT, false, false, "arrow keys",
-                         "move the query (a ViT then shows the patch's attention)", When::Picture,
-                         [](AppState& s, UiContext&) { move_query(s, 1, 0); }},
+                         "move the query (a ViT then shows the patch's attention; words: the previous or next word)",
+                         When::Picture, [](AppState& s, UiContext&) { move_query(s, 1, 0); }},
                 Shortcut{GLFW_KEY_UP, false, false, "arrow keys",
-                         "move the query (a ViT then shows the patch's attention)", When::Picture,
-                         [](AppState& s, UiContext&) { move_query(s, 0, -1); }},
+                         "move the query (a ViT then shows the patch's attention; words: the previous or next word)",
+                         When::Picture, [](AppState& s, UiContext&) { move_query(s, 0, -1); }},
                 Shortcut{GLFW_KEY_DOWN, false, false, "arrow keys",
-                         "move the query (a ViT then shows the patch's attention)", When::Picture,
-                         [](AppState& s, UiContext&) { move_query(s, 0, 1); }},
+                         "move the query (a ViT then shows the patch's attention; words: the previous or next word)",
+                         When::Picture, [](AppState& s, UiContext&) { move_query(s, 0, 1); }},
                 Shortcut{GLFW_KEY_LEFT_BRACKET, false, false, "[", "temperature down", When::Picture,
                          [](AppState& s, UiContext&) {
                            s.settings.attention.temperature = std::max(0.01, s.settings.attention.temperature / 1.25);

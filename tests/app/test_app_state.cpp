@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include "core/io.hpp"
 #include "core/rng.hpp"
 #include "core/safetensors.hpp"
+#include "open_path.hpp"
 
 namespace {
 
@@ -282,3 +284,91 @@ TEST(AppState, AVitsViewsComeFromItsKeptAttention) {
 }
 
 }  // namespace
+
+namespace {
+
+const std::string kWords = std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/data/valid/words/";
+
+// The words' maps as the file holds them: [L, H, T, 1 + 16] over a class
+// token and 4 x 4 patches (tests/data/make_bad_inputs.py's words()).
+std::vector<float> file_values() {
+  const auto bytes = attn::read_file(kWords + "attn.npy", 1 << 20);
+  const size_t n = 2 * 2 * 3 * 17;
+  std::vector<float> v(n);
+  std::memcpy(v.data(), bytes.data() + bytes.size() - n * 4, n * 4);
+  return v;
+}
+
+}  // namespace
+
+TEST(AppState, ImportedWordsShowTheirMapsAndTheReverseView) {
+  gui::Settings start;
+  gui::open_path(start, kWords + "attn.npy");     // a .npy alone: Q, for now
+  gui::open_path(start, kWords + "tokens.json");  // its words: the .npy was word attention
+  ASSERT_EQ(start.tokens.source, gui::Source::Words);
+  gui::AppState s(start);
+  settle(s);
+  ASSERT_TRUE(s.scene.words);
+  EXPECT_EQ(s.scene.words->words, (std::vector<std::string>{" a", " red", " circle"}));
+  EXPECT_EQ(s.scene.grid.cols, 4);
+  EXPECT_EQ(s.scene.words->keys.offset, 1);
+  const std::vector<float> v = file_values();
+  auto at = [&](int l, int h, int t, int n) { return v[static_cast<size_t>(((l * 2 + h) * 3 + t) * 17 + n)]; };
+  // The default: the last layer, the mean of the heads, the first word.
+  ASSERT_EQ(s.word_maps.rows(), 3);
+  for (int t = 0; t < 3; ++t)
+    for (int c = 0; c < 16; ++c) EXPECT_NEAR(s.word_maps(t, c), 0.5 * (at(1, 0, t, 1 + c) + at(1, 1, t, 1 + c)), 1e-6);
+  float top = 0;
+  for (int c = 0; c < 16; ++c) top = std::max(top, s.word_maps(0, c));
+  for (int c = 0; c < 16; ++c) EXPECT_NEAR(s.map[static_cast<size_t>(c)], s.word_maps(0, c) / top, 1e-6);
+  EXPECT_EQ(s.overlay_style().scale, attn::MapScale::Fixed);
+  EXPECT_TRUE(s.outlined_queries().empty());
+
+  // Two words selected: their mean, scaled to its own maximum; head 1 of layer 0.
+  const int before = s.work.word_maps, scenes = s.work.scenes_adopted;
+  s.select_words({1, 2});
+  s.settings.view.layer = 0;
+  s.settings.view.head = 1;
+  settle(s);
+  EXPECT_EQ(s.work.scenes_adopted, scenes);  // no file read again
+  EXPECT_GT(s.work.word_maps, before);
+  std::vector<double> mean(16);
+  double best = 0;
+  for (int c = 0; c < 16; ++c) best = std::max(best, mean[c] = 0.5 * (at(0, 1, 1, 1 + c) + at(0, 1, 2, 1 + c)));
+  for (int c = 0; c < 16; ++c) EXPECT_NEAR(s.map[static_cast<size_t>(c)], mean[static_cast<size_t>(c)] / best, 1e-5);
+  // The reverse view: every word's raw weight on one patch.
+  const auto here = s.words_at(5);
+  ASSERT_EQ(here.size(), 3u);
+  for (int t = 0; t < 3; ++t) EXPECT_NEAR(here[static_cast<size_t>(t)], at(0, 1, t, 6), 1e-6);
+  EXPECT_TRUE(s.words_at(16).empty());
+
+  // One scale for all words: the map is the raw mean over the largest weight of any word.
+  s.settings.view.word_scale = attn::WordScale::Shared;
+  settle(s);
+  const float all_top = s.word_maps.maxCoeff();
+  for (int c = 0; c < 16; ++c) EXPECT_NEAR(s.map[static_cast<size_t>(c)], mean[static_cast<size_t>(c)] / all_top, 1e-5);
+
+  // A grid that does not fit: the error is said, the words on screen stay.
+  const std::uint64_t generation = s.scene.generation;
+  s.settings.tokens.words_cols = 5, s.settings.tokens.words_rows = 5;
+  settle(s);
+  EXPECT_EQ(s.scene.generation, generation);
+  ASSERT_FALSE(s.messages.empty());
+  EXPECT_NE(s.messages.back().text.find("more than"), std::string::npos) << s.messages.back().text;
+  EXPECT_EQ(s.settings.tokens.words_cols, 0);
+}
+
+TEST(AppState, AWordTokenListNeedsItsAttention) {
+  gui::Settings s;
+  try {
+    gui::open_path(s, kWords + "tokens.txt");
+    ADD_FAILURE() << "a token list alone was accepted";
+  } catch (const attn::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("word attention"), std::string::npos) << e.what();
+  }
+  // An attention file finds the token list beside it.
+  gui::open_words(s, kWords + "attn.npy");
+  EXPECT_EQ(s.tokens.source, gui::Source::Words);
+  EXPECT_EQ(s.tokens.words_tokens, kWords + "tokens.txt");
+  EXPECT_EQ(gui::file_kind(kWords + "tokens.json"), gui::FileKind::Tokens);
+}

@@ -20,11 +20,39 @@ std::string error_of(const std::string& json) {
 
 TEST(Settings, EveryFieldSurvivesARoundTrip) {
   gui::Settings s;
-  s.tokens = {gui::Source::Files, "a.png", "q.npy", "k.npy", "v.npy", 8, 96, 3, 77, true, 9};
+  s.tokens = {gui::Source::Words,
+              "a.png",
+              "q.npy",
+              "k.npy",
+              "v.npy",
+              8,
+              96,
+              3,
+              77,
+              true,
+              9,
+              "a.npy",
+              "t.txt",
+              "cross",
+              24,
+              24,
+              5};
   s.model = {"w.pth", "teacher", 6, -1, 0.7};
   s.attention = {0.3, attn::Score::Cosine, attn::Norm::Sparsemax, attn::MaskStructure::Local, 3, {4, 5}};
-  s.view = {2, attn::ViewQuery::Rollout, 5, attn::HeadFusion::Min, 0.6, 0.25, true, true, 3};
+  s.view = {2,
+            attn::ViewQuery::Rollout,
+            5,
+            attn::HeadFusion::Min,
+            0.6,
+            0.25,
+            true,
+            true,
+            3,
+            true,
+            attn::WordSmooth::Gaussian,
+            attn::WordScale::Shared};
   s.selection.queries = {1, 2, 3};
+  s.selection.words = {0, 4};
   s.display = {attn::Colormap::Diverging, 0.4f, attn::Upsample::Nearest, attn::MapScale::MinMax, false, true};
   s.window = {2.0f, true, false, true, false, true, true, 1280, 720, {"x.png", "y.png"}};
   const gui::Settings back = gui::from_json(gui::to_json(s), "round trip");

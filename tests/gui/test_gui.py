@@ -317,6 +317,45 @@ def test_vit():
               st["tokens"] == 196 and any("offsets_gap" in m["text"] for m in st["messages"] if m["error"]), st["messages"])
 
 
+def test_words():
+    # Imported word attention: 3 words over a class token and 4 x 4 patches.
+    folder = os.path.join(ROOT, "tests", "data", "valid", "words")
+    attn, words = os.path.join(folder, "attn.npy"), os.path.join(folder, "tokens.txt")
+    grid = tmp("words_grid.svg")
+    img, st = screenshot("words", SAMPLE, "--words", attn, "--tokens", words, "--word", "1", "--export-words", grid)
+    check("words: the scene is the words over 4 x 4 patches", st["tokens"] == 16 and st["words"] == [1] and
+          len(st["word_rects"]) == 3, (st["tokens"], st.get("words"), st.get("word_rects")))
+    check("words: the grid exported as SVG", os.path.exists(grid) and open(grid, "rb").read(5) == b"<?xml")
+    # The strip sits above the image, inside the image panel.
+    x0, y0, x1, y1 = st["word_rects"][0]
+    check("words: the strip is above the image", y1 <= st["image_rect"][1], (st["word_rects"][0], st["image_rect"]))
+    # The reverse view: hovering a patch tints the words by their weight there.
+    hovered, sh = screenshot("words_hover", SAMPLE, "--words", attn, "--tokens", words, "--hover", "2,2")
+    a = np.load(attn)[-1].mean(0)[:, 1 + 2 * 4 + 2]
+    def brightness(image, rect):
+        x0, y0, x1, y1 = (int(v) for v in rect)
+        return image[y0 + 2:y1 - 2, x0 + 2:x1 - 2].mean()
+    tints = [brightness(hovered, r) for r in sh["word_rects"]]
+    check("words: hovering a patch tints the word that looks there most the brightest",
+          int(np.argmax(tints)) == int(np.argmax(a)), (tints, a.tolist()))
+    # Clicks, shift-clicks and arrow keys choose the words.
+    r = Running("--no-persist", SAMPLE, "--words", attn, "--tokens", words)
+    def click_word(i, *modifiers):
+        x0, y0, x1, y1 = r.state["word_rects"][i]
+        r.xdotool("mousemove", "--window", r.window, str(int((x0 + x1) / 2)), str(int((y0 + y1) / 2)))
+        for m in modifiers:
+            r.xdotool("keydown", m)
+        r.xdotool("click", "1")
+        for m in modifiers:
+            r.xdotool("keyup", m)
+    click_word(2)
+    click_word(0, "shift")
+    r.xdotool("mousemove", "--window", r.window, *map(str, r.patch_xy(1, 1)))
+    r.xdotool("key", "Left")
+    state = r.quit()
+    check("words: a click, a shift-click, then Left", state["settings"]["words"] == [1], state["settings"]["words"])
+
+
 def test_painting_and_keys():
     r = Running("--no-persist", "--query", "8,18")
     r.right_drag((2, 3), (6, 3))

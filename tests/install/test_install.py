@@ -105,7 +105,7 @@ def test_package():
     print(f"Depends: {depends}")
     names = [re.split(r"[ (]", alt.strip())[0] for dep in depends.split(",") for alt in dep.split("|")]
     check("Depends names no -dev package", not [n for n in names if n.endswith("-dev")], depends)
-    for need in ("libc6", "libstdc++6", "libglfw3", "libepoxy0", "libjpeg62-turbo", "libgl1", "fonts-dejavu-core"):
+    for need in ("libc6", "libstdc++6", "libglfw3", "libepoxy0", "libjpeg62-turbo", "libcairo2", "libgl1", "fonts-dejavu-core"):
         check(f"Depends has {need}", need in names, depends)
     shown = run(["apt-cache", "show", "--no-all-versions", *names])
     check("every package in Depends exists", shown.returncode == 0, shown.stderr)
