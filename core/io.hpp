@@ -69,6 +69,12 @@ class AtomicWriter {
 // `max` characters. Messages stay one clean line whatever the file held.
 std::string printable(std::string_view text, size_t max = 80);
 
+// Where the first invalid UTF-8 sequence in `text` starts, or npos.
+// Overlong forms, truncated sequences and code points past U+10FFFF are
+// invalid; so are surrogates (U+D800..DFFF) unless `surrogates` (Python's
+// "surrogatepass", which pickles may hold).
+size_t invalid_utf8(std::string_view text, bool surrogates = false);
+
 // "12.3 MiB" style sizes for messages.
 std::string format_bytes(std::uint64_t bytes);
 

@@ -89,42 +89,8 @@ enum Op : std::uint8_t {
 constexpr std::uint32_t kUnknown = 0xffffffff;     // canonical key not computed yet
 constexpr std::uint32_t kUnhashable = 0xfffffffe;  // a list, dict or set: not a key
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= static_cast<size_t>(n)) return false;
-    for (int k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (d & 0x3f);
-    }
-    // Overlong forms and code points past U+10FFFF are invalid; surrogates
-    // pass, as Python's "surrogatepass" lets them.
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff) return false;
-    i += static_cast<size_t>(n) + 1;
-  }
-  return true;
-}
+// Python's "surrogatepass": surrogates pass, as pickles may hold them.
+bool valid_utf8(std::string_view s) { return invalid_utf8(s, /*surrogates=*/true) == std::string_view::npos; }
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {

@@ -80,39 +80,6 @@ WordAttentionFile to_stack(std::span<const float> values, std::span<const std::i
   return out;
 }
 
-// Where the first invalid UTF-8 sequence starts, or npos. Overlong forms,
-// surrogates and code points past U+10FFFF are invalid.
-size_t invalid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int len = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0)
-      len = 2, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-      len = 3, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0)
-      len = 4, cp = c & 0x07;
-    else
-      return i;
-    if (i + static_cast<size_t>(len) > s.size()) return i;
-    for (int k = 1; k < len; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-      if ((d & 0xc0) != 0x80) return i;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    const std::uint32_t least = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-    if (cp < least || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += static_cast<size_t>(len);
-  }
-  return std::string_view::npos;
-}
-
 void check_token(const std::string& token, size_t index, const std::string& where, const WordFileLimits& limits) {
   if (token.size() > static_cast<size_t>(limits.max_token_bytes))
     throw Error(where + " is " + std::to_string(token.size()) + " bytes long; a token is at most " +

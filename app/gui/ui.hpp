@@ -50,9 +50,9 @@ struct UiContext {
   ImVec2 pan{0, 0};
   bool painting = false;
   bool paint_hide = true;
-  int hovered = -1;                         // cell under the mouse, -1 none
+  int hovered = -1;                              // cell under the mouse, -1 none
   std::vector<std::array<float, 4>> word_rects;  // imported words: each word's button (x0, y0, x1, y1)
-  ImVec2 image_min{0, 0}, image_max{0, 0};  // screen rect of the drawn image
+  ImVec2 image_min{0, 0}, image_max{0, 0};       // screen rect of the drawn image
 
   float matrix_view[4] = {0, 0, 1, 1};
 

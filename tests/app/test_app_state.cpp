@@ -16,6 +16,7 @@
 #include "core/rng.hpp"
 #include "core/safetensors.hpp"
 #include "open_path.hpp"
+#include "tests/core/random_vit.hpp"
 
 namespace {
 
@@ -185,38 +186,7 @@ TEST(AppState, ANewSceneInvalidatesEveryCache) {
 
 // A tiny ViT in timm names: width 16, 2 layers, 2 heads, patch 8, 4x4 positions.
 std::string tiny_vit(const std::string& dir) {
-  std::map<std::string, attn::NamedTensor> t;
-  std::uint64_t stream = 0;
-  auto add = [&](const std::string& n, std::vector<std::int64_t> shape, float scale, float offset = 0.0f) {
-    std::int64_t c = 1;
-    for (auto d : shape) c *= d;
-    attn::Rng rng(3, ++stream);
-    std::vector<float> v(static_cast<size_t>(c));
-    for (float& x : v) x = offset + scale * rng.gaussian();
-    t[n] = {shape, v, "F32"};
-  };
-  const int D = 16;
-  add("cls_token", {1, 1, D}, 1.0f);
-  add("pos_embed", {1, 17, D}, 0.5f);
-  add("patch_embed.proj.weight", {D, 3, 8, 8}, 0.1f);
-  add("patch_embed.proj.bias", {D}, 0.1f);
-  add("norm.weight", {D}, 0.1f, 1.0f);
-  add("norm.bias", {D}, 0.1f);
-  for (int i = 0; i < 2; ++i) {
-    const std::string b = "blocks." + std::to_string(i) + ".";
-    add(b + "norm1.weight", {D}, 0.1f, 1.0f);
-    add(b + "norm1.bias", {D}, 0.1f);
-    add(b + "norm2.weight", {D}, 0.1f, 1.0f);
-    add(b + "norm2.bias", {D}, 0.1f);
-    add(b + "attn.qkv.weight", {3 * D, D}, 0.6f);
-    add(b + "attn.qkv.bias", {3 * D}, 0.1f);
-    add(b + "attn.proj.weight", {D, D}, 0.2f);
-    add(b + "attn.proj.bias", {D}, 0.1f);
-    add(b + "mlp.fc1.weight", {4 * D, D}, 0.2f);
-    add(b + "mlp.fc1.bias", {4 * D}, 0.1f);
-    add(b + "mlp.fc2.weight", {D, 4 * D}, 0.2f);
-    add(b + "mlp.fc2.bias", {D}, 0.1f);
-  }
+  const auto t = testing_vit::random_timm_vit({});
   const std::string path = dir + "/tiny_vit.safetensors";
   attn::write_file_atomic(path, attn::encode_safetensors(t));
   return path;

@@ -12,6 +12,7 @@
 #include "core/rng.hpp"
 #include "core/safetensors.hpp"
 #include "core/vit.hpp"
+#include "tests/core/random_vit.hpp"
 
 namespace {
 
@@ -258,36 +259,9 @@ namespace {
 // A small random ViT in timm names (width 32, 2 layers, 4 heads, patch 4,
 // 4 x 4 positions, 2 registers), with attention far from uniform.
 attn::VitModel random_vit() {
-  std::map<std::string, attn::NamedTensor> t;
-  std::uint64_t stream = 0;
-  auto add = [&](const std::string& n, std::vector<std::int64_t> shape, float scale, float offset = 0.0f) {
-    std::int64_t c = 1;
-    for (auto d : shape) c *= d;
-    attn::Rng rng(11, ++stream);
-    std::vector<float> v(static_cast<size_t>(c));
-    for (float& x : v) x = offset + scale * rng.gaussian();
-    t[n] = {shape, v, "F32"};
-  };
-  const int D = 32;
-  add("cls_token", {1, 1, D}, 1.0f);
-  add("reg_token", {1, 2, D}, 1.0f);
-  add("pos_embed", {1, 17, D}, 0.5f);
-  add("patch_embed.proj.weight", {D, 3, 4, 4}, 0.3f);
-  add("patch_embed.proj.bias", {D}, 0.1f);
-  add("norm.weight", {D}, 0.1f, 1.0f);
-  add("norm.bias", {D}, 0.1f);
-  for (int i = 0; i < 2; ++i) {
-    const std::string b = "blocks." + std::to_string(i) + ".";
-    for (const char* n : {"norm1", "norm2"}) add(b + n + ".weight", {D}, 0.1f, 1.0f), add(b + n + ".bias", {D}, 0.1f);
-    add(b + "attn.qkv.weight", {3 * D, D}, 0.8f);
-    add(b + "attn.qkv.bias", {3 * D}, 0.1f);
-    add(b + "attn.proj.weight", {D, D}, 0.2f);
-    add(b + "attn.proj.bias", {D}, 0.1f);
-    add(b + "mlp.fc1.weight", {4 * D, D}, 0.2f);
-    add(b + "mlp.fc1.bias", {4 * D}, 0.1f);
-    add(b + "mlp.fc2.weight", {D, 4 * D}, 0.2f);
-    add(b + "mlp.fc2.bias", {D}, 0.1f);
-  }
+  testing_vit::Spec spec;
+  spec.width = 32, spec.patch = 4, spec.registers = 2, spec.qkv_scale = 0.8f, spec.patch_scale = 0.3f, spec.seed = 11;
+  const auto t = testing_vit::random_timm_vit(spec);
   return attn::load_vit(attn::parse_safetensors(attn::encode_safetensors(t), "w"), 4);
 }
 
