@@ -13,7 +13,8 @@ using When = Shortcut::When;
 void move_query(AppState& state, int dc, int dr) {
   if (state.scene.words) {  // left and right: the previous or next word
     const int T = static_cast<int>(state.scene.words->words.size());
-    if (dc != 0 && T > 0) state.select_words({std::clamp(state.effective_words().front() + dc, 0, T - 1)});
+    const auto words = state.effective_words();
+    if (dc != 0 && !words.empty()) state.select_words({std::clamp(words.front() + dc, 0, T - 1)});
     return;
   }
   // Arrows move the first query; the others stay.

@@ -26,14 +26,39 @@ void draw_word_strip(AppState& state, UiContext& ui) {
   const attn::OverlayStyle style = state.overlay_style();
   const auto& table = attn::colormap_table(style.colormap);
   const ImGuiStyle& st = ImGui::GetStyle();
-  ImGui::SetWindowFontScale(1.3f);  // the words are the subject: read from the back of a room
-  const float right = ImGui::GetContentRegionAvail().x;
+  // The words are the subject: larger than the controls, to be read from the
+  // back of a room. Laid out first, so that a long answer's strip takes at
+  // most a third of the panel and scrolls.
+  constexpr float kScale = 1.3f;
+  ImGui::SetWindowFontScale(kScale);
+  const float right = ImGui::GetContentRegionAvail().x - st.ScrollbarSize;
+  std::vector<std::string> labels;
+  std::vector<float> widths;
+  int lines = 1;
+  for (float x = 0.0f; const auto& word : run.words) {
+    std::string text = app::word_label(word);
+    if (text.size() > 40) {  // at a UTF-8 character boundary
+      size_t cut = 40;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+      text = text.substr(0, cut) + "\u2026";
+    }
+    const float w = ImGui::CalcTextSize(text.c_str()).x + 2 * st.FramePadding.x;
+    if (!labels.empty() && x + st.ItemSpacing.x + w > right) ++lines, x = 0.0f;
+    x += (x > 0.0f ? st.ItemSpacing.x : 0.0f) + w;
+    labels.push_back(std::move(text));
+    widths.push_back(w);
+  }
+  const float line = ImGui::GetFrameHeightWithSpacing();
+  ImGui::SetWindowFontScale(1.0f);
+  const float height = std::min(lines * line + st.WindowPadding.y, ImGui::GetContentRegionAvail().y / 3);
+  ImGui::BeginChild("##words", ImVec2(0, height), false);
+  ImGui::SetWindowFontScale(kScale);
   float x = 0.0f;
   int clicked = -1;
   ui.word_rects.clear();
   for (int t = 0; t < static_cast<int>(run.words.size()); ++t) {
-    const std::string text = app::word_label(run.words[static_cast<size_t>(t)]);
-    const float w = ImGui::CalcTextSize(text.c_str()).x + 2 * st.FramePadding.x;
+    const std::string& text = labels[static_cast<size_t>(t)];
+    const float w = widths[static_cast<size_t>(t)];
     if (t > 0 && x + st.ItemSpacing.x + w <= right) {
       ImGui::SameLine();
       x += st.ItemSpacing.x;
@@ -86,7 +111,7 @@ void draw_word_strip(AppState& state, UiContext& ui) {
     }
     state.select_words(words);
   }
-  ImGui::SetWindowFontScale(1.0f);
+  ImGui::EndChild();
   ImGui::Spacing();
 }
 
