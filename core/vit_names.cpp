@@ -12,7 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<float, 3> kImageNetMean = {0.485f, 0.456f, 0.406f}, kImageNetStd = {0.229f, 0.224f, 0.225f};
+// (ImageNet's mean and std, the default, are VitModel's own: vit.hpp.)
 constexpr std::array<float, 3> kClipMean = {0.48145466f, 0.4578275f, 0.40821073f},
                                kClipStd = {0.26862954f, 0.26130258f, 0.27577711f};
 constexpr std::array<float, 3> kHalf = {0.5f, 0.5f, 0.5f};
