@@ -273,7 +273,7 @@ MapView attention_map(const AttentionRecord& record, const MapRequest& r, const 
   const std::vector<int> ignored =
       r.ignore_top_norms > 0 ? top_norm_tokens(record, v.layer, r.ignore_top_norms) : std::vector<int>();
   auto patch_map = [&](std::vector<float> row) {
-    const PatchMap with = to_patch_map(row, keys, r.keep_class, r.keep_registers);
+    PatchMap with = to_patch_map(row, keys, r.keep_class, r.keep_registers);
     if (ignored.empty()) return with;
     for (int t : ignored) row[static_cast<size_t>(t)] = 0.0f;
     PatchMap without = to_patch_map(row, keys, r.keep_class, r.keep_registers);
@@ -333,6 +333,7 @@ std::vector<int> high_norm_tokens(const AttentionRecord& record, int row) {
   if (patches.empty()) return {};
   const auto norms = record.token_norms.row(row);
   std::vector<float> values;
+  values.reserve(patches.size());
   for (int t : patches) values.push_back(norms[t]);
   std::nth_element(values.begin(), values.begin() + static_cast<long>(values.size() / 2), values.end());
   const float median = values[values.size() / 2];

@@ -85,7 +85,11 @@ Header parse_header(const std::string& text, std::uint64_t data_size, const std:
     std::uint64_t bits = 0;
     if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(dtype_bits(e.dtype)), &bits))
       throw Error(where + ": shape's byte size overflows 64 bits");
-    if (bits % 8 != 0) throw Error(where + ": " + dtype + " elements of this shape do not fill whole bytes");
+    if (bits % 8 != 0) {
+      std::string msg = where;
+      msg.append(": ").append(dtype).append(" elements of this shape do not fill whole bytes");
+      throw Error(msg);
+    }
     if (e.end - e.begin != bits / 8)
       throw Error(where + ": data_offsets cover " + std::to_string(e.end - e.begin) +
                   " bytes but shape x dtype needs " + std::to_string(bits / 8));

@@ -38,9 +38,9 @@ TensorFile parse_safetensors(std::span<const std::uint8_t> bytes, const std::str
 TensorFile read_safetensors(const std::string& path, const SafeTensorsLimits& limits = {});
 // A sharded checkpoint's index, read: shard file -> the tensors it holds.
 // Shards must be plain file names (beside the index). Throws attn::Error
-// naming `name`.
+// naming `path`.
 std::map<std::string, std::vector<std::string>> parse_safetensors_index(const std::string& text,
-                                                                        const std::string& name,
+                                                                        const std::string& path,
                                                                         const SafeTensorsLimits& limits = {});
 // A sharded checkpoint: model.safetensors.index.json ({"weight_map":
 // {tensor: shard file}}) and the shards beside it, as one TensorFile.

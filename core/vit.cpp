@@ -184,7 +184,7 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
       const auto c = static_cast<Eigen::Index>(i) * dh;
       buf.q[i] = buf.qkv.middleCols(c, dh);
       buf.k[i] = buf.qkv.middleCols(D + c, dh);
-      buf.v[i] = buf.qkv.middleCols(2 * D + c, dh);
+      buf.v[i] = buf.qkv.middleCols(2 * static_cast<Eigen::Index>(D) + c, dh);
     }
     detail::attend_dot_weights(buf.q, buf.k, buf.v, scale, opt.temperature, buf.heads_out,
                                [&](int head, int row0, int n, const float* w) { kept.set_rows(l, head, row0, n, w); });

@@ -177,9 +177,9 @@ std::array<int, 2> vit_grid(const VitModel& m, int width, int height, const VitO
 
 VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt = {});
 
-// Position embeddings [G*G, D] on a G x G grid resampled to rows x cols by
-// `rule`, as F.interpolate does (see PosResample).
-Matrix resample_positions(const MatrixRef& grid, int side, int rows, int cols, PosResample rule);
+// Position embeddings [G*G, D] on a G x G grid (G = side) resampled to
+// out_rows x out_cols by `rule`, as F.interpolate does (see PosResample).
+Matrix resample_positions(const MatrixRef& grid, int side, int out_rows, int out_cols, PosResample rule);
 // Bicubic resampling of a [rows*cols, D] grid of vectors to [new_rows *
 // new_cols, D], as torch.nn.functional.interpolate(mode="bicubic",
 // align_corners=False) (cubic convolution, a = -0.75, edges clamped).

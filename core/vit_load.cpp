@@ -178,7 +178,7 @@ std::string read_beside(const std::filesystem::path& dir, const char* name) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(p, ec)) return "";
   const auto bytes = read_file(p.string(), 8 << 20);
-  return std::string(bytes.begin(), bytes.end());
+  return {bytes.begin(), bytes.end()};
 }
 
 std::string number(double v) {

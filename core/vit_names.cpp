@@ -136,7 +136,7 @@ ParsedConfigs parse_configs(const VitConfigs& c) {
     if (const auto m = pretrained.triple("mean", false)) {
       p.mean = m;
       p.std = pretrained.triple("std", true);
-      if (!p.std) throw Error("config.json: pretrained_cfg has \"mean\" but no \"std\"");
+      if (!p.std) throw Error(R"(config.json: pretrained_cfg has "mean" but no "std")");
       p.mean_from = "config.json (pretrained_cfg)";
     }
   }
@@ -155,7 +155,7 @@ ParsedConfigs parse_configs(const VitConfigs& c) {
     if (const auto m = pre.triple("mean", false)) {
       p.mean = m;
       p.std = pre.triple("std", true);
-      if (!p.std) throw Error("open_clip_config.json: preprocess_cfg has \"mean\" but no \"std\"");
+      if (!p.std) throw Error(R"(open_clip_config.json: preprocess_cfg has "mean" but no "std")");
       p.mean_from = "open_clip_config.json";
     }
   }
@@ -165,7 +165,7 @@ ParsedConfigs parse_configs(const VitConfigs& c) {
     if (const auto m = root.triple("image_mean", false)) {
       p.mean = m;
       p.std = root.triple("image_std", true);
-      if (!p.std) throw Error("preprocessor_config.json has \"image_mean\" but no \"image_std\"");
+      if (!p.std) throw Error(R"(preprocessor_config.json has "image_mean" but no "image_std")");
       p.mean_from = "preprocessor_config.json";
     }
   }

@@ -45,8 +45,9 @@ Taps antialias_taps(int n_in, int n_out) {
   Taps taps(static_cast<size_t>(n_out));
   for (int o = 0; o < n_out; ++o) {
     const double centre = scale * (o + 0.5);
-    const int lo = std::max(static_cast<int>(centre - support + 0.5), 0);
-    const int hi = std::min(static_cast<int>(centre + support + 0.5), n_in);
+    // PyTorch's own arithmetic (truncation, then clamped), kept for exactness.
+    const int lo = std::max(static_cast<int>(centre - support + 0.5), 0);     // NOLINT(bugprone-incorrect-roundings)
+    const int hi = std::min(static_cast<int>(centre + support + 0.5), n_in);  // NOLINT(bugprone-incorrect-roundings)
     double total = 0;
     auto& t = taps[static_cast<size_t>(o)];
     for (int j = lo; j < hi; ++j) {
@@ -115,17 +116,17 @@ Matrix resample_bicubic(const MatrixRef& grid, int rows, int cols, int new_rows,
                    plain_taps(rows, new_rows, static_cast<double>(rows) / new_rows));
 }
 
-Matrix resample_positions(const MatrixRef& grid, int side, int rows, int cols, PosResample rule) {
+Matrix resample_positions(const MatrixRef& grid, int side, int out_rows, int out_cols, PosResample rule) {
   switch (rule) {
     case PosResample::Size:
-      return resample_bicubic(grid, side, side, rows, cols);
+      return resample_bicubic(grid, side, side, out_rows, out_cols);
     case PosResample::SizeAntialias:
-      return separable(grid, side, side, antialias_taps(side, cols), antialias_taps(side, rows));
+      return separable(grid, side, side, antialias_taps(side, out_cols), antialias_taps(side, out_rows));
     case PosResample::Offset:
       // scale_factor = (n + 0.1) / G: the output has n positions, and the
       // kernel maps them with the scale factor given (step G / (n + 0.1)).
-      return separable(grid, side, side, plain_taps(side, cols, side / (cols + 0.1)),
-                       plain_taps(side, rows, side / (rows + 0.1)));
+      return separable(grid, side, side, plain_taps(side, out_cols, side / (out_cols + 0.1)),
+                       plain_taps(side, out_rows, side / (out_rows + 0.1)));
   }
   return Matrix(grid);
 }

@@ -50,7 +50,9 @@ WordAttentionFile to_stack(std::span<const float> values, std::span<const std::i
     size_t rest = i;
     for (size_t d = file_shape.size(); d-- > 0;) {
       const auto n = static_cast<size_t>(file_shape[d]);
-      at = std::to_string(rest % n) + (at.empty() ? "" : ", ") + at;
+      std::string index = std::to_string(rest % n);
+      if (!at.empty()) index += ", ";
+      at = index.append(at);
       rest /= n;
     }
     throw Error(name + ": weight [" + at + "] is " +
@@ -220,8 +222,7 @@ std::vector<std::string> parse_tokens(std::span<const std::uint8_t> bytes, const
   }
   const size_t first = text.find_first_not_of(" \t\r\n");
   const bool json = first != std::string_view::npos && text[first] == '[';
-  const std::vector<std::string> out =
-      json ? parse_token_json(text, name, limits) : parse_token_lines(text, name, limits);
+  std::vector<std::string> out = json ? parse_token_json(text, name, limits) : parse_token_lines(text, name, limits);
   if (out.empty()) throw Error(name + ": holds no tokens (one per line, or a JSON list of strings)");
   return out;
 }

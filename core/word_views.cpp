@@ -216,22 +216,26 @@ std::vector<float> words_at_cell(const Matrix& maps, int cell) {
 std::vector<float> gaussian_blur(std::span<const float> map, int cols, int rows, double sigma) {
   assert(static_cast<int>(map.size()) == cols * rows && sigma > 0);
   const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
-  std::vector<double> taps(static_cast<size_t>(2 * radius + 1));
-  for (int i = -radius; i <= radius; ++i)
-    taps[static_cast<size_t>(i + radius)] = std::exp(-0.5 * i * i / (sigma * sigma));
+  std::vector<double> taps(2 * static_cast<size_t>(radius) + 1);
+  for (int k = 0; k <= 2 * radius; ++k) {
+    const double d = k - radius;
+    taps[static_cast<size_t>(k)] = std::exp(-0.5 * d * d / (sigma * sigma));
+  }
   // Separable, edges clamped; each pass divides by its taps' sum.
   auto pass = [&](const std::vector<float>& in, bool along_rows) {
     std::vector<float> out(in.size());
     for (int y = 0; y < rows; ++y)
       for (int x = 0; x < cols; ++x) {
         double sum = 0, weight = 0;
-        for (int i = -radius; i <= radius; ++i) {
-          const int xx = along_rows ? std::clamp(x + i, 0, cols - 1) : x;
-          const int yy = along_rows ? y : std::clamp(y + i, 0, rows - 1);
-          const double tap = taps[static_cast<size_t>(i + radius)];
-          sum += tap * in[static_cast<size_t>(yy * cols + xx)], weight += tap;
+        for (int k = 0; k <= 2 * radius; ++k) {
+          const int xx = along_rows ? std::clamp(x + k - radius, 0, cols - 1) : x;
+          const int yy = along_rows ? y : std::clamp(y + k - radius, 0, rows - 1);
+          const double tap = taps[static_cast<size_t>(k)];
+          sum += tap * in[static_cast<size_t>(yy) * static_cast<size_t>(cols) + static_cast<size_t>(xx)];
+          weight += tap;
         }
-        out[static_cast<size_t>(y * cols + x)] = static_cast<float>(sum / weight);
+        out[static_cast<size_t>(y) * static_cast<size_t>(cols) + static_cast<size_t>(x)] =
+            static_cast<float>(sum / weight);
       }
     return out;
   };

@@ -224,7 +224,8 @@ int run_bench(int argc, char** argv) {
         img.rgba[static_cast<size_t>(i) * 4 + c] = static_cast<std::uint8_t>(127.5f + 127.0f * noise(i, c));
     attn::VitOptions vo;
     vo.size = 0;
-    const double P = static_cast<double>(size / model.patch) * (size / model.patch);
+    const int per_side = size / model.patch;  // whole patches
+    const double P = static_cast<double>(per_side) * per_side;
     const double N = P + model.prefix_tokens() + model.registers, D = model.width;
     const double M = model.mlp_hidden, mlp_in = model.swiglu ? 2.0 * M : M;
     // Per layer: Q, K, V and the output projection, the MLP, Q Kᵀ and weights · V.

@@ -83,7 +83,8 @@ std::unique_ptr<Figure> words_grid(const attn::Image& image, const std::vector<a
   }
   for (int i = 0; i < panels; ++i) {
     const double x0 = margin + (i % cols) * (pw + gap);
-    const double y0 = top + (i / cols) * (ph + label_h + gap);
+    const int row = i / cols;
+    const double y0 = top + row * (ph + label_h + gap);
     fig->image(i == 0 ? image : overlays[static_cast<size_t>(i - 1)], x0, y0, pw, ph);
     if (!options.labels) continue;
     const bool is_image = i == 0;

@@ -105,6 +105,7 @@ void draw_model_statistics(AppState& state) {
         longest{{}, IM_COL32(255, 90, 90, 255), "longest patch"};
     for (Eigen::Index l = 0; l < n.rows(); ++l) {
       std::vector<float> values;
+      values.reserve(patches.size());
       for (int t : patches) values.push_back(n(l, t));
       std::nth_element(values.begin(), values.begin() + static_cast<long>(values.size() / 2), values.end());
       median.values.push_back(values[values.size() / 2]);

@@ -11,7 +11,7 @@
 namespace gui {
 namespace {
 
-ImVec4 colour(const attn::Rgb& c) { return ImVec4(c.r / 255.0f, c.g / 255.0f, c.b / 255.0f, 1.0f); }
+ImVec4 colour(const attn::Rgb& c) { return {c.r / 255.0f, c.g / 255.0f, c.b / 255.0f, 1.0f}; }
 
 }  // namespace
 

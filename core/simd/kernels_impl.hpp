@@ -20,9 +20,11 @@
 #endif
 
 namespace attn {
-// The scalar conversions (tensor_file.cpp, built for baseline x86-64), for the tails.
-float half_to_float(std::uint16_t h);
-std::uint16_t float_to_half(float f);
+// The scalar conversions (tensor_file.cpp, built for baseline x86-64), for the tails:
+// declared here because the wide files must not include tensor_file.hpp (it
+// brings standard-library templates, see above); the generic file has both.
+float half_to_float(std::uint16_t h);  // NOLINT(readability-redundant-declaration)
+std::uint16_t float_to_half(float f);  // NOLINT(readability-redundant-declaration)
 }  // namespace attn
 
 namespace attn::simd::ATTN_KERNELS_IMPL_NS {
