@@ -73,22 +73,6 @@ void AppState::select(std::vector<int> cells) {
   if (settings.tokens.source == Source::Vit) settings.view.query = attn::ViewQuery::Patches;
 }
 
-std::vector<int> AppState::effective_words() const {
-  const int T = scene.words ? static_cast<int>(scene.words->words.size()) : 0;
-  std::vector<int> out;
-  for (int w : settings.selection.words)
-    if (w >= 0 && w < T && std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
-  if (out.empty() && T > 0) out.push_back(0);
-  return out;
-}
-
-void AppState::select_words(std::vector<int> words) { settings.selection.words = std::move(words); }
-
-std::vector<float> AppState::words_at(int cell) const {
-  if (cell < 0 || cell >= word_maps.cols()) return {};
-  return attn::words_at_cell(word_maps, cell);
-}
-
 attn::AttentionOptions AppState::attention_options() const {
   const AttentionSettings& a = settings.attention;
   attn::AttentionOptions opt;
@@ -135,14 +119,6 @@ void AppState::open_file(const std::string& path) {
   if (file_kind(path) == FileKind::Session) {
     remember_file(settings.window, path);
     post("loaded session " + path, false);
-  }
-}
-
-void AppState::open_word_file(const std::string& path) {
-  try {
-    open_words(settings, path);
-  } catch (const attn::Error& e) {
-    post(e.what(), true);
   }
 }
 
@@ -328,45 +304,6 @@ void AppState::compute_vit_maps() {
     class_share = view.class_share;
     register_share = view.register_share;
     ++work.vit_maps;
-  } catch (const attn::Error& e) {
-    post(e.what(), true);
-  }
-}
-
-void AppState::compute_word_maps() {
-  const ViewSettings& v = settings.view;
-  const WordsRun& w = *scene.words;
-  try {
-    attn::WordRequest req;
-    req.layer = v.layer;
-    req.mean_of_layers = v.mean_of_layers;
-    req.head = v.head;
-    req.fusion = v.fusion;
-    word_maps = attn::word_maps(w.record, req);
-    const auto selected = effective_words();
-    const std::vector<float> mean = attn::mean_word_map(word_maps, selected);
-    // What the overlay shows: each word to its own maximum (the selection's
-    // mean to its own), or every word on one scale (the selection's mean of
-    // those, the same as the raw mean over the largest weight anywhere).
-    const attn::Matrix mean_row =
-        Eigen::Map<const attn::Matrix>(mean.data(), 1, static_cast<Eigen::Index>(mean.size()));
-    if (v.word_scale == attn::WordScale::Word) {
-      const attn::Matrix shown = attn::display_maps(mean_row, scene.grid, v.word_smooth, attn::WordScale::Word);
-      map.assign(shown.data(), shown.data() + shown.size());
-    } else {
-      map = attn::mean_word_map(attn::display_maps(word_maps, scene.grid, v.word_smooth, attn::WordScale::Shared),
-                                selected);
-    }
-    combined = map;
-    // Each head's map of the selection, to its own maximum (the heads panel).
-    head_maps.resize(scene.heads, scene.grid.count());
-    for (int h = 0; h < scene.heads; ++h) {
-      req.head = h;
-      const std::vector<float> m = attn::mean_word_map(attn::word_maps(w.record, req), selected);
-      head_maps.row(h) = Eigen::Map<const Eigen::RowVectorXf>(m.data(), static_cast<Eigen::Index>(m.size()));
-    }
-    head_maps = attn::display_maps(head_maps, scene.grid, v.word_smooth, attn::WordScale::Word);
-    ++work.word_maps;
   } catch (const attn::Error& e) {
     post(e.what(), true);
   }
