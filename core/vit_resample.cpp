@@ -119,7 +119,8 @@ Matrix resample_bicubic(const MatrixRef& grid, int rows, int cols, int new_rows,
 Matrix resample_positions(const MatrixRef& grid, int side, int out_rows, int out_cols, PosResample rule) {
   switch (rule) {
     case PosResample::Size:
-      return resample_bicubic(grid, side, side, out_rows, out_cols);
+      // A square grid to out_rows x out_cols (not a swap).
+      return resample_bicubic(grid, side, side, out_rows, out_cols);  // NOLINT(readability-suspicious-call-argument)
     case PosResample::SizeAntialias:
       return separable(grid, side, side, antialias_taps(side, out_cols), antialias_taps(side, out_rows));
     case PosResample::Offset:

@@ -55,11 +55,10 @@ WordAttentionFile to_stack(std::span<const float> values, std::span<const std::i
       at = index.append(at);
       rest /= n;
     }
-    throw Error(name + ": weight [" + at + "] is " +
-                (std::isnan(v) ? "NaN"
-                 : v > 0       ? "+Inf"
-                               : "-Inf") +
-                "; every weight must be finite");
+    std::string msg = name;
+    msg.append(": weight [").append(at).append("] is ");
+    msg.append(std::isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf").append("; every weight must be finite");
+    throw Error(msg);
   }
   const double f32_bytes = 4.0 * static_cast<double>(values.size());
   const Precision precision =
