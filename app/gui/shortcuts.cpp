@@ -114,6 +114,8 @@ constexpr std::array kGestures = {
     MouseGesture{"right-drag", "hide keys (the painted mask); Ctrl + right-drag shows them again"},
     MouseGesture{"mouse wheel, middle-drag", "zoom and pan the image or the matrix"},
     MouseGesture{"hover a patch", "its exact weight, rank and coordinates"},
+    MouseGesture{"words: click a word above the image",
+                 "its map (shift-click averages several); hovering a patch tints every word by its weight there"},
 };
 
 }  // namespace
