@@ -36,4 +36,7 @@ trap 'rm -rf "$demo"' EXIT
 "${x[@]}" "${app[@]}" tests/data/photos/chelsea.png "$demo/model.safetensors" --screenshot "$out/dinov2-cls.png"
 "${x[@]}" "${app[@]}" tests/data/photos/chelsea.png "$demo/model.safetensors" --vit-view norms --layer 6 \
   --screenshot "$out/dinov2-norms.png"
+# The same model's class token in every head at the last layer: the CLI's sheet.
+"$cli" vit --weights "$demo/model.safetensors" --image tests/data/photos/chelsea.png --sheet heads --layer 11 \
+  --panel 110 --out "$out/vit-sheet.png" >/dev/null
 echo "redrew $(ls "$out" | wc -l) pictures in $out"

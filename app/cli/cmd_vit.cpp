@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "common/sheet_figure.hpp"
 #include "core/attention_views.hpp"
 #include "core/error.hpp"
 #include "core/npy.hpp"
@@ -45,7 +46,8 @@ Outputs (at least one):
                          layer's input (row L: after the last layer); the few
                          very long patch tokens are the artefacts registers
                          were made for (Darcet et al. 2023)
-  --out OUT.png          an overlay on the image as the model saw it, of:
+  --out OUT.png          an overlay on the image as the model saw it (.svg or
+                         .pdf: the same as a vector figure), of:
     --query cls|dist|norms|COL,ROW   whose attention: the class token's
                          (default; a model with no class token shows its
                          pooling probe's), DeiT's distillation token's, a
@@ -65,6 +67,10 @@ Outputs (at least one):
     --ignore-norms K     leave out the K patch tokens with the largest norms
                          at the layer's input, renormalising over the rest
     --colormap NAME  --opacity A
+    --sheet heads|layers  instead of one map, a labelled sheet: every head and
+                         the heads fused at the layer, or that for every layer
+                         (rows) (.png, .svg or .pdf)
+    --panel PX           a sheet's panels' longer side (default 160)
 The picture is the same as the app's for the same settings (both call
 attnscope's core views). The first line printed names the model: its family,
 names, width, depth, heads, patch size, LayerNorm epsilon, activation, and
@@ -112,6 +118,8 @@ int run_vit(int argc, char** argv) {
                    {"attn-out"},
                    {"out"},
                    {"query"},
+                   {"sheet"},
+                   {"panel"},
                    {"layer"},
                    {"head"},
                    {"fusion"},
@@ -130,6 +138,11 @@ int run_vit(int argc, char** argv) {
   if (!args.has("attn-out") && !args.has("out") && !args.has("pool-attn-out") && !args.has("norms-out"))
     throw UsageError("give --attn-out, --pool-attn-out, --norms-out and/or --out");
   if (args.has("size") && args.has("keep-size")) throw UsageError("give --size or --keep-size, not both");
+  // What is asked of --out, checked before the forward pass.
+  const int sheet = args.get_choice("sheet", {"heads", "layers"}, -1);
+  if (sheet >= 0 && !args.has("out")) throw UsageError("--sheet draws into --out");
+  const auto out_format = args.has("out") ? app::figure_format(*args.get("out")) : app::FigureFormat::Png;
+  const double panel = static_cast<double>(args.get_int("panel", 160, 32, 2048));
 
   attn::VitOptions opt;
   if (args.has("mean")) opt.mean = triple(args, "mean", {});
@@ -169,6 +182,7 @@ int run_vit(int argc, char** argv) {
 
   // Everything is computed before anything is written.
   attn::Image overlay;
+  std::unique_ptr<app::Figure> figure;  // a sheet, or the overlay as a vector figure
   if (args.has("out")) {
     const attn::TokenSet& tokens = r.token_set();
     const attn::PatchGrid& grid = tokens.grid;
@@ -204,7 +218,39 @@ int run_vit(int argc, char** argv) {
     style.scale = attn::view_scale(request.query, style.scale);
     std::vector<int> outlined;
     for (int t : request.queries) outlined.push_back(tokens[t].cell);
-    overlay = attn::render_overlay(r.input, grid, view.map, style, outlined);
+    if (sheet >= 0) {
+      if (request.query == attn::ViewQuery::Rollout || request.query == attn::ViewQuery::TokenNorms)
+        throw attn::Error("--sheet shows each layer's and head's own attention; rollout and token norms have no heads");
+      // Each panel drawn at about its size in the figure.
+      attn::OverlayRegion region;
+      region.step = std::max(1.0f, static_cast<float>(std::max(r.input.width, r.input.height) / (2 * panel)));
+      std::vector<std::vector<attn::Image>> panels;
+      std::vector<std::string> rows, columns;
+      for (int h = 0; h < H; ++h) columns.push_back("head " + std::to_string(h));
+      columns.emplace_back(attn::name_of(request.fusion));
+      for (int l = sheet == 0 ? request.layer : 0; l <= (sheet == 0 ? request.layer : L - 1); ++l) {
+        rows.push_back("layer " + std::to_string(l));
+        panels.emplace_back();
+        for (int h = 0; h <= H; ++h) {
+          attn::MapRequest one = request;
+          one.layer = l, one.head = h < H ? h : -1;
+          const attn::MapView v = attn::attention_map(r.record, one, nullptr);
+          panels.back().push_back(attn::render_overlay(r.input, grid, v.map, style, outlined, region));
+        }
+      }
+      app::SheetOptions so;
+      so.panel = panel;
+      so.title = std::string(attn::entry_of(request.query).label) + ", " +
+                 (sheet == 0 ? "layer " + std::to_string(request.layer) : "every layer");
+      so.subtitle = model.describe();
+      figure = app::sheet_figure(panels, columns, rows, so);
+    } else {
+      overlay = attn::render_overlay(r.input, grid, view.map, style, outlined);
+      if (out_format != app::FigureFormat::Png) {
+        figure = std::make_unique<app::Figure>(overlay.width, overlay.height);
+        figure->image(overlay, 0, 0, overlay.width, overlay.height, /*sharp=*/true);
+      }
+    }
   }
   if (args.has("norms-out") && r.record.token_norms.size() == 0)
     throw attn::Error("this model's token norms were not kept");
@@ -228,7 +274,12 @@ int run_vit(int argc, char** argv) {
       return pool->weights.head_values(0, static_cast<int>(i), scratch);
     });
   }
-  if (const auto out = args.get("out")) attn::save_png(*out, overlay);
+  if (const auto out = args.get("out")) {
+    if (figure)
+      figure->save(*out);
+    else
+      attn::save_png(*out, overlay);
+  }
   const int prefix = model.prefix_tokens();
   std::printf("vit: %dx%d patches%s%s = %d tokens; forward %.1f ms\n", r.grid_cols, r.grid_rows,
               prefix ? (" + " + std::to_string(prefix) + " prefix").c_str() : "",

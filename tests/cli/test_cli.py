@@ -379,6 +379,29 @@ def test_vit_views_and_norms():
                                            "--query", "dist"], mentions=["distillation"], output=png)
     expect_error("a bad --query is named", ["vit", "--weights", weights, "--image", SAMPLE, "--heads", "2", "--out", png,
                                             "--query", "eye"], mentions=["--query", "cls", "norms", "COL,ROW"], output=png)
+    # Sheets: every head and the heads fused at a layer, or that for every
+    # layer, labelled; PNG, SVG or PDF by the extension. The one map as a
+    # vector figure too.
+    from PIL import Image
+    base = ["vit", "--weights", weights, "--image", SAMPLE, "--heads", "2"]
+    sheet = tmp("sheet.png")
+    r = run(*base, "--sheet", "heads", "--out", sheet, "--panel", "100")
+    check("vit --sheet heads: one row of 2 heads and their mean", r.returncode == 0 and
+          Image.open(sheet).size[0] > 3 * 100 > Image.open(sheet).size[1], r.stderr)
+    svg = tmp("sheet.svg")
+    r = run(*base, "--sheet", "layers", "--out", svg, "--panel", "100")
+    text = open(svg).read() if r.returncode == 0 else ""
+    check("vit --sheet layers as SVG: a raster per layer and head, and the mean", text.startswith("<?xml") and
+          text.count("<image") == layers * 3, (text.count("<image"), layers, r.stderr))
+    pdf = tmp("one.pdf")
+    r = run(*base, "--out", pdf)
+    check("vit --out as PDF", r.returncode == 0 and open(pdf, "rb").read(5) == b"%PDF-", r.stderr)
+    expect_error("a sheet of rollout", base + ["--sheet", "heads", "--head", "rollout", "--out", sheet],
+                 mentions=["--sheet", "rollout"], output=sheet)
+    expect_error("a sheet needs --out", base + ["--sheet", "heads", "--attn-out", tmp("a.npy")], code=2,
+                 mentions=["--out"])
+    expect_error("an unknown figure format", base + ["--out", tmp("x.gif")], mentions=[".svg", ".pdf"])
+    expect_error("an unknown sheet", base + ["--sheet", "rows", "--out", sheet], mentions=["--sheet"], output=sheet)
 
 
 def test_numbers_and_shapes():
