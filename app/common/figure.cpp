@@ -187,6 +187,22 @@ std::vector<std::uint8_t> Figure::encode(FigureFormat format) const {
   return bytes;
 }
 
+double titles_height(const std::string& title, const std::string& subtitle, double size) {
+  return (title.empty() ? 0 : size * 1.5) + (subtitle.empty() ? 0 : 0.7 * size * 1.6);
+}
+
+void draw_titles(Figure& fig, const std::string& title, const std::string& subtitle, double size, double margin) {
+  const double width = fig.width() - 2 * margin, small = 0.7 * size;
+  double y = margin;
+  if (!title.empty()) {
+    y += size;
+    fig.text(fig.fit_text(title, width, size, true), margin, y, size, TextAlign::Left, true);
+    y += size * 0.5;
+  }
+  if (!subtitle.empty())
+    fig.text(fig.fit_text(subtitle, width, small), margin, y + small * 1.2, small, TextAlign::Left, false, 0.35);
+}
+
 void Figure::save(const std::string& path) const { attn::write_file_atomic(path, encode(figure_format(path))); }
 
 }  // namespace app

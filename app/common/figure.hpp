@@ -59,4 +59,10 @@ class Figure {
   std::unique_ptr<Cairo> cairo_;  // a recording surface and its context
 };
 
+// A title (bold, `size`) and a subtitle (grey, 0.7 x `size`) at the
+// figure's top-left `margin`, each shortened to fit; either may be empty.
+// titles_height: the height they take below the margin.
+double titles_height(const std::string& title, const std::string& subtitle, double size);
+void draw_titles(Figure& fig, const std::string& title, const std::string& subtitle, double size, double margin);
+
 }  // namespace app

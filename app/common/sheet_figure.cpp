@@ -17,33 +17,20 @@ std::unique_ptr<Figure> sheet_figure(const std::vector<std::vector<attn::Image>>
   const double ph = aspect >= 1 ? options.panel / aspect : options.panel;
   const double margin = 14, gap = 6;
   const double label_size = std::clamp(options.panel / 12, 10.0, 16.0);
-  const double title_size = label_size * 1.25, subtitle_size = label_size * 0.9;
+  const double title_size = label_size * 1.25;
   // The row labels' column: as wide as the widest label.
   Figure measure(1, 1);
   double row_w = 0;
   if (options.labels)
     for (const auto& r : rows) row_w = std::max(row_w, measure.text_width(r, label_size, true));
   const double left = margin + (row_w > 0 ? row_w + 10 : 0);
-  double top = margin;
-  if (!options.title.empty()) top += title_size * 1.5;
-  if (!options.subtitle.empty()) top += subtitle_size * 1.6;
+  double top = margin + titles_height(options.title, options.subtitle, title_size);
   if (options.labels) top += label_size * 1.6;
   const double width = left + ncols * pw + (ncols - 1) * gap + margin;
   const double height = top + nrows * ph + (nrows - 1) * gap + margin;
   auto fig = std::make_unique<Figure>(std::ceil(width), std::ceil(height));
   fig->fill(1, 1, 1);
-  double y = margin;
-  if (!options.title.empty()) {
-    y += title_size;
-    fig->text(fig->fit_text(options.title, width - 2 * margin, title_size, true), margin, y, title_size,
-              TextAlign::Left, true);
-    y += title_size * 0.5;
-  }
-  if (!options.subtitle.empty()) {
-    y += subtitle_size * 1.2;
-    fig->text(fig->fit_text(options.subtitle, width - 2 * margin, subtitle_size), margin, y, subtitle_size,
-              TextAlign::Left, false, 0.35);
-  }
+  draw_titles(*fig, options.title, options.subtitle, title_size, margin);
   if (options.labels)
     for (int c = 0; c < ncols; ++c)
       fig->text(fig->fit_text(columns[static_cast<size_t>(c)], pw, label_size, true), left + c * (pw + gap) + pw / 2,

@@ -60,27 +60,14 @@ std::unique_ptr<Figure> words_grid(const attn::Image& image, const std::vector<a
   const double margin = 14, gap = 10;
   const double label_size = std::clamp(options.panel / 14, 11.0, 18.0);
   const double label_h = options.labels ? label_size * 1.6 : 0;
-  const double title_size = label_size * 1.15, subtitle_size = label_size * 0.8;
-  double top = margin;
-  if (!options.title.empty()) top += title_size * 1.5;
-  if (!options.subtitle.empty()) top += subtitle_size * 1.6;
+  const double title_size = label_size * 1.15;
+  double top = margin + titles_height(options.title, options.subtitle, title_size);
   if (top > margin) top += 4;
   const double width = 2 * margin + cols * pw + (cols - 1) * gap;
   const double height = top + rows * (ph + label_h) + (rows - 1) * gap + margin;
   auto fig = std::make_unique<Figure>(std::ceil(width), std::ceil(height));
   fig->fill(1, 1, 1);
-  double y = margin;
-  if (!options.title.empty()) {
-    y += title_size;
-    fig->text(fig->fit_text(options.title, width - 2 * margin, title_size, true), margin, y, title_size,
-              TextAlign::Left, true);
-    y += title_size * 0.5;
-  }
-  if (!options.subtitle.empty()) {
-    y += subtitle_size * 1.2;
-    fig->text(fig->fit_text(options.subtitle, width - 2 * margin, subtitle_size), margin, y, subtitle_size,
-              TextAlign::Left, false, 0.35);
-  }
+  draw_titles(*fig, options.title, options.subtitle, title_size, margin);
   for (int i = 0; i < panels; ++i) {
     const double x0 = margin + (i % cols) * (pw + gap);
     const int row = i / cols;
