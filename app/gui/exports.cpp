@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/sheet_figure.hpp"
 #include "common/words_figure.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
@@ -78,23 +79,34 @@ void export_weights(AppState& state, const std::string& path, bool csv) {
 void export_sheet(AppState& state, const std::string& path) {
   if (!state.scene.ready()) return state.post("nothing to export yet", true);
   try {
-    // Heads in reading order, then the mean, each drawn by the CPU overlay.
+    app::figure_format(path);  // before any drawing
+    // Every head, then the heads combined, each drawn by the CPU overlay at
+    // about its size in the figure, labelled; PNG, SVG or PDF.
     const attn::Image& img = *state.scene.image;
-    const int heads = state.scene.heads, count = heads + 1;
-    const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count))));
-    const int rows = (count + cols - 1) / cols, gap = 8;
-    attn::Image sheet = attn::Image::blank(cols * img.width + (cols - 1) * gap, rows * img.height + (rows - 1) * gap);
-    for (auto& c : sheet.rgba) c = 255;
+    const int heads = state.scene.heads;
+    const double panel = std::min(320, std::max(img.width, img.height));
+    attn::OverlayRegion region;
+    region.step = std::max(1.0f, static_cast<float>(std::max(img.width, img.height) / (2 * panel)));
     const attn::OverlayStyle style = state.overlay_style();
     const auto queries = state.outlined_queries();
-    for (int i = 0; i < count; ++i) {
-      const attn::Image tile =
-          attn::render_overlay(img, state.scene.grid, state.head_map(i < heads ? i : -1), style, queries);
-      const int x0 = (i % cols) * (img.width + gap), y0 = (i / cols) * (img.height + gap);
-      for (int y = 0; y < img.height; ++y) std::copy_n(tile.pixel(0, y), img.width * 4, sheet.pixel(x0, y0 + y));
+    std::vector<std::vector<attn::Image>> panels(1);
+    std::vector<std::string> columns;
+    for (int i = 0; i <= heads; ++i) {
+      panels[0].push_back(
+          attn::render_overlay(img, state.scene.grid, state.head_map(i < heads ? i : -1), style, queries, region));
+      columns.push_back(i < heads                              ? "head " + std::to_string(i)
+                        : state.scene.vit || state.scene.words ? std::string(attn::name_of(state.settings.view.fusion))
+                                                               : std::string("mean"));
     }
-    attn::save_png(path, sheet);
-    state.post("exported " + std::to_string(heads) + " heads and their mean to " + path, false);
+    app::SheetOptions options;
+    options.panel = panel;
+    const ViewSettings& v = state.settings.view;
+    if (state.scene.vit || state.scene.words) {
+      const int L = state.scene.vit ? state.scene.vit->model->depth : state.scene.words->layers();
+      options.title = "layer " + std::to_string(v.layer < 0 ? L - 1 : v.layer);
+    }
+    app::sheet_figure(panels, columns, {""}, options)->save(path);
+    state.post("exported " + std::to_string(heads) + " heads and their " + columns.back() + " to " + path, false);
   } catch (const std::exception& e) {
     state.post(e.what(), true);
   }

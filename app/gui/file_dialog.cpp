@@ -40,7 +40,7 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
                                        "Export overlay",
                                        "Export weights (.npy)",
                                        "Export weights (CSV)",
-                                       "Export heads sheet",
+                                       "Export heads sheet (.png, .svg or .pdf)",
                                        "Open word attention (the .npy or .safetensors, then its words)",
                                        "Export words grid (.png, .svg or .pdf)",
                                        "Export one overlay per word (a folder)"};

@@ -22,7 +22,7 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
     if (ImGui::MenuItem("Export overlay (PNG)...", "Ctrl+S")) ui.dialog.show(FileAction::ExportOverlay);
     if (ImGui::MenuItem("Export weights (.npy)...")) ui.dialog.show(FileAction::ExportWeightsNpy);
     if (ImGui::MenuItem("Export weights (CSV)...")) ui.dialog.show(FileAction::ExportWeightsCsv);
-    if (ImGui::MenuItem("Export all heads (PNG sheet)...")) ui.dialog.show(FileAction::ExportSheet);
+    if (ImGui::MenuItem("Export all heads (PNG, SVG, PDF sheet)...")) ui.dialog.show(FileAction::ExportSheet);
     const bool words = state.scene.words != nullptr;
     if (ImGui::MenuItem("Export words grid (PNG, SVG, PDF)...", nullptr, false, words))
       ui.dialog.show(FileAction::ExportWordsGrid);

@@ -50,7 +50,7 @@ does the same):
 Scripting and tests:
   --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
-  --export-weights W.npy|W.csv  --export-sheet HEADS.png  --export-words GRID.png|.svg|.pdf
+  --export-weights W.npy|W.csv  --export-sheet HEADS.png|.svg|.pdf  --export-words GRID.png|.svg|.pdf
   --save-session S.json  likewise
   --hover COL,ROW        scripted runs: hover this patch (its tooltip shows); by
                          default they show no hover state wherever the pointer is
