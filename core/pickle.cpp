@@ -10,6 +10,7 @@
 
 #include "error.hpp"
 #include "io.hpp"
+#include "pickle_text.hpp"
 
 namespace attn::pickle {
 namespace {
@@ -91,31 +92,6 @@ constexpr std::uint32_t kUnhashable = 0xfffffffe;  // a list, dict or set: not a
 
 // Python's "surrogatepass": surrogates pass, as pickles may hold them.
 bool valid_utf8(std::string_view s) { return invalid_utf8(s, /*surrogates=*/true) == std::string_view::npos; }
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | cp >> 6);
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | cp >> 12);
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | cp >> 18);
-    out += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
-    out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 class Machine {
  public:
@@ -419,93 +395,15 @@ void Machine::push_long(std::string_view bytes) {
   push_int(static_cast<std::int64_t>(u));
 }
 
-// Python 2's STRING: a quoted literal with backslash escapes
-// (codecs.escape_decode), then UTF-8 text as PyTorch loads it.
+// Python 2's STRING: escape-decoded, then UTF-8 text as PyTorch loads it.
 void Machine::push_escaped_string(std::string_view quoted) {
-  if (quoted.size() < 2 || quoted.front() != quoted.back() || (quoted.front() != '\'' && quoted.front() != '"'))
-    fail("the STRING opcode's argument is not quoted");
-  const std::string_view s = quoted.substr(1, quoted.size() - 2);
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\') {
-      out += s[i];
-      continue;
-    }
-    if (++i == s.size()) fail("STRING ends with a lone backslash");
-    const char c = s[i];
-    switch (c) {
-      case '\n':  // a line continuation
-        break;
-      case '\\':
-      case '\'':
-      case '"':
-        out += c;
-        break;
-      case 'a':
-        out += '\a';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'v':
-        out += '\v';
-        break;
-      case 'x': {
-        if (s.size() - i < 3 || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0)
-          fail("STRING has an invalid \\x escape");
-        out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-        i += 2;
-        break;
-      }
-      default:
-        if (c >= '0' && c <= '7') {
-          int v = c - '0';
-          for (int k = 0; k < 2 && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7'; ++k)
-            v = v * 8 + (s[++i] - '0');
-          out += static_cast<char>(v & 0xff);
-        } else {
-          out += '\\';  // unknown escapes stay as they are
-          out += c;
-        }
-    }
-  }
+  const std::string out = escape_decode(quoted, [this](const char* what) { fail(what); });
   push_text(valid_utf8(out) ? Kind::String : Kind::Bytes, out);
 }
 
-// Protocol 0's UNICODE: Latin-1 bytes with \uXXXX and \UXXXXXXXX escapes.
+// Protocol 0's UNICODE.
 void Machine::push_raw_unicode_escape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
-      const size_t digits = s[i + 1] == 'u' ? 4 : 8;
-      if (s.size() - i - 2 < digits) fail("UNICODE has a truncated \\u escape");
-      std::uint32_t cp = 0;
-      for (size_t k = 0; k < digits; ++k) {
-        const int d = hex_digit(s[i + 2 + k]);
-        if (d < 0) fail("UNICODE has an invalid \\u escape");
-        cp = cp << 4 | static_cast<std::uint32_t>(d);
-      }
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) fail("UNICODE escapes an invalid code point");
-      append_utf8(out, cp);
-      i += 1 + digits;
-    } else {
-      append_utf8(out, c);
-    }
-  }
-  push_text(Kind::String, out);
+  push_text(Kind::String, raw_unicode_escape_decode(s, [this](const char* what) { fail(what); }));
 }
 
 void Machine::push_global(std::string module, std::string global_name) {
