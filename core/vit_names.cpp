@@ -110,6 +110,18 @@ Activation activation_named(const std::string& act, Activation fallback, const s
   throw Error(where + ": hidden_act \"" + act + "\" is not one attnscope runs (gelu, quick_gelu, gelu_pytorch_tanh)");
 }
 
+// A mean and its std under `r`, both or neither, into `p` with where they
+// came from; `what` names the place in messages.
+void read_normalisation(const Reader& r, const char* mean_key, const char* std_key, const std::string& what,
+                        const char* from, ParsedConfigs& p) {
+  const auto m = r.triple(mean_key, false);
+  if (!m) return;
+  p.mean = m;
+  p.std = r.triple(std_key, true);
+  if (!p.std) throw Error(what + " has \"" + mean_key + "\" but no \"" + std_key + "\"");
+  p.mean_from = from;
+}
+
 }  // namespace
 
 std::string block_name(std::string pattern, int i) {
@@ -132,13 +144,8 @@ ParsedConfigs parse_configs(const VitConfigs& c) {
     p.model_type = v.string("model_type");
     if (p.model_type.empty()) p.model_type = root.string("model_type");
     p.architecture = root.string("architecture");  // timm's hub config
-    const Reader pretrained = root.sub("pretrained_cfg");
-    if (const auto m = pretrained.triple("mean", false)) {
-      p.mean = m;
-      p.std = pretrained.triple("std", true);
-      if (!p.std) throw Error(R"(config.json: pretrained_cfg has "mean" but no "std")");
-      p.mean_from = "config.json (pretrained_cfg)";
-    }
+    read_normalisation(root.sub("pretrained_cfg"), "mean", "std", "config.json: pretrained_cfg",
+                       "config.json (pretrained_cfg)", p);
   }
   if (!c.open_clip_json.empty()) {
     const json j = parse_json(c.open_clip_json, "open_clip_config.json");
@@ -151,23 +158,13 @@ ParsedConfigs parse_configs(const VitConfigs& c) {
     p.head_width = vision.integer("head_width", 1, 1 << 16);
     p.open_clip_eps = vision.sub("norm_kwargs").number("eps", 0, 1);
     p.timm_model_name = vision.string("timm_model_name");
-    const Reader pre = root.sub("preprocess_cfg");
-    if (const auto m = pre.triple("mean", false)) {
-      p.mean = m;
-      p.std = pre.triple("std", true);
-      if (!p.std) throw Error(R"(open_clip_config.json: preprocess_cfg has "mean" but no "std")");
-      p.mean_from = "open_clip_config.json";
-    }
+    read_normalisation(root.sub("preprocess_cfg"), "mean", "std", "open_clip_config.json: preprocess_cfg",
+                       "open_clip_config.json", p);
   }
   if (!c.preprocessor_json.empty()) {
     const json j = parse_json(c.preprocessor_json, "preprocessor_config.json");
     const Reader root{j, "preprocessor_config.json"};
-    if (const auto m = root.triple("image_mean", false)) {
-      p.mean = m;
-      p.std = root.triple("image_std", true);
-      if (!p.std) throw Error(R"(preprocessor_config.json has "image_mean" but no "image_std")");
-      p.mean_from = "preprocessor_config.json";
-    }
+    read_normalisation(root, "image_mean", "image_std", "preprocessor_config.json", "preprocessor_config.json", p);
   }
   return p;
 }

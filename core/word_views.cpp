@@ -148,12 +148,11 @@ AttentionRecord word_record(AttentionStack weights, const std::vector<std::strin
   return r;
 }
 
-Matrix word_maps(const AttentionRecord& record, const WordRequest& request) {
+Matrix word_rows(const AttentionRecord& record, const WordRequest& request) {
   const NamedAttention* cross = record.find(AttentionRole::Cross);
   assert(cross);
   const AttentionStack& w = cross->weights;
-  const TokenSet& keys = record.keys(*cross);
-  const int L = w.layers(), H = w.heads(), T = w.queries(), N = w.keys(), cells = keys.grid.count();
+  const int L = w.layers(), H = w.heads(), T = w.queries(), N = w.keys();
   std::vector<int> layers;
   if (request.mean_of_layers) {
     for (int l = 0; l < L; ++l) layers.push_back(l);
@@ -162,11 +161,7 @@ Matrix word_maps(const AttentionRecord& record, const WordRequest& request) {
   }
   if (request.head >= H)
     throw Error("head " + std::to_string(request.head) + " is out of range (" + std::to_string(H) + " heads)");
-  // Key index of each cell.
-  std::vector<int> key_of(static_cast<size_t>(cells), -1);
-  for (int i = 0; i < N; ++i)
-    if (keys[i].kind == TokenKind::Patch) key_of[static_cast<size_t>(keys[i].cell)] = i;
-  Matrix out = Matrix::Zero(T, cells);
+  Matrix out = Matrix::Zero(T, N);
   std::vector<float> row(static_cast<size_t>(N)), fused(static_cast<size_t>(N));
   for (int t = 0; t < T; ++t) {
     for (int l : layers) {
@@ -187,12 +182,55 @@ Matrix word_maps(const AttentionRecord& record, const WordRequest& request) {
         if (request.fusion == HeadFusion::Mean)
           for (float& f : fused) f /= static_cast<float>(H);
       }
-      for (int c = 0; c < cells; ++c)
-        if (const int k = key_of[static_cast<size_t>(c)]; k >= 0) out(t, c) += fused[static_cast<size_t>(k)];
+      out.row(t) += Eigen::Map<const Eigen::RowVectorXf>(fused.data(), N);
     }
   }
   if (layers.size() > 1) out /= static_cast<float>(layers.size());
   return out;
+}
+
+Matrix image_maps(const AttentionRecord& record, const Matrix& rows) {
+  const NamedAttention* cross = record.find(AttentionRole::Cross);
+  assert(cross && rows.cols() == cross->weights.keys());
+  const TokenSet& keys = record.keys(*cross);
+  Matrix out = Matrix::Zero(rows.rows(), keys.grid.count());
+  for (int i = 0; i < static_cast<int>(rows.cols()); ++i)
+    if (keys[i].kind == TokenKind::Patch) out.col(keys[i].cell) = rows.col(i);
+  return out;
+}
+
+Matrix word_maps(const AttentionRecord& record, const WordRequest& request) {
+  return image_maps(record, word_rows(record, request));
+}
+
+WordStatistics word_statistics(const Matrix& rows, const ImageKeys& keys, std::span<const int> words) {
+  assert(keys.offset + keys.count() <= rows.cols());
+  WordStatistics s;
+  if (words.empty()) return s;
+  Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(rows.cols());
+  for (int t : words) mean += rows.row(t).cast<double>();
+  mean /= static_cast<double>(words.size());
+  const auto image = mean.segment(keys.offset, keys.count());
+  const double all = mean.sum(), on_image = image.sum();
+  s.image_share = all > 0 ? on_image / all : 0;
+  double entropy = 0;
+  for (Eigen::Index c = 0; c < image.size(); ++c) {
+    const double p = on_image > 0 ? image[c] / on_image : 0;
+    if (p > 0) entropy -= p * std::log(p);
+    if (image[c] > s.peak) s.peak = image[c], s.peak_cell = static_cast<int>(c);
+  }
+  s.spread = on_image > 0 ? std::exp(entropy) : 0;
+  return s;
+}
+
+std::vector<float> selection_map(const Matrix& maps, const PatchGrid& grid, std::span<const int> words,
+                                 WordSmooth smooth, WordScale scale) {
+  if (scale == WordScale::Shared)  // the selection's mean of the shared-scale maps
+    return mean_word_map(display_maps(maps, grid, smooth, WordScale::Shared), words);
+  const std::vector<float> mean = mean_word_map(maps, words);
+  const Matrix row = Eigen::Map<const Matrix>(mean.data(), 1, static_cast<Eigen::Index>(mean.size()));
+  const Matrix shown = display_maps(row, grid, smooth, WordScale::Word);
+  return {shown.data(), shown.data() + shown.size()};
 }
 
 std::vector<float> mean_word_map(const Matrix& maps, std::span<const int> words) {

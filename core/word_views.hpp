@@ -75,10 +75,24 @@ struct WordRequest {
   HeadFusion fusion = HeadFusion::Mean;
 };
 
-// Every word's map over the image's cells, [T, cells] (row-major cells), the
-// chosen layer (or the mean of the layers) and head (or fusion) of the
-// record's Cross attention; raw weights, nothing rescaled.
+// Every word's row over all N keys, [T, N], of the record's Cross
+// attention at the chosen layer (or the mean of the layers) and head (or
+// fusion); raw weights, nothing rescaled.
+Matrix word_rows(const AttentionRecord& record, const WordRequest& request);
+// Those rows' image keys on the image's cells, [T, cells] (row-major cells).
+Matrix image_maps(const AttentionRecord& record, const Matrix& rows);
+// word_rows, then image_maps.
 Matrix word_maps(const AttentionRecord& record, const WordRequest& request);
+
+// The selected words' mean row (rows: word_rows'): the share of its weight
+// on the image's keys, how spread it is over them (exp of the entropy of
+// the image part renormalised: 1 for one patch, all of them when uniform),
+// and its strongest patch.
+struct WordStatistics {
+  double image_share = 0, spread = 0, peak = 0;
+  int peak_cell = 0;
+};
+WordStatistics word_statistics(const Matrix& rows, const ImageKeys& keys, std::span<const int> words);
 
 // The words `words` averaged (a selection of several), [cells].
 std::vector<float> mean_word_map(const Matrix& maps, std::span<const int> words);
@@ -94,6 +108,12 @@ std::vector<float> words_at_cell(const Matrix& maps, int cell);
 Matrix display_maps(const Matrix& maps, const PatchGrid& grid, WordSmooth smooth, WordScale scale);
 Upsample upsample_of(WordSmooth smooth);
 bool signed_maps(const Matrix& maps);
+
+// What the view shows for a selection of words, [cells]: with the word
+// scale, their mean map scaled to its own maximum; with the shared scale,
+// their mean on the scale shared by every word.
+std::vector<float> selection_map(const Matrix& maps, const PatchGrid& grid, std::span<const int> words,
+                                 WordSmooth smooth, WordScale scale);
 
 // One overlay per row of `display` (display_maps' output) on the canvas,
 // with `style`'s colormap, opacity and grid; its scale is Fixed (the rows

@@ -57,8 +57,8 @@ class AppState {
   double class_share = 0.0, register_share = 0.0;  // a ViT's special tokens' share of the shown row
   // Imported words (Source::Words): every word's map at the shown layer and
   // head choice, [T, cells], raw weights (the reverse view and the numbers
-  // on hover read these).
-  attn::Matrix word_maps;
+  // on hover read these); and over every key, [T, N] (the word's statistics).
+  attn::Matrix word_maps, word_rows;
 
   // The full matrix for the matrix view, [Nq, Nk] of the shown head (or the
   // heads combined), when computed.

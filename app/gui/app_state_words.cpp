@@ -39,21 +39,10 @@ void AppState::compute_word_maps() {
     req.mean_of_layers = v.mean_of_layers;
     req.head = v.head;
     req.fusion = v.fusion;
-    word_maps = attn::word_maps(w.record, req);
+    word_rows = attn::word_rows(w.record, req);
+    word_maps = attn::image_maps(w.record, word_rows);
     const auto selected = effective_words();
-    const std::vector<float> mean = attn::mean_word_map(word_maps, selected);
-    // What the overlay shows: each word to its own maximum (the selection's
-    // mean to its own), or every word on one scale (the selection's mean of
-    // those, the same as the raw mean over the largest weight anywhere).
-    const attn::Matrix mean_row =
-        Eigen::Map<const attn::Matrix>(mean.data(), 1, static_cast<Eigen::Index>(mean.size()));
-    if (v.word_scale == attn::WordScale::Word) {
-      const attn::Matrix shown = attn::display_maps(mean_row, scene.grid, v.word_smooth, attn::WordScale::Word);
-      map.assign(shown.data(), shown.data() + shown.size());
-    } else {
-      map = attn::mean_word_map(attn::display_maps(word_maps, scene.grid, v.word_smooth, attn::WordScale::Shared),
-                                selected);
-    }
+    map = attn::selection_map(word_maps, scene.grid, selected, v.word_smooth, v.word_scale);
     combined = map;
     // Each head's map of the selection, to its own maximum (the heads panel).
     head_maps.resize(scene.heads, scene.grid.count());

@@ -117,55 +117,28 @@ void draw_word_strip(AppState& state, UiContext& ui) {
 
 void draw_word_details(AppState& state) {
   const WordsRun& run = *state.scene.words;
-  const attn::AttentionStack& a = run.record.attention.front().weights;
   const ViewSettings& v = state.settings.view;
-  const int L = a.layers(), H = a.heads(), N = a.keys();
+  const int L = run.layers();
   const int layer = v.layer < 0 || v.layer >= L ? L - 1 : v.layer;
   const auto words = state.effective_words();
-  // The selected words' rows over every key (the chosen head, else the mean
-  // of the heads; the layer shown, or every layer's mean).
-  std::vector<double> row(static_cast<size_t>(N), 0.0);
-  std::vector<float> r(static_cast<size_t>(N));
-  int rows = 0;
-  for (int t : words)
-    for (int l = v.mean_of_layers ? 0 : layer; l <= (v.mean_of_layers ? L - 1 : layer); ++l)
-      for (int h = v.head >= 0 ? v.head : 0; h <= (v.head >= 0 ? v.head : H - 1); ++h) {
-        a.row(l, h, t, r);
-        for (int j = 0; j < N; ++j) row[static_cast<size_t>(j)] += r[static_cast<size_t>(j)];
-        ++rows;
-      }
-  double all = 0, image = 0, top = -1;
-  int top_cell = 0;
+  if (state.word_rows.rows() == 0) return;
   const attn::ImageKeys& k = run.keys;
-  for (int j = 0; j < N; ++j) {
-    const double w = row[static_cast<size_t>(j)] / std::max(1, rows);
-    all += w;
-    if (j >= k.offset && j < k.offset + k.count()) {
-      image += w;
-      if (w > top) top = w, top_cell = j - k.offset;
-    }
-  }
+  const attn::WordStatistics st = attn::word_statistics(state.word_rows, k, words);
   std::string shown;
   for (int t : words)
     shown += (shown.empty() ? "\"" : " \"") + app::word_label(run.words[static_cast<size_t>(t)]) + "\"";
   ImGui::TextWrapped("%s %s", words.size() > 1 ? "words (averaged)" : "word", shown.c_str());
   ImGui::TextWrapped("%s, %s", v.mean_of_layers ? "mean of the layers" : ("layer " + std::to_string(layer)).c_str(),
-                     v.head >= 0 ? ("head " + std::to_string(v.head)).c_str() : "mean of the heads");
+                     v.head >= 0 ? ("head " + std::to_string(v.head)).c_str()
+                                 : (std::string(attn::name_of(v.fusion)) + " of the heads").c_str());
   ImGui::Separator();
-  ImGui::Text("on the image's %d patches: %.1f%% of the attention", k.count(), all > 0 ? 100.0 * image / all : 0.0);
+  ImGui::Text("on the image's %d patches: %.1f%% of the attention", k.count(), 100.0 * st.image_share);
   tooltip(
       "The rest goes to the keys that are not the image: a class token, the prompt, earlier words. Much of it "
       "often lands on a few such tokens (attention sinks).");
-  // How spread the map is: the effective number of patches, exp(entropy) of
-  // the image part renormalised.
-  double entropy = 0;
-  for (int j = k.offset; j < k.offset + k.count(); ++j) {
-    const double p = image > 0 ? row[static_cast<size_t>(j)] / std::max(1, rows) / image : 0;
-    if (p > 0) entropy -= p * std::log(p);
-  }
-  ImGui::Text("spread: about %.1f of %d patches", std::exp(entropy), k.count());
+  ImGui::Text("spread: about %.1f of %d patches", st.spread, k.count());
   tooltip("exp(entropy) of the map over the image: 1 when one patch takes everything, all of them when uniform.");
-  ImGui::Text("strongest patch: (%d, %d), weight %.4g", top_cell % k.cols, top_cell / k.cols, top);
+  ImGui::Text("strongest patch: (%d, %d), weight %.4g", st.peak_cell % k.cols, st.peak_cell / k.cols, st.peak);
   ImGui::Spacing();
   ImGui::TextDisabled(
       "A file holds weights only: the model's queries and keys are not in it, so there is no "

@@ -349,3 +349,42 @@ TEST(WordViews, OverlaysOnACanvasOfWholeCells) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(WordViews, StatisticsOfASelectionOverEveryKey) {
+  // 2 words over 6 keys: 2 text keys, then a 2 x 2 image.
+  attn::Matrix rows(2, 6);
+  rows << 0.2f, 0.2f, 0.6f, 0.0f, 0.0f, 0.0f,  //
+      0.0f, 0.0f, 0.25f, 0.25f, 0.25f, 0.25f;
+  const attn::ImageKeys keys{2, 2, 2};
+  const int first[] = {0}, second[] = {1}, both[] = {0, 1};
+  const auto a = attn::word_statistics(rows, keys, first);
+  EXPECT_NEAR(a.image_share, 0.6, 1e-6);
+  EXPECT_NEAR(a.spread, 1.0, 1e-6);  // one patch takes everything
+  EXPECT_EQ(a.peak_cell, 0);
+  EXPECT_NEAR(a.peak, 0.6, 1e-6);
+  const auto b = attn::word_statistics(rows, keys, second);
+  EXPECT_NEAR(b.image_share, 1.0, 1e-6);
+  EXPECT_NEAR(b.spread, 4.0, 1e-5);                         // uniform over the four patches
+  const auto ab = attn::word_statistics(rows, keys, both);  // the mean row: 0.1 0.1 0.425 0.125 0.125 0.125
+  EXPECT_NEAR(ab.image_share, 0.8, 1e-6);
+  EXPECT_NEAR(ab.peak, 0.425, 1e-6);
+  EXPECT_EQ(attn::word_statistics(rows, keys, {}).spread, 0.0);
+}
+
+TEST(WordViews, ASelectionsMapOnEitherScale) {
+  attn::Matrix maps(2, 4);
+  maps << 1, 2, 0, 0,  //
+      0, 0, 4, 8;
+  const attn::PatchGrid grid{4, 2, 2};
+  const int both[] = {0, 1};
+  // Its own scale: the mean (0.5, 1, 2, 4) over its maximum.
+  EXPECT_EQ(attn::selection_map(maps, grid, both, attn::WordSmooth::None, attn::WordScale::Word),
+            (std::vector<float>{0.125f, 0.25f, 0.5f, 1.0f}));
+  // The shared scale: the mean over the largest weight of any word (8).
+  EXPECT_EQ(attn::selection_map(maps, grid, both, attn::WordSmooth::None, attn::WordScale::Shared),
+            (std::vector<float>{0.0625f, 0.125f, 0.25f, 0.5f}));
+}
+
+}  // namespace
