@@ -148,6 +148,17 @@ AttentionRecord word_record(AttentionStack weights, const std::vector<std::strin
   return r;
 }
 
+std::string describe(const WordRequest& r, int layers, int heads) {
+  const std::string layer = r.mean_of_layers
+                                ? "mean of " + std::to_string(layers) + " layers"
+                                : "layer " + std::to_string(r.layer < 0 || r.layer >= layers ? layers - 1 : r.layer) +
+                                      " of " + std::to_string(layers);
+  const std::string head =
+      r.head >= 0 ? "head " + std::to_string(r.head) + " of " + std::to_string(heads)
+                  : std::string(name_of(r.fusion)) + " of " + std::to_string(heads) + " head" + (heads == 1 ? "" : "s");
+  return layer + ", " + head;
+}
+
 Matrix word_rows(const AttentionRecord& record, const WordRequest& request) {
   const NamedAttention* cross = record.find(AttentionRole::Cross);
   assert(cross);

@@ -75,6 +75,10 @@ struct WordRequest {
   HeadFusion fusion = HeadFusion::Mean;
 };
 
+// The request in words, for a record of `layers` layers and `heads` heads:
+// e.g. "layer 3 of 4, mean of 8 heads" or "mean of 4 layers, head 2 of 8".
+std::string describe(const WordRequest& request, int layers, int heads);
+
 // Every word's row over all N keys, [T, N], of the record's Cross
 // attention at the chosen layer (or the mean of the layers) and head (or
 // fusion); raw weights, nothing rescaled.

@@ -149,15 +149,8 @@ int run_words(int argc, char** argv) {
   const attn::WordCanvas canvas = attn::word_canvas(image, keys);
   const attn::AttentionRecord record = attn::word_record(std::move(file.weights), words, keys, canvas.grid);
   const attn::Matrix maps = attn::word_maps(record, request);
-  const std::string layer_text =
-      request.mean_of_layers
-          ? "mean of " + std::to_string(L) + " layers"
-          : "layer " + std::to_string(request.layer < 0 ? L - 1 : request.layer) + " of " + std::to_string(L);
-  const std::string head_text = request.head >= 0 ? "head " + std::to_string(request.head) + " of " + std::to_string(H)
-                                                  : std::string(attn::name_of(request.fusion)) + " of " +
-                                                        std::to_string(H) + " head" + (H == 1 ? "" : "s");
-  std::printf("%d word%s over %s; %s, %s\n", T, T == 1 ? "" : "s", attn::describe(keys, N).c_str(), layer_text.c_str(),
-              head_text.c_str());
+  const std::string view_text = attn::describe(request, L, H);
+  std::printf("%d word%s over %s; %s\n", T, T == 1 ? "" : "s", attn::describe(keys, N).c_str(), view_text.c_str());
 
   if (const auto m = args.get("maps-out")) {
     const std::int64_t shape[3] = {T, keys.rows, keys.cols};
@@ -179,7 +172,7 @@ int run_words(int argc, char** argv) {
     if (options.labels) {
       options.title = args.get("title").value_or(app::caption_of(words));
       options.subtitle =
-          layer_text + ", " + head_text + ", " +
+          view_text + ", " +
           (scale == attn::WordScale::Word ? "each word scaled to its own maximum" : "one scale for all words");
     }
     app::words_grid(canvas.image, overlays, words, options)->save(*out);

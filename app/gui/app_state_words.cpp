@@ -34,11 +34,7 @@ void AppState::compute_word_maps() {
   const ViewSettings& v = settings.view;
   const WordsRun& w = *scene.words;
   try {
-    attn::WordRequest req;
-    req.layer = v.layer;
-    req.mean_of_layers = v.mean_of_layers;
-    req.head = v.head;
-    req.fusion = v.fusion;
+    attn::WordRequest req = v.word_request();
     word_rows = attn::word_rows(w.record, req);
     word_maps = attn::image_maps(w.record, word_rows);
     const auto selected = effective_words();

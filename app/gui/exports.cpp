@@ -136,12 +136,7 @@ void export_words_grid(AppState& state, const std::string& path) {
     const int L = w.layers(), H = state.scene.heads;
     app::WordsFigureOptions options;
     options.title = app::caption_of(w.words);
-    options.subtitle =
-        (v.mean_of_layers ? "mean of " + std::to_string(L) + " layers"
-                          : "layer " + std::to_string(v.layer < 0 ? L - 1 : v.layer) + " of " + std::to_string(L)) +
-        ", " +
-        (v.head >= 0 ? "head " + std::to_string(v.head)
-                     : std::string(attn::name_of(v.fusion)) + " of " + std::to_string(H) + " heads");
+    options.subtitle = attn::describe(v.word_request(), L, H);
     app::words_grid(*state.scene.image, all_word_overlays(state), w.words, options)->save(path);
     state.post("exported the words grid to " + path, false);
   } catch (const std::exception& e) {

@@ -145,6 +145,12 @@ struct ViewSettings {
     v("word_smooth", word_smooth);
     v("word_scale", word_scale);
   }
+  // Imported words: which layer and heads their maps come from.
+  attn::WordRequest word_request() const {
+    attn::WordRequest r;
+    r.layer = layer, r.mean_of_layers = mean_of_layers, r.head = head, r.fusion = fusion;
+    return r;
+  }
 };
 
 // The selected query cells (grid cells, row-major); empty: the centre one.
