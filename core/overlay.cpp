@@ -28,12 +28,14 @@ std::uint8_t blend(float under, float over, float alpha) { return round_byte(und
 std::uint32_t pack(std::uint32_t r, std::uint32_t g, std::uint32_t b) { return r | g << 8 | b << 16 | 0xff000000u; }
 
 // dst[i] = the blend of under[i] and colour[i] (RGBA8 packed, R lowest) at
-// alpha(value[i]), by blend(), in a loop the compiler vectorises.
+// alpha(value[i]), by blend(), in a loop the compiler vectorises. Signed
+// values (0.5 is zero) take their strength from the distance to 0.5.
 void blend_run(const float* value, const std::uint32_t* under, const std::uint32_t* colour, int n, float alpha,
-               std::uint8_t* dst) {
+               bool signed_values, std::uint8_t* dst) {
 #pragma omp simd
   for (int i = 0; i < n; ++i) {
-    const float a = alpha * (kColdShare + (1.0f - kColdShare) * value[i]);
+    const float strength = signed_values ? std::fabs(2.0f * value[i] - 1.0f) : value[i];
+    const float a = alpha * (kColdShare + (1.0f - kColdShare) * strength);
     std::uint32_t packed = 0xff000000u;
     for (int k = 0; k < 3; ++k) {
       const auto u = static_cast<float>(static_cast<int>((under[i] >> (8 * k)) & 255u));
@@ -162,19 +164,37 @@ std::span<const EnumName<MapScale>> enum_names<MapScale>() {
   return kNames;
 }
 
+namespace {
+
+// The smallest and largest entries not `excluded` (of all of them, when
+// every entry is excluded). map is not empty.
+std::pair<float, float> extremes(std::span<const float> map, std::span<const int> excluded) {
+  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+  std::vector<char> skip(map.size(), 0);
+  for (int t : excluded)
+    if (t >= 0 && static_cast<size_t>(t) < map.size()) skip[static_cast<size_t>(t)] = 1;
+  for (size_t i = 0; i < map.size(); ++i)
+    if (!skip[i]) mn = std::min(mn, map[i]), mx = std::max(mx, map[i]);
+  if (mn > mx) {
+    const auto [lo, hi] = std::minmax_element(map.begin(), map.end());
+    mn = *lo, mx = *hi;
+  }
+  return {mn, mx};
+}
+
+}  // namespace
+
+MapRange scale_range(std::span<const float> map, MapScale scale, std::span<const int> excluded) {
+  if (map.empty() || scale == MapScale::Fixed) return {};
+  const auto [mn, mx] = extremes(map, excluded);
+  if (scale == MapScale::Max) return {0.0f, mx > 0.0f ? mx : 1.0f};
+  return {mn, mx > mn ? mx : mn + 1.0f};
+}
+
 std::vector<float> scale_map(std::span<const float> map, MapScale scale, std::span<const int> excluded) {
   std::vector<float> out(map.begin(), map.end());
   if (out.empty()) return out;
-  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
-  std::vector<char> skip(out.size(), 0);
-  for (int t : excluded)
-    if (t >= 0 && static_cast<size_t>(t) < out.size()) skip[static_cast<size_t>(t)] = 1;
-  for (size_t i = 0; i < out.size(); ++i)
-    if (!skip[i]) mn = std::min(mn, out[i]), mx = std::max(mx, out[i]);
-  if (mn > mx) {  // every entry excluded: scale by all of them
-    const auto [lo, hi] = std::minmax_element(out.begin(), out.end());
-    mn = *lo, mx = *hi;
-  }
+  const auto [mn, mx] = extremes(map, excluded);
   for (float& v : out) {
     switch (scale) {
       case MapScale::Max:
@@ -290,7 +310,7 @@ Image render_overlay(const Image& img, const PatchGrid& grid, std::span<const fl
       colour[static_cast<size_t>(i)] = !(v > 0.0f) ? lut[0] : v >= 1.0f ? lut[255] : lut[round_byte(v * 255.0f)];
       std::memcpy(&under[static_cast<size_t>(i)], src + static_cast<size_t>(cols[static_cast<size_t>(i)].pixel) * 4, 4);
     }
-    blend_run(value.data(), under.data(), colour.data(), coloured, alpha, dst);
+    blend_run(value.data(), under.data(), colour.data(), coloured, alpha, style.signed_values, dst);
     if (lines)
       for (int i = 0; i < coloured; ++i)
         if (r.on_line || cols[static_cast<size_t>(i)].on_line)

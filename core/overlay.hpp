@@ -35,7 +35,10 @@ struct OverlayStyle {
   // share falls linearly to a quarter of that at value 0, so cold regions
   // stay readable and hot ones stand out:
   //   alpha(v) = opacity · (0.25 + 0.75 v),  out = img + (colour - img) · alpha(v)
+  // With signed_values, the map's 0.5 is zero (a difference, drawn with the
+  // diverging colormap) and both ends are strong: 0.25 + 0.75 |2v - 1|.
   float opacity = 0.8f;
+  bool signed_values = false;
   Upsample upsample = Upsample::Bilinear;
   MapScale scale = MapScale::Max;
   bool grid = true;   // thin lines between patches
@@ -52,6 +55,14 @@ struct OverlayStyle {
 // entries `excluded` (indices) are left out of the max and min and clamped
 // like the others (when every entry is excluded, none is).
 std::vector<float> scale_map(std::span<const float> map, MapScale scale, std::span<const int> excluded = {});
+
+// The values that scale_map() takes to 0 and to 1 (a colour bar's ends):
+// Max: [0, max] ([0, 1] when max <= 0), MinMax: [min, max] ([min, min + 1]
+// when all are equal), Fixed: [0, 1]. An empty map gives [0, 1].
+struct MapRange {
+  float lo = 0.0f, hi = 1.0f;
+};
+MapRange scale_range(std::span<const float> map, MapScale scale, std::span<const int> excluded = {});
 
 // The scaled value at pixel (x, y) of the covered area.
 float sample_map(std::span<const float> scaled, const PatchGrid& grid, Upsample upsample, int x, int y);

@@ -12,6 +12,7 @@ uniform sampler2D u_selected;   // R8, cols x rows, 1 where a patch is a selecte
 uniform int u_patch;            // patch side in pixels
 uniform ivec2 u_grid;           // cols, rows
 uniform float u_opacity;
+uniform bool u_signed;          // values are signed, 0.5 is zero: strength |2v - 1|
 uniform bool u_bilinear;
 uniform bool u_grid_lines;
 uniform float u_step;           // image pixels per fragment: 1 at full size, more when shown smaller
@@ -78,7 +79,8 @@ void main() {
     c = quantise(img * kCroppedDim);
   } else {
     float v = sample_map(px);
-    float a = u_opacity * (kColdShare + (1.0 - kColdShare) * v);
+    float strength = u_signed ? abs(2.0 * v - 1.0) : v;
+    float a = u_opacity * (kColdShare + (1.0 - kColdShare) * strength);
     c = quantise(img + (colormap(v) * 255.0 - img) * a);
     int line = max(1, int(ceil(u_step)));  // wide enough that sampling never skips one
     if (u_grid_lines && (px.x % u_patch < line || px.y % u_patch < line)) c = quantise(c + (255.0 - c) * kGridAlpha);

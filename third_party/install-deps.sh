@@ -17,8 +17,9 @@ packages=(
   libgl1-mesa-dri libglx-mesa0
   # figures with labels (the words grid), as PNG, SVG or PDF
   libcairo2-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks (poppler-utils: pdftoppm renders the PDF figures
+  # to compare them with the PNG of the same figure)
+  libgtest-dev libgmock-dev libbenchmark-dev poppler-utils
   # the reference users trust, for the cross-checks in tests/ and the
   # comparisons in bench/; OpenBLAS so Debian's torch (built against the
   # generic libblas.so.3) runs at its real speed, not the reference BLAS's

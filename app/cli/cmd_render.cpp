@@ -1,8 +1,14 @@
 // attnscope-cli render: one query patch's attention, drawn over the image.
+#include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "commands.hpp"
+#include "common/figure_data.hpp"
+#include "common/panels_figure.hpp"
 #include "core/error.hpp"
+#include "core/image.hpp"
+#include "core/io.hpp"
 #include "core/npy.hpp"
 #include "core/overlay.hpp"
 #include "core/patch_attention.hpp"
@@ -53,41 +59,84 @@ Drawing:
                          attnscope 0.1)
   --no-grid              no patch grid lines
 Outputs:
-  --out OUT.png          the overlay (written whole or not at all)
+  --out OUT.png          the overlay at the image's own size (written whole
+                         or not at all). OUT.svg or OUT.pdf: the same as a
+                         vector figure (the heatmap an embedded raster at
+                         the image's resolution; grid lines and the query's
+                         ring as shapes)
   --weights-out W.npy    float32 [H, 1, N]: the query's weights in every head
+  --data-out BASE        the numbers the picture shows: BASE.npy (float32
+                         [ROWS, COLS], or [3, ROWS, COLS] for --compare:
+                         A, B, A - B), BASE.csv and BASE.json (the settings)
+Figure (any of these makes --out a labelled figure, PNG too):
+  --title TEXT           a title above the picture
+  --labels               a title (the settings) and the colour bar
+  --colorbar             the colour bar, with ticks at round values
+  --width W              the figure's width: 1200px, 180mm or 7in (default:
+                         the image's own size)
+  --dpi D                pixels per inch of a PNG given a width in mm or in
+                         (default 96); alone, the PNG of the vector figure's
+                         size at D dots per inch
+Comparison:
+  --compare KEY=VALUE[,KEY=VALUE...]
+                         --out becomes three panels, A | B | A - B: A with
+                         the options given, B with these changed (long
+                         option names without dashes: temperature=5,
+                         head=2, score=cosine, query=3,4, pos-encoding=true).
+                         The difference is drawn with the diverging map on a
+                         scale symmetric about zero.
+  --diff-out D.npy       float32 [H, 1, N]: A's weights minus B's (needs
+                         --compare), in the layout of --weights-out
 )";
 
-}  // namespace
+const std::vector<OptionSpec>& render_spec() {
+  static const std::vector<OptionSpec> spec = [] {
+    std::vector<OptionSpec> s = {{"image"},
+                                 {"out"},
+                                 {"patch"},
+                                 {"query"},
+                                 {"query-index"},
+                                 {"source"},
+                                 {"d-model"},
+                                 {"heads"},
+                                 {"head"},
+                                 {"colormap"},
+                                 {"opacity"},
+                                 {"upsample"},
+                                 {"scale"},
+                                 {"mask"},
+                                 {"radius"},
+                                 {"weights-out"},
+                                 {"data-out"},
+                                 {"title"},
+                                 {"width"},
+                                 {"dpi"},
+                                 {"compare"},
+                                 {"diff-out"},
+                                 {"no-grid", false},
+                                 {"pos-encoding", false},
+                                 {"labels", false},
+                                 {"colorbar", false},
+                                 {"scale-includes-query", false}};
+    s.insert(s.end(), kAttentionOptionSpecs.begin(), kAttentionOptionSpecs.end());
+    return s;
+  }();
+  return spec;
+}
 
-int run_render(int argc, char** argv) {
-  std::vector<OptionSpec> spec = {{"image"},
-                                  {"out"},
-                                  {"patch"},
-                                  {"query"},
-                                  {"query-index"},
-                                  {"source"},
-                                  {"d-model"},
-                                  {"heads"},
-                                  {"head"},
-                                  {"colormap"},
-                                  {"opacity"},
-                                  {"upsample"},
-                                  {"scale"},
-                                  {"mask"},
-                                  {"radius"},
-                                  {"weights-out"},
-                                  {"no-grid", false},
-                                  {"pos-encoding", false},
-                                  {"scale-includes-query", false}};
-  spec.insert(spec.end(), kAttentionOptionSpecs.begin(), kAttentionOptionSpecs.end());
-  const Args args(argc, argv, 2, spec);
-  if (args.help()) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
-  const std::string image_path = args.require("image"), out_path = args.require("out");
-  if (args.has("query") && args.has("query-index")) throw UsageError("give --query or --query-index, not both");
+// One query's attention over one image, as `render` computes and draws it.
+struct Render {
+  attn::Image image;
+  attn::PatchGrid grid;
+  int heads = 0, tokens = 0, query = 0;
+  std::vector<float> weights;  // [H, N], the query's row in every head
+  std::vector<float> map;      // [N], what the picture shows (a head or their mean)
+  std::string head_name;
+  attn::OverlayStyle style;
+  nlohmann::json settings;  // every setting, as used (the options' long names)
+};
 
+Render compute(const Args& args) {
   attn::ImageSourceOptions source;
   source.source = args.get_enum("source", attn::ImageSource::Similarity);
   source.d_model = static_cast<int>(args.get_int("d-model", 64, 1, 4096));
@@ -99,11 +148,15 @@ int run_render(int argc, char** argv) {
   opt.mask.structure = args.get_enum("mask", attn::MaskStructure::None);
   opt.mask.radius = static_cast<int>(args.get_int("radius", 2, 0, 1 << 20));
 
-  const attn::OverlayStyle style = overlay_style(args);
-
-  const attn::Image img = attn::load_image(image_path);
-  const attn::PatchModel model = attn::PatchModel::build(img, patch, heads, source);
+  Render out;
+  out.style = overlay_style(args);
+  const std::string image_path = args.require("image");
+  out.image = attn::load_image(image_path);
+  const attn::PatchModel model = attn::PatchModel::build(out.image, patch, heads, source);
   const attn::PatchGrid& grid = model.grid;
+  out.grid = grid;
+  out.heads = model.heads();
+  out.tokens = model.tokens();
 
   int query = grid.index(grid.cols / 2, grid.rows / 2);
   if (const auto q = args.get("query")) {
@@ -116,36 +169,213 @@ int run_render(int argc, char** argv) {
   } else if (args.has("query-index")) {
     query = static_cast<int>(args.get_int("query-index", 0, 0, grid.count() - 1));
   }
+  out.query = query;
 
   const attn::MultiHeadResult r = attn::attend_query(model, query, opt);
-  std::vector<float> map;
-  std::string head_name = "mean";
+  out.head_name = "mean";
   if (const auto h = args.get("head"); h && *h != "mean") {
     const int head = static_cast<int>(args.get_int("head", 0, 0, model.heads() - 1));
     const attn::Matrix& w = r.heads[static_cast<size_t>(head)].weights;
-    map.assign(w.data(), w.data() + w.size());
-    head_name = *h;
+    out.map.assign(w.data(), w.data() + w.size());
+    out.head_name = std::to_string(head);
   } else {
-    map = attn::mean_over_heads(r);
+    out.map = attn::mean_over_heads(r);
   }
+  for (const auto& h : r.heads)
+    out.weights.insert(out.weights.end(), h.weights.data(), h.weights.data() + h.weights.size());
 
-  const attn::Image out = attn::render_overlay(img, grid, map, style, std::span<const int>(&query, 1));
-  // Encode before writing anything, then write each file atomically.
-  std::vector<float> weights;
-  for (const auto& h : r.heads) weights.insert(weights.end(), h.weights.data(), h.weights.data() + h.weights.size());
-  attn::save_png(out_path, out);
-  if (const auto path = args.get("weights-out")) {
-    const std::int64_t shape[3] = {model.heads(), 1, model.tokens()};
-    attn::write_npy(*path, shape, weights);
+  out.settings = {{"image", image_path},
+                  {"patch", patch},
+                  {"query", {query % grid.cols, query / grid.cols}},
+                  {"source", attn::name_of(source.source)},
+                  {"d-model", model.d_model()},
+                  {"heads", model.heads()},
+                  {"head", out.head_name},
+                  {"seed", source.seed},
+                  {"pos-encoding", source.position_encoding},
+                  {"score", attn::name_of(opt.score)},
+                  {"norm", attn::name_of(attn::effective_norm(opt))},
+                  {"temperature", opt.temperature},
+                  {"mask", attn::name_of(opt.mask.structure)},
+                  {"radius", opt.mask.radius},
+                  {"colormap", attn::name_of(out.style.colormap)},
+                  {"opacity", out.style.opacity},
+                  {"upsample", attn::name_of(out.style.upsample)},
+                  {"scale", attn::name_of(out.style.scale)},
+                  {"grid", out.style.grid},
+                  {"scale-includes-query", out.style.scale_includes_outlined}};
+  return out;
+}
+
+// A setting's value as a label ("temperature 5", "head 2", "query (3,4)").
+std::string setting_label(const nlohmann::json& settings, const std::string& key) {
+  const auto it = settings.find(key);
+  if (it == settings.end()) return key;
+  if (it->is_string()) return key + " " + it->get<std::string>();
+  if (it->is_array() && it->size() == 2) return key + " (" + it->at(0).dump() + "," + it->at(1).dump() + ")";
+  if (it->is_number_float()) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", it->get<double>());
+    return key + " " + text;
   }
+  return key + " " + it->dump();
+}
 
-  const auto s = attn::row_stats(map);
-  std::printf("render: %dx%d image, %dx%d patches of %d px, query (%d,%d), head %s", img.width, img.height, grid.cols,
-              grid.rows, patch, query % grid.cols, query / grid.cols, head_name.c_str());
+// "score scaled-dot, softmax, T = 1, head mean, similarity d=64 H=4, 16 px patches".
+std::string describe(const Render& r) {
+  const auto& s = r.settings;
+  char t[32];
+  std::snprintf(t, sizeof t, "%g", s["temperature"].get<double>());
+  std::string text = "score " + s["score"].get<std::string>() + ", " + s["norm"].get<std::string>() + ", T = " + t +
+                     ", head " + r.head_name + ", " + s["source"].get<std::string>() +
+                     " d=" + std::to_string(s["d-model"].get<int>()) + " H=" + std::to_string(r.heads) + ", " +
+                     std::to_string(r.grid.patch) + " px patches";
+  if (s["mask"].get<std::string>() != "none") text += ", mask " + s["mask"].get<std::string>();
+  return text;
+}
+
+app::MapPanel panel_of(const Render& r, std::string label) {
+  app::MapPanel p;
+  p.image = &r.image;
+  p.grid = r.grid;
+  p.map = r.map;
+  p.style = r.style;
+  p.outlined = {r.query};
+  p.label = std::move(label);
+  p.caption = r.style.scale == attn::MapScale::Fixed
+                  ? "attention weight"
+                  : "attention weight (" + std::string(attn::name_of(r.style.scale)) + " scale)";
+  return p;
+}
+
+void print_summary(const Render& r, const std::string& out_path) {
+  const auto s = attn::row_stats(r.map);
+  std::printf("render: %dx%d image, %dx%d patches of %d px, query (%d,%d), head %s", r.image.width, r.image.height,
+              r.grid.cols, r.grid.rows, r.grid.patch, r.query % r.grid.cols, r.query / r.grid.cols,
+              r.head_name.c_str());
   if (s.argmax >= 0)
-    std::printf(", max weight %.4f at (%d,%d)", s.max_weight, s.argmax % grid.cols, s.argmax / grid.cols);
+    std::printf(", max weight %.4f at (%d,%d)", s.max_weight, s.argmax % r.grid.cols, s.argmax / r.grid.cols);
   if (s.is_distribution) std::printf(", entropy %.2f nats (%.1f effective keys)", s.entropy_nats, s.effective_keys);
   std::printf(" -> %s\n", out_path.c_str());
+}
+
+}  // namespace
+
+int run_render(int argc, char** argv) {
+  const Args args(argc, argv, 2, render_spec());
+  if (args.help()) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  args.require("image");
+  const std::string out_path = args.require("out");
+  if (args.has("query") && args.has("query-index")) throw UsageError("give --query or --query-index, not both");
+  if (args.has("diff-out") && !args.has("compare")) throw UsageError("--diff-out needs --compare");
+  const app::FigureFormat format = app::figure_format(out_path);
+  const app::FigureSize size = figure_size(args);
+  const bool compare = args.has("compare");
+  // A labelled figure, or the bare overlay (a PNG at the image's own size).
+  const bool labelled = compare || args.has("labels") || args.has("colorbar") || args.has("title") ||
+                        args.has("width") || args.has("dpi");
+
+  // Everything is computed and encoded before anything is written.
+  const Render a = compute(args);
+  std::vector<std::pair<std::string, std::string>> changed;
+  std::optional<Render> b;
+  if (compare) {
+    const Args args_b = args.with(*args.get("compare"), render_spec(),
+                                  {"out", "weights-out", "data-out", "compare", "diff-out", "title", "labels",
+                                   "colorbar", "width", "dpi", "query-index"},
+                                  "--compare", &changed);
+    b = compute(args_b);
+    if (b->grid.cols != a.grid.cols || b->grid.rows != a.grid.rows || b->heads != a.heads)
+      throw attn::Error("--compare: A has " + std::to_string(a.grid.cols) + "x" + std::to_string(a.grid.rows) +
+                        " patches and " + std::to_string(a.heads) + " heads, B " + std::to_string(b->grid.cols) + "x" +
+                        std::to_string(b->grid.rows) + " and " + std::to_string(b->heads) +
+                        ": a difference needs the same grid and heads");
+    if (b->image.width != a.image.width || b->image.height != a.image.height)
+      throw attn::Error("--compare: the two images differ in size (" + std::to_string(a.image.width) + "x" +
+                        std::to_string(a.image.height) + " and " + std::to_string(b->image.width) + "x" +
+                        std::to_string(b->image.height) + ")");
+  }
+
+  std::vector<std::uint8_t> picture;
+  std::vector<float> difference;  // [N] of the map shown; [H, N] for --diff-out
+  if (compare) {
+    std::string label_a, label_b;
+    for (const auto& [key, value] : changed) {
+      label_a += (label_a.empty() ? "" : ", ") + setting_label(a.settings, key);
+      label_b += (label_b.empty() ? "" : ", ") + setting_label(b->settings, key);
+    }
+    app::MapPanel d = panel_of(a, "A \u2212 B");
+    for (size_t i = 0; i < d.map.size(); ++i) d.map[i] = a.map[i] - b->map[i];
+    d.style.signed_values = true;
+    d.style.colormap = attn::Colormap::Diverging;
+    d.caption = "difference of weights";
+    difference = d.map;
+    app::PanelsOptions po;
+    po.title = args.get("title").value_or("Attention of patch (" + std::to_string(a.query % a.grid.cols) + "," +
+                                          std::to_string(a.query / a.grid.cols) + "): " + label_a + " vs " + label_b);
+    po.subtitle = describe(a);
+    po.panel = std::min(480.0, static_cast<double>(std::max(a.image.width, a.image.height)));
+    const auto fig = app::panels_figure({panel_of(a, "A: " + label_a), panel_of(*b, "B: " + label_b), d}, po);
+    picture = fig->encode(format, size.scale(fig->width(), format));
+  } else if (labelled || format != app::FigureFormat::Png) {
+    app::PanelsOptions po;
+    po.colour_bars = args.has("labels") || args.has("colorbar");
+    if (args.has("labels"))
+      po.title = "Attention of patch (" + std::to_string(a.query % a.grid.cols) + "," +
+                 std::to_string(a.query / a.grid.cols) + ")",
+      po.subtitle = describe(a);
+    if (const auto t = args.get("title")) po.title = *t;
+    const auto fig = app::panels_figure({panel_of(a, "")}, po);
+    picture = fig->encode(format, size.scale(fig->width(), format));
+  } else {
+    picture =
+        attn::encode_png(attn::render_overlay(a.image, a.grid, a.map, a.style, std::span<const int>(&a.query, 1)));
+  }
+  attn::write_file_atomic(out_path, picture);
+  if (const auto path = args.get("weights-out")) {
+    const std::int64_t shape[3] = {a.heads, 1, a.tokens};
+    attn::write_npy(*path, shape, a.weights);
+  }
+  if (const auto path = args.get("diff-out")) {
+    std::vector<float> d(a.weights.size());
+    for (size_t i = 0; i < d.size(); ++i) d[i] = a.weights[i] - b->weights[i];
+    const std::int64_t shape[3] = {a.heads, 1, a.tokens};
+    attn::write_npy(*path, shape, d);
+  }
+  if (const auto base = args.get("data-out")) {
+    app::FigureData data;
+    data.quantity = compare ? "attention weight of A, of B, and A - B" : "attention weight";
+    data.settings = a.settings;
+    if (compare) {
+      data.settings = {{"A", a.settings}, {"B", b->settings}};
+      data.axes.push_back({"panel", {"A", "B", "A - B"}});
+      data.shape.push_back(3);
+      data.values = a.map;
+      data.values.insert(data.values.end(), b->map.begin(), b->map.end());
+      data.values.insert(data.values.end(), difference.begin(), difference.end());
+    } else {
+      data.values = a.map;
+    }
+    data.axes.push_back({"row", {}});
+    data.axes.push_back({"col", {}});
+    data.shape.push_back(a.grid.rows);
+    data.shape.push_back(a.grid.cols);
+    for (const auto& path : app::write_figure_data(*base, data)) std::printf("wrote %s\n", path.c_str());
+  }
+  print_summary(a, out_path);
+  if (compare) {
+    const auto s = attn::row_stats(b->map);
+    float largest = 0;
+    int at = 0;
+    for (size_t i = 0; i < difference.size(); ++i)
+      if (std::fabs(difference[i]) > std::fabs(largest)) largest = difference[i], at = static_cast<int>(i);
+    std::printf("compare: B's max weight %.4f at (%d,%d); largest |A - B| %.4f at (%d,%d)\n", s.max_weight,
+                s.argmax % b->grid.cols, s.argmax / b->grid.cols, std::fabs(largest), at % a.grid.cols,
+                at / a.grid.cols);
+  }
   return 0;
 }
 

@@ -3,9 +3,12 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "common/figure_data.hpp"
+#include "common/panels_figure.hpp"
 #include "common/sheet_figure.hpp"
 #include "core/attention_views.hpp"
 #include "core/error.hpp"
+#include "core/io.hpp"
 #include "core/npy.hpp"
 #include "core/overlay.hpp"
 #include "core/patches.hpp"
@@ -71,6 +74,16 @@ Outputs (at least one):
                          the heads fused at the layer, or that for every layer
                          (rows) (.png, .svg or .pdf)
     --panel PX           a sheet's panels' longer side (default 160)
+    --no-labels          a sheet without its title and its rows' and
+                         columns' labels
+    --title TEXT         the figure's title (a sheet's, or the one map's)
+    --labels, --colorbar  the one map as a figure: a title and the colour
+                         bar, or the colour bar alone
+    --width W, --dpi D   the figure's size: 1200px, 180mm or 7in; D pixels
+                         per inch for a PNG (see attnscope-cli render --help)
+  --data-out BASE        the numbers the picture shows: BASE.npy (float32
+                         [ROWS, COLS]; a sheet: [LAYERS, HEADS + 1, ROWS,
+                         COLS]), BASE.csv and BASE.json (settings, labels)
 The picture is the same as the app's for the same settings (both call
 attnscope's core views). The first line printed names the model: its family,
 names, width, depth, heads, patch size, LayerNorm epsilon, activation, and
@@ -129,7 +142,14 @@ int run_vit(int argc, char** argv) {
                    {"include-cls", false},
                    {"include-registers", false},
                    {"colormap"},
-                   {"opacity"}});
+                   {"opacity"},
+                   {"title"},
+                   {"width"},
+                   {"dpi"},
+                   {"data-out"},
+                   {"labels", false},
+                   {"colorbar", false},
+                   {"no-labels", false}});
   if (args.help()) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -143,6 +163,8 @@ int run_vit(int argc, char** argv) {
   if (sheet >= 0 && !args.has("out")) throw UsageError("--sheet draws into --out");
   const auto out_format = args.has("out") ? app::figure_format(*args.get("out")) : app::FigureFormat::Png;
   const double panel = static_cast<double>(args.get_int("panel", 160, 32, 2048));
+  const app::FigureSize size = figure_size(args);
+  if (args.has("data-out") && !args.has("out")) throw UsageError("--data-out writes the numbers of --out's picture");
 
   attn::VitOptions opt;
   if (args.has("mean")) opt.mean = triple(args, "mean", {});
@@ -182,7 +204,8 @@ int run_vit(int argc, char** argv) {
 
   // Everything is computed before anything is written.
   attn::Image overlay;
-  std::unique_ptr<app::Figure> figure;  // a sheet, or the overlay as a vector figure
+  std::unique_ptr<app::Figure> figure;  // a sheet, or the overlay as a figure
+  app::FigureData data;                 // the numbers the picture shows
   if (args.has("out")) {
     const attn::TokenSet& tokens = r.token_set();
     const attn::PatchGrid& grid = tokens.grid;
@@ -236,22 +259,74 @@ int run_vit(int argc, char** argv) {
           one.layer = l, one.head = h < H ? h : -1;
           const attn::MapView v = attn::attention_map(r.record, one, nullptr);
           panels.back().push_back(attn::render_overlay(r.input, grid, v.map, style, outlined, region));
+          data.values.insert(data.values.end(), v.map.begin(), v.map.end());
         }
       }
       app::SheetOptions so;
       so.panel = panel;
-      so.title = std::string(attn::entry_of(request.query).label) + ", " +
-                 (sheet == 0 ? "layer " + std::to_string(request.layer) : "every layer");
-      so.subtitle = model.describe();
-      figure = app::sheet_figure(panels, columns, rows, so);
-    } else {
-      overlay = attn::render_overlay(r.input, grid, view.map, style, outlined);
-      if (out_format != app::FigureFormat::Png) {
-        figure = std::make_unique<app::Figure>(overlay.width, overlay.height);
-        figure->image(overlay, 0, 0, overlay.width, overlay.height, /*sharp=*/true);
+      so.labels = !args.has("no-labels");
+      if (so.labels) {
+        so.title = args.get("title").value_or(std::string(attn::entry_of(request.query).label) + ", " +
+                                              (sheet == 0 ? "layer " + std::to_string(request.layer) : "every layer"));
+        so.subtitle = model.describe();
       }
+      figure = app::sheet_figure(panels, columns, rows, so);
+      data.axes = {{"layer", rows}, {"head", columns}};
+      data.shape = {static_cast<std::int64_t>(rows.size()), H + 1};
+    } else {
+      const bool labelled =
+          args.has("labels") || args.has("colorbar") || args.has("title") || args.has("width") || args.has("dpi");
+      if (labelled || out_format != app::FigureFormat::Png) {
+        app::MapPanel p;
+        p.image = &r.input;
+        p.grid = grid;
+        p.map = view.map;
+        p.style = style;
+        p.outlined = outlined;
+        p.caption = style.scale == attn::MapScale::Fixed
+                        ? "attention weight"
+                        : "attention weight (" + std::string(attn::name_of(style.scale)) + " scale)";
+        app::PanelsOptions po;
+        po.colour_bars = args.has("labels") || args.has("colorbar");
+        if (args.has("labels")) {
+          po.title = std::string(attn::entry_of(request.query).label) + ", layer " + std::to_string(request.layer) +
+                     ", head " + head;
+          po.subtitle = model.describe();
+        }
+        if (const auto t = args.get("title")) po.title = *t;
+        figure = app::panels_figure({p}, po);
+      } else {
+        overlay = attn::render_overlay(r.input, grid, view.map, style, outlined);
+      }
+      data.values = view.map;
     }
+    data.quantity = request.query == attn::ViewQuery::TokenNorms ? "token norm" : "attention weight";
+    data.axes.push_back({"row", {}});
+    data.axes.push_back({"col", {}});
+    data.shape.push_back(grid.rows);
+    data.shape.push_back(grid.cols);
+    data.settings = {{"weights", weights},
+                     {"model", model.describe()},
+                     {"image", image},
+                     {"size", r.input.width},
+                     {"query", q},
+                     {"layer", request.layer},
+                     {"head", head},
+                     {"fusion", attn::name_of(request.fusion)},
+                     {"temperature", opt.temperature},
+                     {"display-temperature", request.display_temperature},
+                     {"threshold", request.keep_mass},
+                     {"include-cls", request.keep_class},
+                     {"include-registers", request.keep_registers},
+                     {"ignore-norms", request.ignore_top_norms},
+                     {"discard", discard},
+                     {"colormap", attn::name_of(style.colormap)},
+                     {"scale", attn::name_of(style.scale)}};
+    if (sheet >= 0) data.settings["sheet"] = sheet == 0 ? "heads" : "layers";
   }
+  std::vector<std::uint8_t> picture;  // --out's bytes, encoded before anything is written
+  if (args.has("out"))
+    picture = figure ? figure->encode(out_format, size.scale(figure->width(), out_format)) : attn::encode_png(overlay);
   if (args.has("norms-out") && r.record.token_norms.size() == 0)
     throw attn::Error("this model's token norms were not kept");
   const attn::NamedAttention* pool = r.pool();
@@ -274,12 +349,9 @@ int run_vit(int argc, char** argv) {
       return pool->weights.head_values(0, static_cast<int>(i), scratch);
     });
   }
-  if (const auto out = args.get("out")) {
-    if (figure)
-      figure->save(*out);
-    else
-      attn::save_png(*out, overlay);
-  }
+  if (const auto out = args.get("out")) attn::write_file_atomic(*out, picture);
+  if (const auto base = args.get("data-out"))
+    for (const auto& path : app::write_figure_data(*base, data)) std::printf("wrote %s\n", path.c_str());
   const int prefix = model.prefix_tokens();
   std::printf("vit: %dx%d patches%s%s = %d tokens; forward %.1f ms\n", r.grid_cols, r.grid_rows,
               prefix ? (" + " + std::to_string(prefix) + " prefix").c_str() : "",

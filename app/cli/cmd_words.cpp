@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "commands.hpp"
+#include "common/figure_data.hpp"
 #include "common/words_figure.hpp"
 #include "core/error.hpp"
 #include "core/npy.hpp"
@@ -54,6 +55,11 @@ Outputs (at least one):
     --panel PX           the panels' longer side (default 224)
     --title TEXT         a line above the panels (default: the words, joined)
     --no-labels          no words under the panels, no title
+    --width W, --dpi D   the figure's size: 1200px, 180mm or 7in; D pixels
+                         per inch for a PNG (see attnscope-cli render --help)
+  --data-out BASE        the numbers behind the grid: BASE.npy (as --maps-out),
+                         BASE.csv (one row per word and patch, with the word)
+                         and BASE.json (the settings and the words)
   --maps-out M.npy       float32 [T, ROWS, COLS]: each word's map after the
                          layer and head choice, before any smoothing or scaling
   --out-dir DIR          one overlay per word at the image's own size,
@@ -101,16 +107,20 @@ int run_words(int argc, char** argv) {
                    {"title"},
                    {"no-labels", false},
                    {"maps-out"},
-                   {"out-dir"}});
+                   {"out-dir"},
+                   {"width"},
+                   {"dpi"},
+                   {"data-out"}});
   if (args.help()) {
     std::fputs(kHelp, stdout);
     return 0;
   }
   const std::string image_path = args.require("image"), attn_path = args.require("attn"),
                     tokens_path = args.require("tokens");
-  if (!args.has("out") && !args.has("maps-out") && !args.has("out-dir"))
-    throw UsageError("nothing to write: give --out, --maps-out or --out-dir");
-  if (args.has("out")) app::figure_format(*args.get("out"));  // before any work
+  if (!args.has("out") && !args.has("maps-out") && !args.has("out-dir") && !args.has("data-out"))
+    throw UsageError("nothing to write: give --out, --maps-out, --out-dir or --data-out");
+  if (args.has("out")) app::figure_format(*args.get("out"));  // before any work  // before any work
+  const app::FigureSize size = figure_size(args);
   const auto smooth = args.get_enum("smooth", attn::WordSmooth::Bilinear);
   const auto scale = args.get_enum("scale", attn::WordScale::Word);
   attn::OverlayStyle style;
@@ -156,9 +166,29 @@ int run_words(int argc, char** argv) {
     const std::int64_t shape[3] = {T, keys.rows, keys.cols};
     attn::write_npy(*m, shape, std::span(maps.data(), static_cast<size_t>(maps.size())));
   }
+  if (const auto base = args.get("data-out")) {
+    app::FigureData data;
+    data.quantity = "each word's attention over the image's patches, before smoothing and scaling";
+    data.axes = {{"word", words}, {"row", {}}, {"col", {}}};
+    data.shape = {T, keys.rows, keys.cols};
+    data.values.assign(maps.data(), maps.data() + maps.size());
+    data.settings = {
+        {"image", image_path},
+        {"attn", attn_path},
+        {"tokens", tokens_path},
+        {"view", view_text},
+        {"layer", request.mean_of_layers ? nlohmann::json("mean") : nlohmann::json(request.layer)},
+        {"head", request.head >= 0 ? nlohmann::json(request.head) : nlohmann::json(attn::name_of(request.fusion))},
+        {"grid", {keys.cols, keys.rows}},
+        {"key-offset", keys.offset},
+        {"smooth", attn::name_of(smooth)},
+        {"scale", attn::name_of(scale)}};
+    for (const auto& path : app::write_figure_data(*base, data)) std::printf("wrote %s\n", path.c_str());
+  }
   if (!args.has("out") && !args.has("out-dir")) return 0;
   if (attn::signed_maps(maps)) {
     style.colormap = attn::Colormap::Diverging;
+    style.signed_values = true;
     std::printf(
         "note: the maps have negative values, so they are not softmax weights; shown with the diverging "
         "map, symmetric about zero (grey)\n");
@@ -175,7 +205,7 @@ int run_words(int argc, char** argv) {
           view_text + ", " +
           (scale == attn::WordScale::Word ? "each word scaled to its own maximum" : "one scale for all words");
     }
-    app::words_grid(canvas.image, overlays, words, options)->save(*out);
+    app::words_grid(canvas.image, overlays, words, options)->save(*out, size);
     std::printf("wrote %s\n", out->c_str());
   }
   if (const auto dir = args.get("out-dir")) {

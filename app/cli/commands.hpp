@@ -3,6 +3,7 @@
 // thrown (attn::Error: bad input, exit 3; cli::UsageError: exit 2) and
 // reported once, in main().
 #include "common/args.hpp"
+#include "common/figure.hpp"
 #include "core/attention.hpp"
 #include "core/overlay.hpp"
 
@@ -28,6 +29,8 @@ attn::AttentionOptions attention_options(const Args& args);
 // --colormap, --opacity (validated), --upsample, --scale, --no-grid: those
 // of them a command accepts; the others keep OverlayStyle's defaults.
 attn::OverlayStyle overlay_style(const Args& args);
+// --width and --dpi: the size a figure is written at (app::figure_size).
+app::FigureSize figure_size(const Args& args);
 // Refuses (attn::Error) a job whose logits and weights, H × Nq × Nk floats
 // each, would exceed --max-matrix-mb (default 1024 MiB).
 void check_matrix_budget(const Args& args, long long heads, long long nq, long long nk);

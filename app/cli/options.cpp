@@ -26,6 +26,10 @@ attn::OverlayStyle overlay_style(const Args& args) {
   return style;
 }
 
+app::FigureSize figure_size(const Args& args) {
+  return app::figure_size(args.get("width").value_or(""), args.get_double("dpi", 0.0));
+}
+
 void check_matrix_budget(const Args& args, long long heads, long long nq, long long nk) {
   const long long budget_mb = args.get_int("max-matrix-mb", 1024, 1, 1LL << 30);
   attn::check_budget(

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/io.hpp"
 
 namespace app {
 namespace {
@@ -51,6 +52,49 @@ Args::Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec
     }
     values_[name] = value;
   }
+}
+
+Args Args::with(const std::string& pairs, const std::vector<OptionSpec>& spec,
+                std::initializer_list<std::string_view> refused, const std::string& what,
+                std::vector<std::pair<std::string, std::string>>* changed) const {
+  std::vector<std::pair<std::string, std::string>> kv;
+  size_t start = 0;
+  while (start <= pairs.size()) {
+    size_t comma = pairs.find(',', start);
+    if (comma == std::string::npos) comma = pairs.size();
+    const std::string part = pairs.substr(start, comma - start);
+    start = comma + 1;
+    const size_t eq = part.find('=');
+    if (eq == std::string::npos) {
+      if (kv.empty() || part.empty())
+        throw attn::Error(what + ": expected KEY=VALUE[,KEY=VALUE...], got '" + attn::printable(pairs) + "'");
+      kv.back().second += "," + part;
+      continue;
+    }
+    kv.emplace_back(part.substr(0, eq), part.substr(eq + 1));
+  }
+  Args out = *this;
+  for (auto& [key, value] : kv) {
+    const OptionSpec* s = nullptr;
+    for (const auto& o : spec)
+      if (o.name == key) s = &o;
+    bool is_refused = false;
+    for (std::string_view r : refused) is_refused |= r == key;
+    if (!s || is_refused || key == "help")
+      throw attn::Error(what + ": '" + attn::printable(key) + "' is not a setting that can differ (" +
+                        (s ? "it is the same for both sides" : "not an option of this command") + ")");
+    if (s->takes_value) {
+      out.values_[key] = value;
+    } else if (value == "true" || value == "on" || value == "yes" || value == "1") {
+      out.values_[key] = "";
+    } else if (value == "false" || value == "off" || value == "no" || value == "0") {
+      out.values_.erase(key);
+    } else {
+      throw attn::Error(what + ": " + key + " is a switch: give " + key + "=true or " + key + "=false");
+    }
+  }
+  if (changed) *changed = kv;
+  return out;
 }
 
 std::optional<std::string> Args::get(std::string_view name) const {

@@ -34,6 +34,18 @@ class Args {
   // (nor their values) are collected in positionals(), wherever they stand.
   Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec, int max_positional = 0);
   const std::vector<std::string>& positionals() const { return positionals_; }
+  // Every option given, by name (flags with an empty value).
+  const std::map<std::string, std::string>& values() const { return values_; }
+
+  // A copy with some options set to other values: "KEY=VALUE[,KEY=VALUE...]",
+  // keys being options of `spec` (long names, no dashes) other than those
+  // in `refused`. A flag takes true/false (on/off, yes/no, 1/0). A part
+  // without '=' continues the previous value (so "query=3,4" is one
+  // pair). attn::Error naming `what` for an unknown key, a refused one, a
+  // bad flag value or an empty list. The pairs are returned in `changed`.
+  Args with(const std::string& pairs, const std::vector<OptionSpec>& spec,
+            std::initializer_list<std::string_view> refused, const std::string& what,
+            std::vector<std::pair<std::string, std::string>>* changed = nullptr) const;
 
   bool has(std::string_view name) const { return values_.contains(std::string(name)); }
   bool help() const { return has("help"); }

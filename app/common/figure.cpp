@@ -24,6 +24,46 @@ FigureFormat figure_format(const std::string& path) {
   throw attn::Error(path + ": a figure is written as .png, .svg or .pdf (chosen by the extension)");
 }
 
+double FigureSize::scale(double natural_width, FigureFormat format) const {
+  const bool png = format == FigureFormat::Png;
+  if (width <= 0) return png && dpi > 0 ? dpi / 72.0 : 1.0;
+  double target = width;  // in the output's units
+  if (unit != Unit::Px) {
+    const double inches = unit == Unit::Mm ? width / 25.4 : width;
+    target = inches * (png ? (dpi > 0 ? dpi : 96.0) : 72.0);
+  }
+  return target / natural_width;
+}
+
+FigureSize figure_size(const std::string& width, double dpi) {
+  FigureSize size;
+  if (dpi != 0 && !(dpi >= 10 && dpi <= 2400))
+    throw attn::Error("--dpi must be in [10, 2400], got " + std::to_string(dpi));
+  size.dpi = dpi;
+  if (width.empty()) return size;
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(width, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = width.substr(used);
+  double limit = 20000;
+  if (unit == "mm")
+    size.unit = FigureSize::Unit::Mm, limit = 2000;
+  else if (unit == "in")
+    size.unit = FigureSize::Unit::In, limit = 80;
+  else if (!unit.empty() && unit != "px")
+    used = 0;
+  if (used == 0 || !(value > 0 && value <= limit))
+    throw attn::Error(
+        "--width: expected a width such as 1200px, 180mm or 7in (at most 20000px, 2000mm or 80in), got '" +
+        attn::printable(width) + "'");
+  size.width = value;
+  return size;
+}
+
 struct Figure::Cairo {
   cairo_surface_t* surface = nullptr;
   cairo_t* cr = nullptr;
@@ -127,6 +167,21 @@ void Figure::text(const std::string& s, double x, double y, double size, TextAli
   cairo_restore(cr);
 }
 
+void Figure::text_up(const std::string& s, double x, double y, double size, double grey) {
+  if (s.empty()) return;
+  cairo_t* cr = cairo_->cr;
+  cairo_save(cr);
+  select_font(cr, size, false);
+  cairo_text_extents_t e;
+  cairo_text_extents(cr, s.c_str(), &e);
+  cairo_set_source_rgb(cr, grey, grey, grey);
+  cairo_translate(cr, x, y);
+  cairo_rotate(cr, -M_PI / 2);
+  cairo_move_to(cr, -e.x_advance / 2, 0);
+  cairo_show_text(cr, s.c_str());
+  cairo_restore(cr);
+}
+
 double Figure::text_width(const std::string& s, double size, bool bold) const {
   cairo_t* cr = cairo_->cr;
   cairo_save(cr);
@@ -155,25 +210,32 @@ std::string Figure::fit_text(const std::string& s, double width, double size, bo
   return best;
 }
 
-std::vector<std::uint8_t> Figure::encode(FigureFormat format) const {
+std::vector<std::uint8_t> Figure::encode(FigureFormat format, double scale) const {
+  const double w = width_ * scale, h = height_ * scale;
+  // 100 M pixels (400 MB) at most for a PNG, 20000 px a side.
+  if (!(scale > 0) || (format == FigureFormat::Png && (w > 20000 || h > 20000 || w * h > 1e8)))
+    throw attn::Error("a figure of " + std::to_string(static_cast<long long>(std::ceil(w))) + " x " +
+                      std::to_string(static_cast<long long>(std::ceil(h))) +
+                      " pixels is too large (at most 20000 a side and 100 million in all): lower --width or --dpi");
   std::vector<std::uint8_t> bytes;
   cairo_surface_t* target = nullptr;
   switch (format) {
     case FigureFormat::Png:
-      target = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, static_cast<int>(std::ceil(width_)),
-                                          static_cast<int>(std::ceil(height_)));
+      target = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, std::max(1, static_cast<int>(std::ceil(w))),
+                                          std::max(1, static_cast<int>(std::ceil(h))));
       break;
     case FigureFormat::Svg:
-      target = cairo_svg_surface_create_for_stream(append_bytes, &bytes, width_, height_);
+      target = cairo_svg_surface_create_for_stream(append_bytes, &bytes, w, h);
       break;
     case FigureFormat::Pdf:
-      target = cairo_pdf_surface_create_for_stream(append_bytes, &bytes, width_, height_);
+      target = cairo_pdf_surface_create_for_stream(append_bytes, &bytes, w, h);
       break;
   }
   Cairo out;
   out.surface = target;
   check(cairo_surface_status(target), "cairo surface");
   out.cr = cairo_create(target);
+  cairo_scale(out.cr, scale, scale);
   cairo_set_source_surface(out.cr, cairo_->surface, 0, 0);
   cairo_paint(out.cr);
   check(cairo_status(out.cr), "cairo drawing");
@@ -203,6 +265,60 @@ void draw_titles(Figure& fig, const std::string& title, const std::string& subti
     fig.text(fig.fit_text(subtitle, width, small), margin, y + small * 1.2, small, TextAlign::Left, false, 0.35);
 }
 
-void Figure::save(const std::string& path) const { attn::write_file_atomic(path, encode(figure_format(path))); }
+void Figure::save(const std::string& path, const FigureSize& size) const {
+  const FigureFormat format = figure_format(path);
+  attn::write_file_atomic(path, encode(format, size.scale(width_, format)));
+}
+
+void Figure::save(const std::string& path) const { save(path, FigureSize{}); }
+
+void Figure::line(double x0, double y0, double x1, double y1, double width, double r, double g, double b,
+                  double alpha) {
+  cairo_t* cr = cairo_->cr;
+  cairo_save(cr);
+  cairo_set_source_rgba(cr, r, g, b, alpha);
+  cairo_set_line_width(cr, width);
+  cairo_move_to(cr, x0, y0);
+  cairo_line_to(cr, x1, y1);
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
+
+void Figure::outline(double x, double y, double w, double h, double width, double r, double g, double b) {
+  cairo_t* cr = cairo_->cr;
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, r, g, b);
+  cairo_set_line_width(cr, width);
+  cairo_rectangle(cr, x, y, w, h);
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
+
+void Figure::gradient(double x, double y, double w, double h, const attn::ColormapTable& table, bool vertical) {
+  cairo_t* cr = cairo_->cr;
+  cairo_pattern_t* p =
+      vertical ? cairo_pattern_create_linear(0, y + h, 0, y) : cairo_pattern_create_linear(x, 0, x + w, 0);
+  // 65 stops: the tables are 33 stops interpolated linearly, so this is exact
+  // up to the tables' rounding.
+  for (int i = 0; i <= 64; ++i) {
+    const attn::Rgb c = table[static_cast<size_t>(std::min(255, i * 4))];
+    cairo_pattern_add_color_stop_rgb(p, i / 64.0, c.r / 255.0, c.g / 255.0, c.b / 255.0);
+  }
+  cairo_save(cr);
+  cairo_set_source(cr, p);
+  cairo_rectangle(cr, x, y, w, h);
+  cairo_fill(cr);
+  cairo_restore(cr);
+  cairo_pattern_destroy(p);
+}
+
+void Figure::box(double x, double y, double w, double h, double r, double g, double b) {
+  cairo_t* cr = cairo_->cr;
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, r, g, b);
+  cairo_rectangle(cr, x, y, w, h);
+  cairo_fill(cr);
+  cairo_restore(cr);
+}
 
 }  // namespace app

@@ -99,7 +99,7 @@ attn::OverlayStyle AppState::overlay_style() const {
   if (scene.words) {  // the maps arrive scaled and smoothed (compute_word_maps)
     style.scale = attn::MapScale::Fixed;
     style.upsample = attn::upsample_of(settings.view.word_smooth);
-    if (scene.words->negative) style.colormap = attn::Colormap::Diverging;
+    if (scene.words->negative) style.colormap = attn::Colormap::Diverging, style.signed_values = true;
   }
   return style;
 }

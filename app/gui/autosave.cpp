@@ -1,7 +1,7 @@
 #include "autosave.hpp"
 
-#include <signal.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <filesystem>
 

@@ -121,6 +121,7 @@ void Renderer::draw_overlay(RenderTarget& target, const Scene& scene, const std:
   glUniform1i(overlay_.uniform("u_patch"), g.patch);
   glUniform2i(overlay_.uniform("u_grid"), g.cols, g.rows);
   glUniform1f(overlay_.uniform("u_opacity"), s.opacity);
+  glUniform1i(overlay_.uniform("u_signed"), s.signed_values ? 1 : 0);
   glUniform1i(overlay_.uniform("u_bilinear"), s.upsample == attn::Upsample::Bilinear);
   glUniform1i(overlay_.uniform("u_grid_lines"), attn::grid_lines_shown(s, g, step));
   glUniform1f(overlay_.uniform("u_step"), step);

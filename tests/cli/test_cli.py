@@ -295,6 +295,14 @@ def test_words():
                 "--maps-out", m, *args)
         check(f"words: {what}", r.returncode == 0 and np.allclose(np.load(m), ref[:, 1:].reshape(3, 4, 4), atol=1e-6),
               r.stderr)
+    # The numbers behind the grid: the maps with each word as its label.
+    r = run("words", "--image", SAMPLE, "--attn", attn, "--tokens", words, "--data-out", tmp("wd.json"),
+            "--out", tmp("words.pdf"), "--width", "150mm")
+    lines = open(tmp("wd.csv")).read().splitlines() if r.returncode == 0 else []
+    check("words --data-out: the maps, the words and the settings", r.returncode == 0 and
+          np.allclose(np.load(tmp("wd.npy")), want, atol=1e-6) and lines[0] == "word,word_label,row,col,value" and
+          len(lines) == 1 + 3 * 16 and lines[17].startswith("1,red,0,0,") and
+          json.load(open(tmp("wd.json")))["axes"][0]["labels"] == ["a", "red", "circle"], r.stderr)
     # Keys after a prompt: 5 text keys, then the 16 patches, then 2 more.
     padded = np.concatenate([np.full((2, 2, 3, 5), 0.01), a[..., 1:], np.full((2, 2, 3, 2), 0.02)], -1)
     r = run("words", "--image", SAMPLE, "--attn", save("padded.npy", padded), "--tokens", words, "--grid", "4,4",
@@ -396,12 +404,153 @@ def test_vit_views_and_norms():
     pdf = tmp("one.pdf")
     r = run(*base, "--out", pdf)
     check("vit --out as PDF", r.returncode == 0 and open(pdf, "rb").read(5) == b"%PDF-", r.stderr)
+    # The numbers behind a sheet and behind one map, with their labels.
+    r = run(*base, "--sheet", "layers", "--out", sheet, "--data-out", tmp("sheet"), "--attn-out", tmp("sa.npy"),
+            "--query", "1,1", "--no-labels", "--width", "300px")
+    if r.returncode == 0:
+        data, meta, a = np.load(tmp("sheet.npy")), json.load(open(tmp("sheet.json"))), np.load(tmp("sa.npy"))
+        rows, cols = data.shape[2:]
+        check("vit --sheet layers --data-out: [LAYERS, HEADS + 1, ROWS, COLS], labelled", data.shape[:2] == (layers, 3)
+              and meta["axes"][0]["labels"][0] == "layer 0" and meta["axes"][1]["labels"] == ["head 0", "head 1", "mean"],
+              (data.shape, meta["axes"]))
+        # The query patch (1,1) is token 1 + cols + 1; each panel is its row
+        # over the patches, renormalised without the class token.
+        q = 1 + cols + 1
+        row = a[0, 1, q, 1:]
+        check("a sheet's numbers are the attention rows shown", np.allclose(data[0, 1].ravel(), row / row.sum(), atol=1e-5),
+              np.abs(data[0, 1].ravel() - row / row.sum()).max())
+        check("--width 300px sets the sheet's width", Image.open(sheet).size[0] == 300, Image.open(sheet).size)
+    else:
+        check("vit --sheet --data-out runs", False, r.stderr)
+    one_pdf = tmp("labelled.pdf")
+    r = run(*base, "--out", one_pdf, "--labels", "--data-out", tmp("one"))
+    check("vit --labels as PDF, with its numbers", r.returncode == 0 and np.load(tmp("one.npy")).ndim == 2 and
+          json.load(open(tmp("one.json")))["settings"]["query"] == "cls", r.stderr)
     expect_error("a sheet of rollout", base + ["--sheet", "heads", "--head", "rollout", "--out", sheet],
                  mentions=["--sheet", "rollout"], output=sheet)
     expect_error("a sheet needs --out", base + ["--sheet", "heads", "--attn-out", tmp("a.npy")], code=2,
                  mentions=["--out"])
     expect_error("an unknown figure format", base + ["--out", tmp("x.gif")], mentions=[".svg", ".pdf"])
     expect_error("an unknown sheet", base + ["--sheet", "rows", "--out", sheet], mentions=["--sheet"], output=sheet)
+
+
+def svg_tree(path):
+    """The SVG's root element, or None when it does not parse."""
+    import xml.etree.ElementTree as ET
+    try:
+        return ET.parse(path).getroot()
+    except (ET.ParseError, OSError):
+        return None
+
+
+def svg_count(root, tag):
+    return sum(1 for e in root.iter() if e.tag.endswith("}" + tag) or e.tag == tag)
+
+
+def pdf_page(path, dpi):
+    """The PDF's first page rendered by poppler's pdftoppm, as an RGB array."""
+    from PIL import Image
+    base = path[:-4] + "-page"
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-singlefile", path, base], check=True, timeout=60)
+    return np.asarray(Image.open(base + ".png").convert("RGB")).astype(np.int16)
+
+
+def test_figures():
+    # One overlay as a labelled figure in every format; the vector ones keep
+    # the heatmap as one embedded raster and the text, ticks, grid lines and
+    # ring as shapes. The PDF, rendered, matches the PNG of the same figure.
+    from PIL import Image
+    base = ["render", "--image", SAMPLE, "--query", "3,4", "--labels"]
+    png, svg, pdf = tmp("fig.png"), tmp("fig.svg"), tmp("fig.pdf")
+    for path in (png, svg, pdf):
+        r = run(*base, "--out", path)
+        check(f"render --labels --out {path[-3:]}", r.returncode == 0, r.stderr)
+    picture = np.asarray(Image.open(png).convert("RGB")).astype(np.int16)
+    check("the labelled figure is wider than the image (its colour bar) and taller (its title)",
+          picture.shape[1] > 448 + 40 and picture.shape[0] > 448 + 30, picture.shape)
+    root = svg_tree(svg)
+    check("the SVG parses", root is not None)
+    if root is not None:
+        width = float(root.get("width", "0").replace("pt", ""))
+        check("the SVG is the PNG's size in points", abs(width - picture.shape[1]) <= 1, (width, picture.shape))
+        check("the SVG holds one raster (the heatmap)", svg_count(root, "image") == 1, svg_count(root, "image"))
+        # cairo writes each glyph once as a <symbol> and places it with <use>:
+        # the title, subtitle, tick labels and caption are 100+ glyphs.
+        check("the SVG's text is there, as glyphs", svg_count(root, "use") > 100, svg_count(root, "use"))
+        check("the grid lines, ticks and ring are vector paths", svg_count(root, "path") > 27 * 2, svg_count(root, "path"))
+    page = pdf_page(pdf, 72)
+    check("the PDF's page is the figure's shape", abs(page.shape[0] - picture.shape[0]) <= 1 and
+          abs(page.shape[1] - picture.shape[1]) <= 1, (page.shape, picture.shape))
+    if page.shape == picture.shape:
+        diff = np.abs(page - picture)
+        check("the PDF, rendered, matches the PNG (mean difference < 4 of 255)", diff.mean() < 4, diff.mean())
+    # Sizes: a physical width with a DPI for the PNG; points for the PDF.
+    r = run(*base, "--out", png, "--width", "120mm", "--dpi", "200")
+    want = round(120 / 25.4 * 200)
+    check("--width 120mm --dpi 200: a PNG of 945 pixels across",
+          r.returncode == 0 and abs(Image.open(png).size[0] - want) <= 1, Image.open(png).size)
+    r = run(*base, "--out", pdf, "--width", "120mm")
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True).stdout
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    check("--width 120mm: a PDF page 340 points wide", size and abs(float(size.group(1)) - 120 / 25.4 * 72) < 0.5, info)
+    # The bare overlay (no figure option) stays the image's own size.
+    r = run("render", "--image", SAMPLE, "--out", png)
+    check("render without figure options writes the overlay at the image's size",
+          r.returncode == 0 and Image.open(png).size == (448, 448))
+
+    # The comparison: A | B | A - B, and the difference equals two renders'
+    # weights subtracted.
+    wa, wb, d, ab = tmp("wa.npy"), tmp("wb.npy"), tmp("d.npy"), tmp("ab.png")
+    one = ["render", "--image", SAMPLE, "--query", "10,12", "--source", "random", "--seed", "3"]
+    r = run(*one, "--out", tmp("a.png"), "--weights-out", wa, "--temperature", "2")
+    r2 = run(*one, "--out", tmp("b.png"), "--weights-out", wb, "--temperature", "0.5", "--head", "1")
+    r3 = run(*one, "--temperature", "2", "--out", ab, "--compare", "temperature=0.5,head=1", "--diff-out", d,
+             "--data-out", tmp("abdata"))
+    check("render --compare runs", r.returncode == 0 and r2.returncode == 0 and r3.returncode == 0,
+          r.stderr + r2.stderr + r3.stderr)
+    if r3.returncode == 0:
+        diff = np.load(d)
+        check("--diff-out is A's weights minus B's, [H, 1, N]", diff.shape == (4, 1, 784) and
+              np.allclose(diff, np.load(wa) - np.load(wb), atol=1e-7), diff.shape)
+        data = np.load(tmp("abdata.npy"))
+        mean_a = np.load(wa).mean(0).reshape(28, 28)
+        head_b = np.load(wb)[1].reshape(28, 28)
+        check("--data-out: [3, ROWS, COLS] = A (the mean of heads), B (head 1), A - B",
+              data.shape == (3, 28, 28) and np.allclose(data[0], mean_a, atol=1e-6) and
+              np.allclose(data[1], head_b, atol=1e-6) and np.allclose(data[2], data[0] - data[1], atol=1e-7),
+              data.shape)
+        meta = json.load(open(tmp("abdata.json")))
+        check("the JSON sidecar has both sides' settings", meta["settings"]["A"]["temperature"] == 2 and
+              meta["settings"]["B"]["temperature"] == 0.5 and meta["settings"]["B"]["head"] == "1" and
+              meta["shape"] == [3, 28, 28] and meta["axes"][0]["labels"] == ["A", "B", "A - B"], meta)
+        lines = open(tmp("abdata.csv")).read().splitlines()
+        check("the CSV has a header and a line per value", len(lines) == 1 + 3 * 784 and
+              lines[0] == "panel,panel_label,row,col,value" and lines[1].startswith("0,A,0,0,"), lines[:2])
+        size = Image.open(ab).size
+        check("the comparison is three panels side by side", size[0] > 3 * size[1] / 1.6, size)
+        check("the comparison says where A and B differ most", "largest |A - B|" in r3.stdout, r3.stdout)
+    svg = tmp("ab.svg")
+    r = run(*one, "--out", svg, "--compare", "query=3,4", "--data-out", tmp("q.json"))
+    root = svg_tree(svg) if r.returncode == 0 else None
+    check("a comparison as SVG: three rasters", root is not None and svg_count(root, "image") == 3, r.stderr)
+    meta = json.load(open(tmp("q.json"))) if r.returncode == 0 else {}
+    check("--compare query=3,4: a pair with its comma is one value", r.returncode == 0 and
+          meta["settings"]["B"]["query"] == [3, 4] and meta["settings"]["A"]["query"] == [10, 12], meta)
+    expect_error("--compare with an unknown key", [*one, "--out", ab, "--compare", "colour=red"],
+                 mentions=["--compare", "colour"], output=ab)
+    expect_error("--compare with the output's name", [*one, "--out", ab, "--compare", "out=x.png"],
+                 mentions=["--compare", "out"], output=ab)
+    expect_error("--compare without a value", [*one, "--out", ab, "--compare", "temperature"],
+                 mentions=["--compare", "KEY=VALUE"], output=ab)
+    expect_error("--compare with a bad value", [*one, "--out", ab, "--compare", "temperature=-1"],
+                 mentions=["temperature"], output=ab)
+    expect_error("--compare of different grids", [*one, "--out", ab, "--compare", "patch=32"],
+                 mentions=["--compare", "grid"], output=ab)
+    expect_error("--diff-out needs --compare", [*one, "--out", ab, "--diff-out", d], code=2, mentions=["--compare"])
+    expect_error("a width in centimetres", [*one, "--out", ab, "--width", "10cm"], mentions=["--width", "mm"], output=ab)
+    expect_error("a dpi too small", [*one, "--out", ab, "--dpi", "3"], mentions=["--dpi"], output=ab)
+    expect_error("a figure too large", [*one, "--out", ab, "--width", "2000mm", "--dpi", "2400"],
+                 mentions=["too large"], output=ab)
 
 
 def test_numbers_and_shapes():

@@ -1,0 +1,129 @@
+#include "panels_figure.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace app {
+
+attn::MapRange panel_range(const MapPanel& panel) {
+  const std::span<const int> excluded =
+      panel.style.scale_includes_outlined ? std::span<const int>() : std::span<const int>(panel.outlined);
+  if (!panel.style.signed_values) return attn::scale_range(panel.map, panel.style.scale, excluded);
+  float top = 0;
+  std::vector<char> skip(panel.map.size(), 0);
+  for (int t : excluded)
+    if (t >= 0 && static_cast<size_t>(t) < skip.size()) skip[static_cast<size_t>(t)] = 1;
+  for (size_t i = 0; i < panel.map.size(); ++i)
+    if (!skip[i]) top = std::max(top, std::fabs(panel.map[i]));
+  if (!(top > 0)) top = 1;
+  return {-top, top};
+}
+
+namespace {
+
+// The panel's overlay raster, `step` image pixels per raster pixel: the
+// heatmap and the dimmed strips only (grid lines and rings are drawn as
+// shapes).
+attn::Image panel_raster(const MapPanel& p, float step) {
+  attn::OverlayStyle style = p.style;
+  style.grid = false;
+  style.rings = false;
+  std::vector<float> map = p.map;
+  if (style.signed_values) {
+    const attn::MapRange r = panel_range(p);
+    for (float& v : map) v = std::clamp(0.5f + 0.5f * v / r.hi, 0.0f, 1.0f);
+    style.scale = attn::MapScale::Fixed;
+  }
+  attn::OverlayRegion region;
+  region.step = step;
+  return attn::render_overlay(*p.image, p.grid, map, style, p.outlined, region);
+}
+
+// Grid lines and rings over a panel drawn at (x, y), `unit` figure units
+// per image pixel.
+void draw_shapes(Figure& fig, const MapPanel& p, double x, double y, double unit) {
+  const attn::PatchGrid& g = p.grid;
+  const double side = g.patch * unit;
+  if (p.style.grid && side >= 6) {
+    const double w = std::clamp(unit, 0.4, 1.2);
+    for (int c = 1; c < g.cols; ++c) fig.line(x + c * side, y, x + c * side, y + g.rows * side, w, 1, 1, 1, 0.35);
+    for (int r = 1; r < g.rows; ++r) fig.line(x, y + r * side, x + g.cols * side, y + r * side, w, 1, 1, 1, 0.35);
+  }
+  if (!p.style.rings) return;
+  const double white = std::min(std::max(2 * unit, 1.5), side / 2), black = std::max(unit, 1.0);
+  for (int cell : p.outlined) {
+    if (cell < 0 || cell >= g.count()) continue;
+    const double cx = x + (cell % g.cols) * side, cy = y + (cell / g.cols) * side;
+    fig.outline(cx + white / 2, cy + white / 2, side - white, side - white, white, 1, 1, 1);
+    fig.outline(cx - black / 2, cy - black / 2, side + black, side + black, black, 0, 0, 0);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const PanelsOptions& options) {
+  assert(!panels.empty() && panels.front().image);
+  const attn::Image& first = *panels.front().image;
+  const double longer = std::max(first.width, first.height);
+  const double unit = options.panel > 0 ? options.panel / longer : 1.0;  // figure units per image pixel
+  const double pw = first.width * unit, ph = first.height * unit;
+  const int n = static_cast<int>(panels.size());
+  const double margin = std::clamp(std::max(pw, ph) / 30, 8.0, 24.0), gap = margin;
+  const double size = std::clamp(std::max(pw, ph) / 28, 9.0, 28.0);  // labels and ticks
+  const double title_size = size * 1.3;
+  const bool single = n == 1;
+  const double thickness = size * 1.1;
+
+  std::vector<ColourBar> bars;
+  for (const MapPanel& p : panels) {
+    const attn::MapRange r = panel_range(p);
+    bars.push_back({p.style.signed_values ? attn::Colormap::Diverging : p.style.colormap, r.lo, r.hi, p.caption});
+  }
+  Figure measure(1, 1);
+  double bar_extent = 0;
+  if (options.colour_bars)
+    for (const ColourBar& b : bars)
+      bar_extent = std::max(bar_extent, colour_bar_extent(measure, b, thickness, size, single));
+
+  bool any_label = false;
+  for (const MapPanel& p : panels) any_label |= options.labels && !p.label.empty();
+  double top = margin + titles_height(options.title, options.subtitle, title_size);
+  if (any_label) top += size * 1.7;
+  const double bar_gap = size * 0.8;
+  double width = margin * 2 + n * pw + (n - 1) * gap;
+  double height = top + ph + margin;
+  if (options.colour_bars) {
+    if (single)
+      width += bar_gap + bar_extent;
+    else
+      height += bar_gap + bar_extent;
+  }
+  // Room for the title's words when the panels are narrow.
+  width = std::max(width, 2 * margin + std::min(measure.text_width(options.title, title_size, true), 4 * pw));
+  auto fig = std::make_unique<Figure>(std::ceil(width), std::ceil(height));
+  fig->fill(1, 1, 1);
+  draw_titles(*fig, options.title, options.subtitle, title_size, margin);
+
+  // A raster of about twice the panel's size (or the image's own), so that
+  // a PNG written larger stays sharp.
+  const float step = static_cast<float>(std::max(1.0, 1.0 / (2 * unit)));
+  for (int i = 0; i < n; ++i) {
+    const MapPanel& p = panels[static_cast<size_t>(i)];
+    assert(p.image && p.image->width == first.width && p.image->height == first.height);
+    const double x = margin + i * (pw + gap);
+    if (any_label && !p.label.empty())
+      fig->text(fig->fit_text(p.label, pw, size, true), x + pw / 2, top - size * 0.55, size, TextAlign::Centre, true);
+    fig->image(panel_raster(p, step), x, top, pw, ph, /*sharp=*/unit >= 1);
+    draw_shapes(*fig, p, x, top, unit);
+    if (!options.colour_bars) continue;
+    if (single)
+      draw_colour_bar(*fig, bars[0], x + pw + bar_gap, top + ph * 0.1, ph * 0.8, thickness, size, true);
+    else
+      draw_colour_bar(*fig, bars[static_cast<size_t>(i)], x + pw * 0.1, top + ph + bar_gap, pw * 0.8, thickness, size,
+                      false);
+  }
+  return fig;
+}
+
+}  // namespace app
