@@ -39,4 +39,10 @@ trap 'rm -rf "$demo"' EXIT
 # The same model's class token in every head at the last layer: the CLI's sheet.
 "$cli" vit --weights "$demo/model.safetensors" --image tests/data/photos/chelsea.png --sheet heads --layer 11 \
   --panel 110 --out "$out/vit-sheet.png" >/dev/null
+# Figures: the cat's eye at two temperatures, A | B | A - B, as a labelled
+# PNG (the same command writes .svg or .pdf); the app's compare view.
+"$cli" render --image tests/data/photos/chelsea.png --query 20,8 --compare temperature=0.25 \
+  --out "$out/compare-temperature.png" >/dev/null
+"${x[@]}" "${app[@]}" tests/data/photos/chelsea.png --query 20,8 --compare head=1,temperature=0.5 --hover 10,9 \
+  --screenshot "$out/window-compare.png"
 echo "redrew $(ls "$out" | wc -l) pictures in $out"

@@ -125,7 +125,7 @@ const std::vector<OptionSpec>& render_spec() {
 }
 
 // One query's attention over one image, as `render` computes and draws it.
-struct Render {
+struct Render {  // NOLINT(bugprone-exception-escape): see figure_data.hpp
   attn::Image image;
   attn::PatchGrid grid;
   int heads = 0, tokens = 0, query = 0;
@@ -271,7 +271,13 @@ int run_render(int argc, char** argv) {
   const std::string out_path = args.require("out");
   if (args.has("query") && args.has("query-index")) throw UsageError("give --query or --query-index, not both");
   if (args.has("diff-out") && !args.has("compare")) throw UsageError("--diff-out needs --compare");
-  const app::FigureFormat format = app::figure_format(out_path);
+  // .svg and .pdf by the extension; any other name is a PNG, as render has
+  // always written (so /dev/stdout or a name without an extension still work).
+  app::FigureFormat format = app::FigureFormat::Png;
+  try {
+    format = app::figure_format(out_path);
+  } catch (const attn::Error&) {
+  }
   const app::FigureSize size = figure_size(args);
   const bool compare = args.has("compare");
   // A labelled figure, or the bare overlay (a PNG at the image's own size).

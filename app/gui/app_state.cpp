@@ -73,13 +73,15 @@ void AppState::select(std::vector<int> cells) {
   if (settings.tokens.source == Source::Vit) settings.view.query = attn::ViewQuery::Patches;
 }
 
-attn::AttentionOptions AppState::attention_options() const {
-  const AttentionSettings& a = settings.attention;
+attn::AttentionOptions AppState::attention_options() const { return attention_options(settings); }
+
+attn::AttentionOptions AppState::attention_options(const Settings& s) const {
+  const AttentionSettings& a = s.attention;
   attn::AttentionOptions opt;
   opt.score = a.score;
   opt.norm = a.norm;
   opt.temperature = a.temperature;
-  opt.seed = settings.tokens.seed;
+  opt.seed = s.tokens.seed;
   opt.mask.structure = a.mask;
   opt.mask.radius = a.radius;
   if (scene.model) {
@@ -202,6 +204,14 @@ void AppState::update(double seconds) {
     map_inputs_ = in;
     compute_maps();
   }
+  if (settings.compare.on) {
+    const CompareInputs c{scene.generation,   map_revision,  settings.compare,
+                          settings.attention, settings.view, settings.selection};
+    if (!compare_inputs_ || !(*compare_inputs_ == c)) {
+      compare_inputs_ = c;
+      compute_compare();
+    }
+  }
 
   if (auto r = matrix_worker_.take()) {
     if (r->error.empty()) {
@@ -272,21 +282,27 @@ void AppState::compute_patch_maps() {
   }
 }
 
-void AppState::compute_vit_maps() {
-  const ViewSettings& v = settings.view;
-  const attn::VitResult& r = *scene.vit->result;
+attn::MapRequest AppState::vit_request(const Settings& s) const {
+  const ViewSettings& v = s.view;
   attn::MapRequest req;
   req.query = v.query;
   req.layer = v.layer;
   req.head = v.head;
   req.fusion = v.fusion;
-  req.display_temperature = settings.attention.temperature;
+  req.display_temperature = s.attention.temperature;
   req.keep_class = v.include_cls;
   req.keep_registers = v.include_registers;
   req.keep_mass = v.keep_mass;
   req.ignore_top_norms = v.ignore_top_norms;
   if (v.query == attn::ViewQuery::Patches)
     for (int cell : effective_queries()) req.queries.push_back(scene.tokens.token_at_cell(cell));
+  return req;
+}
+
+void AppState::compute_vit_maps() {
+  const ViewSettings& v = settings.view;
+  const attn::VitResult& r = *scene.vit->result;
+  const attn::MapRequest req = vit_request(settings);
   const attn::Matrix* rollout = nullptr;
   if (v.query == attn::ViewQuery::Rollout) {
     const RolloutKey want{scene.generation, v.fusion, v.discard};

@@ -60,6 +60,11 @@ class AppState {
   // on hover read these); and over every key, [T, N] (the word's statistics).
   attn::Matrix word_maps, word_rows;
 
+  // Compare mode (settings.compare.on): B's map (side_b(settings)) and
+  // A's minus B's, [cells]; compare_revision bumps when they change.
+  std::vector<float> map_b, difference;
+  std::uint64_t compare_revision = 0;
+
   // The full matrix for the matrix view, [Nq, Nk] of the shown head (or the
   // heads combined), when computed.
   std::shared_ptr<const attn::Matrix> matrix;
@@ -106,6 +111,10 @@ class AppState {
   attn::OverlayStyle overlay_style() const;
   // A head's map (-1: the heads combined), one value per cell.
   std::vector<float> head_map(int head) const;
+  // The map that settings `s` show on the current scene, [cells], computed
+  // afresh (no kept rows or maps are touched): B's side in compare mode.
+  // attn::Error when it cannot be computed.
+  std::vector<float> map_of(const Settings& s) const;
 
   // Picks a file by its type: an image, a session (.json), ViT weights
   // (.safetensors) or Q/K/V (.npy/.csv: q, then k, then v as they come), a
@@ -134,6 +143,14 @@ class AppState {
     int head, layer;
     attn::HeadFusion fusion;
     bool operator==(const MatrixInputs&) const = default;
+  };
+  struct CompareInputs {
+    std::uint64_t generation, map_revision;
+    CompareSettings compare;
+    AttentionSettings attention;
+    ViewSettings view;
+    SelectionSettings selection;
+    bool operator==(const CompareInputs&) const = default;
   };
   struct RolloutKey {
     std::uint64_t generation;
@@ -169,6 +186,9 @@ class AppState {
   void compute_patch_maps();
   void compute_vit_maps();
   void compute_word_maps();
+  void compute_compare();
+  attn::AttentionOptions attention_options(const Settings& s) const;
+  attn::MapRequest vit_request(const Settings& s) const;
   void request_rollout(const RolloutKey& key);
   void request_matrix();
 
@@ -185,6 +205,7 @@ class AppState {
   bool failed_at_start_ = false;
 
   std::optional<MapInputs> map_inputs_;
+  std::optional<CompareInputs> compare_inputs_;
   std::optional<RowsKey> rows_key_;
   std::optional<AttentionSettings> rows_attention_;  // what query_rows_' weights were normalised with
   std::vector<attn::MultiHeadResult> query_rows_;

@@ -220,6 +220,8 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   }
   section("Display");
   draw_display_controls(state);
+  section("Compare");
+  draw_compare_controls(state);
   ImGui::End();
 }
 

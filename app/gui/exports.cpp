@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/figure_data.hpp"
+#include "common/panels_figure.hpp"
 #include "common/sheet_figure.hpp"
 #include "common/words_figure.hpp"
 #include "core/error.hpp"
@@ -13,10 +15,93 @@
 #include "panels.hpp"
 
 namespace gui {
+namespace {
+
+// With File > "Exports also write their numbers": BASE.npy, .csv and .json
+// beside the figure (BASE: its path without the extension), the JSON
+// holding every setting of the session. Returns what to add to the message.
+std::string write_numbers(const AppState& state, const std::string& figure_path, app::FigureData data) {
+  if (!state.settings.window.export_data) return "";
+  data.settings = nlohmann::json::parse(to_json(state.settings));
+  const size_t dot = figure_path.find_last_of('.'), slash = figure_path.find_last_of('/');
+  const std::string base = dot != std::string::npos && (slash == std::string::npos || dot > slash)
+                               ? figure_path.substr(0, dot)
+                               : figure_path;
+  app::write_figure_data(base, data);
+  return ", with its numbers in " + base + ".npy, .csv and .json";
+}
+
+// A map over the grid, [rows, cols], as figure data.
+app::FigureData grid_data(const AppState& state, std::string quantity, std::vector<float> values) {
+  app::FigureData data;
+  data.quantity = std::move(quantity);
+  data.axes = {{"row", {}}, {"col", {}}};
+  data.shape = {state.scene.grid.rows, state.scene.grid.cols};
+  data.values = std::move(values);
+  return data;
+}
+
+// What the image shows, as a figure's title: the query and the view.
+std::string view_title(const AppState& state) {
+  const ViewSettings& v = state.settings.view;
+  const auto queries = state.effective_queries();
+  const auto& g = state.scene.grid;
+  std::string where = queries.size() == 1 ? "patch (" + std::to_string(queries[0] % g.cols) + "," +
+                                                std::to_string(queries[0] / g.cols) + ")"
+                                          : std::to_string(queries.size()) + " patches";
+  if (state.scene.words) return app::caption_of(state.scene.words->words);
+  if (state.scene.vit) {
+    const int L = state.scene.vit->model->depth;
+    const std::string layer = ", layer " + std::to_string(v.layer < 0 ? L - 1 : v.layer);
+    if (v.query != attn::ViewQuery::Patches) return std::string(attn::entry_of(v.query).label) + layer;
+    return "Attention of " + where + layer;
+  }
+  return "Attention of " + where;
+}
+
+// The settings in a line: the score, normaliser and temperature, and the
+// head shown (patch sources), or the model (a ViT).
+std::string view_subtitle(const AppState& state) {
+  const Settings& s = state.settings;
+  if (state.scene.vit) return state.scene.vit->model->describe();
+  if (state.scene.words) return attn::describe(s.view.word_request(), state.scene.words->layers(), state.scene.heads);
+  char t[32];
+  std::snprintf(t, sizeof t, "%g", s.attention.temperature);
+  return "score " + std::string(attn::name_of(s.attention.score)) + ", " +
+         std::string(attn::name_of(attn::effective_norm(state.attention_options()))) + ", T = " + t + ", " +
+         (s.view.head < 0 ? "mean of heads" : "head " + std::to_string(s.view.head)) + ", " +
+         std::to_string(state.scene.grid.patch) + " px patches";
+}
+
+app::MapPanel panel_of(const AppState& state, const std::vector<float>& map, std::string label) {
+  app::MapPanel p;
+  p.image = state.scene.image.get();
+  p.grid = state.scene.grid;
+  p.map = map;
+  p.style = state.overlay_style();
+  p.outlined = state.scene.words ? std::vector<int>{} : state.outlined_queries();
+  p.label = std::move(label);
+  p.caption = p.style.scale == attn::MapScale::Fixed
+                  ? "attention weight"
+                  : "attention weight (" + std::string(attn::name_of(p.style.scale)) + " scale)";
+  return p;
+}
+
+}  // namespace
 
 void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
   if (!state.scene.ready()) return state.post("nothing to export yet", true);
   try {
+    if (app::figure_format(path) != app::FigureFormat::Png) {
+      // A vector figure: the heatmap embedded at the image's resolution, the
+      // title, ring, grid and colour bar as shapes.
+      app::PanelsOptions options;
+      options.title = view_title(state);
+      options.subtitle = view_subtitle(state);
+      app::panels_figure({panel_of(state, state.map, "")}, options)->save(path);
+      const std::string numbers = write_numbers(state, path, grid_data(state, "attention weight", state.map));
+      return state.post("exported the overlay as a figure to " + path + numbers, false);
+    }
     const attn::Image& src = *state.scene.image;
     attn::Image img;
     if (std::max(src.width, src.height) <= Renderer::max_texture_size()) {
@@ -34,9 +119,10 @@ void export_overlay(AppState& state, UiContext& ui, const std::string& path) {
       img = attn::render_overlay(src, state.scene.grid, state.map, state.overlay_style(), outlined);
     }
     attn::save_png(path, img);
-    state.post(
-        "exported the overlay to " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")",
-        false);
+    const std::string numbers = write_numbers(state, path, grid_data(state, "attention weight", state.map));
+    state.post("exported the overlay to " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) +
+                   ")" + numbers,
+               false);
   } catch (const std::exception& e) {
     state.post(e.what(), true);
   }
@@ -106,7 +192,16 @@ void export_sheet(AppState& state, const std::string& path) {
       options.title = "layer " + std::to_string(v.layer < 0 ? L - 1 : v.layer);
     }
     app::sheet_figure(panels, columns, {""}, options)->save(path);
-    state.post("exported " + std::to_string(heads) + " heads and their " + columns.back() + " to " + path, false);
+    app::FigureData data = grid_data(state, "attention weight", {});
+    for (int i = 0; i <= heads; ++i) {
+      const auto m = state.head_map(i < heads ? i : -1);
+      data.values.insert(data.values.end(), m.begin(), m.end());
+    }
+    data.axes.insert(data.axes.begin(), {"head", columns});
+    data.shape.insert(data.shape.begin(), heads + 1);
+    const std::string numbers = write_numbers(state, path, std::move(data));
+    state.post("exported " + std::to_string(heads) + " heads and their " + columns.back() + " to " + path + numbers,
+               false);
   } catch (const std::exception& e) {
     state.post(e.what(), true);
   }
@@ -138,7 +233,39 @@ void export_words_grid(AppState& state, const std::string& path) {
     options.title = app::caption_of(w.words);
     options.subtitle = attn::describe(v.word_request(), L, H);
     app::words_grid(*state.scene.image, all_word_overlays(state), w.words, options)->save(path);
-    state.post("exported the words grid to " + path, false);
+    app::FigureData data = grid_data(state, "each word's attention over the image's patches", {});
+    data.values.assign(state.word_maps.data(), state.word_maps.data() + state.word_maps.size());
+    data.axes.insert(data.axes.begin(), {"word", w.words});
+    data.shape.insert(data.shape.begin(), state.word_maps.rows());
+    state.post("exported the words grid to " + path + write_numbers(state, path, std::move(data)), false);
+  } catch (const std::exception& e) {
+    state.post(e.what(), true);
+  }
+}
+
+void export_comparison(AppState& state, const std::string& path) {
+  if (!state.scene.ready() || !state.settings.compare.on || state.map_b.size() != state.map.size())
+    return state.post("turn compare mode on first (View > Compare, or B)", true);
+  try {
+    app::figure_format(path);  // before any drawing
+    const auto [label_a, label_b] = compare_labels(state.settings, heads_word(state));
+    app::MapPanel d = panel_of(state, state.difference, "A \u2212 B");
+    d.style.signed_values = true;
+    d.style.colormap = attn::Colormap::Diverging;
+    d.caption = "difference";
+    app::PanelsOptions options;
+    options.title = view_title(state) + ": " + label_a + " vs " + label_b;
+    options.subtitle = view_subtitle(state);
+    options.panel = std::min(480, std::max(state.scene.image->width, state.scene.image->height));
+    app::panels_figure({panel_of(state, state.map, "A: " + label_a), panel_of(state, state.map_b, "B: " + label_b), d},
+                       options)
+        ->save(path);
+    app::FigureData data = grid_data(state, "A's map, B's map, and A - B", state.map);
+    data.values.insert(data.values.end(), state.map_b.begin(), state.map_b.end());
+    data.values.insert(data.values.end(), state.difference.begin(), state.difference.end());
+    data.axes.insert(data.axes.begin(), {"panel", {"A: " + label_a, "B: " + label_b, "A - B"}});
+    data.shape.insert(data.shape.begin(), 3);
+    state.post("exported the comparison to " + path + write_numbers(state, path, std::move(data)), false);
   } catch (const std::exception& e) {
     state.post(e.what(), true);
   }

@@ -37,13 +37,14 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
   static const char* const titles[] = {"Open",
                                        "Open Q, K, V (pick Q, then K, then V)",
                                        "Save session",
-                                       "Export overlay",
+                                       "Export overlay (.png; .svg or .pdf: a labelled figure)",
                                        "Export weights (.npy)",
                                        "Export weights (CSV)",
                                        "Export heads sheet (.png, .svg or .pdf)",
                                        "Open word attention (the .npy or .safetensors, then its words)",
                                        "Export words grid (.png, .svg or .pdf)",
-                                       "Export one overlay per word (a folder)"};
+                                       "Export one overlay per word (a folder)",
+                                       "Export comparison A | B | A - B (.png, .svg or .pdf)"};
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowSize(ImVec2(std::min(disp.x * 0.8f, ImGui::GetFontSize() * 40), disp.y * 0.7f),
                            ImGuiCond_Appearing);
@@ -129,6 +130,10 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
         break;
       case FileAction::ExportWordOverlays:
         export_word_overlays(state, path);
+        d.open = false;
+        break;
+      case FileAction::ExportComparison:
+        export_comparison(state, path);
         d.open = false;
         break;
     }

@@ -56,6 +56,11 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
   }
   Settings& s = state.settings;
   if (state.scene.words) draw_word_strip(state, ui);
+  if (s.compare.on) {
+    draw_compare_view(state, ui);
+    ImGui::End();
+    return;
+  }
   const auto selected = state.scene.words ? std::vector<int>{} : state.outlined_queries();
   const attn::OverlayStyle style = [&] {
     attn::OverlayStyle st = state.overlay_style();

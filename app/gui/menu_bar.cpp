@@ -19,7 +19,8 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
     ImGui::Separator();
     if (ImGui::MenuItem("Save session...", "Ctrl+Shift+S")) ui.dialog.show(FileAction::SaveSession);
     ImGui::Separator();
-    if (ImGui::MenuItem("Export overlay (PNG)...", "Ctrl+S")) ui.dialog.show(FileAction::ExportOverlay);
+    if (ImGui::MenuItem("Export overlay (PNG, or SVG/PDF figure)...", "Ctrl+S"))
+      ui.dialog.show(FileAction::ExportOverlay);
     if (ImGui::MenuItem("Export weights (.npy)...")) ui.dialog.show(FileAction::ExportWeightsNpy);
     if (ImGui::MenuItem("Export weights (CSV)...")) ui.dialog.show(FileAction::ExportWeightsCsv);
     if (ImGui::MenuItem("Export all heads (PNG, SVG, PDF sheet)...")) ui.dialog.show(FileAction::ExportSheet);
@@ -28,6 +29,10 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
       ui.dialog.show(FileAction::ExportWordsGrid);
     if (ImGui::MenuItem("Export one overlay per word...", nullptr, false, words))
       ui.dialog.show(FileAction::ExportWordOverlays);
+    if (ImGui::MenuItem("Export comparison A | B | A - B (PNG, SVG, PDF)...", nullptr, false,
+                        state.settings.compare.on))
+      ui.dialog.show(FileAction::ExportComparison);
+    ImGui::MenuItem("Exports also write their numbers (.npy, .csv, .json)", nullptr, &w.export_data);
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) ui.quit = true;
     ImGui::EndMenu();
@@ -38,6 +43,9 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
     ImGui::MenuItem("Details (steps, matrix)", nullptr, &w.show_steps);
     ImGui::Separator();
     ImGui::MenuItem("Presentation (the picture first)", "P", &w.presentation);
+    bool compare = state.settings.compare.on;
+    if (ImGui::MenuItem("Compare A | B | A - B", "B", &compare))
+      state.settings.compare.toggle(state.settings.attention.temperature);
     if (ImGui::MenuItem("Full screen", "F11")) ui.toggle_fullscreen = true;
     if (ImGui::MenuItem("Frame times", "F3", ui.show_frame_stats)) ui.show_frame_stats = !ui.show_frame_stats;
     if (ImGui::MenuItem("Light theme", nullptr, &w.light_theme)) ui.fonts_dirty = true;

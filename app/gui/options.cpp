@@ -47,10 +47,15 @@ does the same):
   --tensor NAME  --grid COLS,ROWS  --key-offset K  --word I[,J...] (averaged)
   --layer L|mean  --head h|mean|max|min  --smooth none|bilinear|gaussian
   --word-scale word|shared
+Compare (the image view as A | B | A - B; B is A with these changed):
+  --compare KEY=VALUE[,KEY=VALUE...]   keys: temperature, head (a number or
+                         mean), layer (a number or last), score, norm, mask
 Scripting and tests:
   --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit
   --export-weights W.npy|W.csv  --export-sheet HEADS.png|.svg|.pdf  --export-words GRID.png|.svg|.pdf
+  --export-compare AB.png|.svg|.pdf   (with --compare)
+  --export-data          exports also write their numbers: BASE.npy, .csv, .json
   --save-session S.json  likewise
   --hover COL,ROW        scripted runs: hover this patch (its tooltip shows); by
                          default they show no hover state wherever the pointer is
@@ -67,7 +72,7 @@ Scripting and tests:
 bool wants_no_persist(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     for (const char* flag : {"--no-persist", "--screenshot", "--export-overlay", "--export-weights", "--export-sheet",
-                             "--export-words", "--save-session", "--bench-frames"})
+                             "--export-words", "--export-compare", "--save-session", "--bench-frames"})
       if (!std::strcmp(argv[i], flag)) return true;
   return false;
 }
@@ -154,6 +159,9 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"smooth"},
                      {"word-scale"},
                      {"export-words"},
+                     {"compare"},
+                     {"export-compare"},
+                     {"export-data", false},
                      {"include-registers", false}},
                     kMaxFiles);
   o.help = a.help();
@@ -279,6 +287,10 @@ Options parse_options(int argc, char** argv, const Settings& base) {
   o.export_weights = a.get("export-weights").value_or("");
   o.export_sheet = a.get("export-sheet").value_or("");
   o.export_words = a.get("export-words").value_or("");
+  o.export_compare = a.get("export-compare").value_or("");
+  if (const auto c = a.get("compare")) s.compare.parse(*c);
+  if (a.has("export-data")) s.window.export_data = true;
+  if (!o.export_compare.empty() && !s.compare.on) throw app::UsageError("--export-compare needs --compare");
   o.save_session = a.get("save-session").value_or("");
   o.frames = static_cast<int>(a.get_int("frames", 5, 1, 100000));
   o.bench_frames = static_cast<int>(a.get_int("bench-frames", 0, 0, 1000000));

@@ -18,6 +18,7 @@ struct Options {
   std::string export_weights;      // .npy or .csv: the selected queries' weights, [H, 1, N]
   std::string export_sheet;        // PNG: every head and the mean, side by side
   std::string export_words;        // imported words: the words grid (.png, .svg, .pdf)
+  std::string export_compare;      // compare mode: A | B | A - B (.png, .svg, .pdf)
   std::string save_session;        // JSON: every setting
   std::string dump_state;          // JSON of the state: once the first scene is shown, and at exit
   std::vector<std::string> drops;  // handled as if dropped on the window at `drop_frame`
@@ -31,7 +32,7 @@ struct Options {
   // Runs that produce files and exit, rather than wait for the user.
   bool scripted() const {
     return !screenshot.empty() || !export_overlay.empty() || !export_weights.empty() || !export_sheet.empty() ||
-           !export_words.empty() || !save_session.empty() || bench_frames > 0;
+           !export_words.empty() || !export_compare.empty() || !save_session.empty() || bench_frames > 0;
   }
 };
 

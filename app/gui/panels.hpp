@@ -5,6 +5,7 @@
 //   menu_bar.cpp        the menu bar            status_bar.cpp   the status line
 //   controls_panel.cpp  every setting           vit_controls.cpp a ViT's settings
 //   image_view.cpp      the image and its map   heads_view.cpp   one thumbnail per head
+//   compare_view.cpp    A | B | A - B and what B changes
 //   details_panel.cpp   the tabs below the heads: step_by_step.cpp, matrix_view.cpp,
 //                       model_statistics.cpp
 //   help_window.cpp     F1                      shortcuts.cpp    the keys (one table)
@@ -35,6 +36,11 @@ void draw_words_controls(AppState& state, UiContext& ui);
 void draw_word_strip(AppState& state, UiContext& ui);
 void draw_display_controls(AppState& state);
 void draw_image_view(AppState& state, UiContext& ui, const Layout& l);
+// Compare mode, inside the image view: A | B | A - B; and its controls.
+void draw_compare_view(AppState& state, UiContext& ui);
+void draw_compare_controls(AppState& state);
+// How the heads are fused when none is picked ("mean", or a ViT's fusion).
+std::string heads_word(const AppState& state);
 void draw_heads(AppState& state, UiContext& ui, const Layout& l);
 void draw_details(AppState& state, UiContext& ui, const Layout& l);  // step by step / statistics, matrix
 void draw_steps(AppState& state);
@@ -51,6 +57,8 @@ void draw_restore_prompt(AppState& state, UiContext& ui);
 void export_overlay(AppState& state, UiContext& ui, const std::string& path);
 void export_weights(AppState& state, const std::string& path, bool csv);
 void export_sheet(AppState& state, const std::string& path);
+// Compare mode's A | B | A - B as a labelled figure (.png, .svg or .pdf).
+void export_comparison(AppState& state, const std::string& path);
 // Imported words: the words grid (.png, .svg or .pdf) and one overlay per word (a folder).
 void export_words_grid(AppState& state, const std::string& path);
 void export_word_overlays(AppState& state, const std::string& directory);

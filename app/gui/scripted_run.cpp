@@ -146,6 +146,7 @@ void ScriptedRun::after_draw(GLFWwindow* window, AppState& state, UiContext& ui,
     }
     if (!opt_.export_sheet.empty()) export_sheet(state, opt_.export_sheet), exit_code_ |= failed() ? 3 : 0;
     if (!opt_.export_words.empty()) export_words_grid(state, opt_.export_words), exit_code_ |= failed() ? 3 : 0;
+    if (!opt_.export_compare.empty()) export_comparison(state, opt_.export_compare), exit_code_ |= failed() ? 3 : 0;
     if (!opt_.save_session.empty()) {
       try {
         save_settings(opt_.save_session, state.settings);

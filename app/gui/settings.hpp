@@ -198,12 +198,60 @@ struct DisplaySettings {
   }
 };
 
+// Compare mode: the image view splits into A | B | A - B. A is what every
+// other control sets; B is A with the settings ticked here set to the
+// values here (all the others follow A, the queries included).
+struct CompareSettings {
+  bool on = false;
+  bool temperature = false;
+  double b_temperature = 2.0;
+  bool head = false;
+  int b_head = -1;  // -1: all heads
+  bool layer = false;
+  int b_layer = -1;  // a ViT's or imported words' layer; -1: the last
+  bool score = false;
+  attn::Score b_score = attn::Score::Cosine;
+  bool norm = false;
+  attn::Norm b_norm = attn::Norm::Sparsemax;
+  bool mask = false;
+  attn::MaskStructure b_mask = attn::MaskStructure::Causal;
+
+  bool operator==(const CompareSettings&) const = default;
+  template <typename V>
+  void visit(V&& v) {
+    v("compare", on);
+    v("compare_temperature", temperature);
+    v("compare_b_temperature", b_temperature, Range{1e-30, 1e30});
+    v("compare_head", head);
+    v("compare_b_head", b_head, Range{-1, 4095});
+    v("compare_layer", layer);
+    v("compare_b_layer", b_layer, Range{-1, 4095});
+    v("compare_score", score);
+    v("compare_b_score", b_score);
+    v("compare_norm", norm);
+    v("compare_b_norm", b_norm);
+    v("compare_mask", mask);
+    v("compare_b_mask", b_mask);
+  }
+  // Whether any setting differs.
+  bool any() const { return temperature || head || layer || score || norm || mask; }
+  // Compare mode on or off; turned on with nothing ticked, B's temperature
+  // is ticked at 4 x A's `temperature` (something to see from the start).
+  void toggle(double temperature);
+  // "KEY=VALUE[,KEY=VALUE...]" (keys: temperature, head, layer, score, norm,
+  // mask; head and layer take a number or "mean"/"last") ticks those
+  // settings with those values and turns compare mode on. attn::Error
+  // naming --compare otherwise.
+  void parse(const std::string& pairs);
+};
+
 // The window and its panels.
 struct WindowSettings {
   float ui_scale = 1.0f;
   bool light_theme = false;
   bool show_controls = true, show_heads = true, show_steps = true, show_matrix = false;
   bool presentation = false;  // the picture takes most of the screen
+  bool export_data = false;   // exports also write their numbers (.npy, .csv, .json)
   int width = 1600, height = 1000;
   std::vector<std::string> recent_files;  // most recent first, at most 8
 
@@ -217,6 +265,7 @@ struct WindowSettings {
     v("show_steps", show_steps);
     v("show_matrix", show_matrix);
     v("presentation", presentation);
+    v("export_data", export_data);
     v("window_width", width, Range{320, 16384});
     v("window_height", height, Range{240, 16384});
     v("recent_files", recent_files);
@@ -230,6 +279,7 @@ struct Settings {
   ViewSettings view;
   SelectionSettings selection;
   DisplaySettings display;
+  CompareSettings compare;
   WindowSettings window;
 
   bool operator==(const Settings&) const = default;
@@ -241,9 +291,16 @@ struct Settings {
     view.visit(v);
     selection.visit(v);
     display.visit(v);
+    compare.visit(v);
     window.visit(v);
   }
 };
+
+// B's settings in compare mode: `a` with the compared settings changed.
+Settings side_b(const Settings& a);
+// What the compared settings are on each side, e.g. "T = 1, head 2" and
+// "T = 5, mean of heads"; `heads_word` names the fused heads ("mean").
+std::pair<std::string, std::string> compare_labels(const Settings& a, const std::string& heads_word);
 
 // JSON text of every setting.
 std::string to_json(const Settings& s);

@@ -98,6 +98,8 @@ constexpr std::
                 Shortcut{'C', false, false, "C", "next colormap", When::Picture,
                          [](AppState& s,
                             UiContext&) { s.settings.display.colormap = next_of(s.settings.display.colormap); }},
+                Shortcut{'B', false, false, "B", "compare A | B | A - B on / off", When::Picture,
+                         [](AppState& s, UiContext&) { s.settings.compare.toggle(s.settings.attention.temperature); }},
                 Shortcut{'G', false, false, "G", "patch grid on / off", When::Picture,
                          [](AppState& s, UiContext&) { s.settings.display.grid = !s.settings.display.grid; }},
                 Shortcut{'M', false, false, "M", "next mask (none, causal, local)", When::Picture,

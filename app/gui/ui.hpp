@@ -26,7 +26,8 @@ enum class FileAction {
   ExportSheet,
   OpenWords,
   ExportWordsGrid,
-  ExportWordOverlays
+  ExportWordOverlays,
+  ExportComparison
 };
 
 struct FileDialog {
@@ -44,6 +45,7 @@ struct UiContext {
   RenderTarget overlay;              // the image view's visible region
   std::vector<RenderTarget> thumbs;  // one per head, then the heads combined
   RenderTarget matrix;
+  std::array<RenderTarget, 3> compare_targets;  // compare mode: A, B, A - B
 
   // Image view: zoom 1 = fit the panel; pan in image pixels.
   float zoom = 1.0f;
@@ -77,6 +79,7 @@ struct UiContext {
 
   // What was last drawn into `overlay` and into each of `thumbs`.
   std::string overlay_key;
+  std::array<std::string, 3> compare_keys;
   std::vector<std::string> thumb_keys;
   int next_thumb = 0;  // the thumbnail to bring up to date first
   // Set by a panel with work left for the next frame (thumbnails not yet

@@ -54,7 +54,20 @@ TEST(Settings, EveryFieldSurvivesARoundTrip) {
   s.selection.queries = {1, 2, 3};
   s.selection.words = {0, 4};
   s.display = {attn::Colormap::Diverging, 0.4f, attn::Upsample::Nearest, attn::MapScale::MinMax, false, true};
-  s.window = {2.0f, true, false, true, false, true, true, 1280, 720, {"x.png", "y.png"}};
+  s.compare = {true,
+               true,
+               0.25,
+               true,
+               3,
+               true,
+               7,
+               true,
+               attn::Score::Raw,
+               true,
+               attn::Norm::None,
+               true,
+               attn::MaskStructure::Local};
+  s.window = {2.0f, true, false, true, false, true, true, true, 1280, 720, {"x.png", "y.png"}};
   const gui::Settings back = gui::from_json(gui::to_json(s), "round trip");
   EXPECT_TRUE(back == s) << gui::to_json(back);
   // Every field was written under a key: none is missing from the JSON.

@@ -362,6 +362,50 @@ def test_words():
     check("words: a click, a shift-click, then Left", state["settings"]["words"] == [1], state["settings"]["words"])
 
 
+def test_compare():
+    # Compare mode: the image view as A | B | A - B, exported as a figure
+    # with its numbers; the difference equals two separate renders
+    # subtracted; the mode is saved in the session.
+    fig, sess = tmp("compare_figure.png"), tmp("compare_session.json")
+    img, st = screenshot("compare", "--query", "14,12", "--compare", "temperature=0.3,head=2", "--export-compare",
+                         fig, "--export-data", "--save-session", sess, "--hover", "16,11")
+    a_w, b_w = tmp("cmp_a.npy"), tmp("cmp_b.npy")
+    for extra, path in (([], a_w), (["--temperature", "0.3"], b_w)):
+        subprocess.run([CLI, "render", "--image", SAMPLE, "--query", "14,12", "--out", tmp("cmp.png"), "--weights-out",
+                        path, *extra], check=True, capture_output=True)
+    a = np.load(a_w).mean(0).reshape(28, 28)
+    b = np.load(b_w)[2].reshape(28, 28)
+    data = np.load(tmp("compare_figure.npy")) if os.path.exists(tmp("compare_figure.npy")) else np.zeros(0)
+    check("compare: the numbers are A (T = 1, mean of heads), B (T = 0.3, head 2) and A - B, as the CLI computes them",
+          data.shape == (3, 28, 28) and np.allclose(data[0], a, atol=1e-6) and np.allclose(data[1], b, atol=1e-6) and
+          np.allclose(data[2], a - b, atol=1e-6), data.shape)
+    meta = json.load(open(tmp("compare_figure.json"))) if os.path.exists(tmp("compare_figure.json")) else {}
+    check("compare: the JSON sidecar labels the panels and holds the session's settings",
+          meta.get("axes", [{}])[0].get("labels", [""])[0].startswith("A: T = 1") and
+          meta.get("settings", {}).get("compare_b_temperature") == 0.3, meta.get("axes"))
+    figure = load(fig) if os.path.exists(fig) else np.zeros((1, 1, 3))
+    check("compare: the exported figure is three panels in a row", figure.shape[1] > 1.8 * figure.shape[0],
+          figure.shape)
+    saved = json.load(open(sess)) if os.path.exists(sess) else {}
+    check("compare: saved in the session", saved.get("compare") is True and saved.get("compare_head") is True and
+          saved.get("compare_b_head") == 2 and saved.get("compare_b_temperature") == 0.3, saved)
+    # On screen: the difference's colour bar runs from blue to red, and the
+    # hover shows A, B and A - B (the hover's tooltip is a dark box).
+    x, y, w, h = (int(v) for v in st["windows"]["Image"])
+    view = img[y:y + h, x:x + w]
+    blue = (np.abs(view - np.array([59, 76, 192])).sum(-1) < 40).sum()
+    red = (np.abs(view - np.array([180, 4, 38])).sum(-1) < 40).sum()
+    check("compare: the difference's diverging colour bar is on screen", blue > 20 and red > 20, (blue, red))
+    again, st2 = screenshot("compare_reloaded", sess)
+    check("compare: a saved session opens in compare mode, the same picture", np.abs(again - img).mean() < 3,
+          np.abs(again - img).mean())
+    r = app("--no-persist", "--compare", "colour=red", "--screenshot", tmp("x.png"))
+    check("compare: an unknown setting is refused, naming it", r.returncode == 3 and "colour" in r.stderr and
+          "--compare" in r.stderr and not os.path.exists(tmp("x.png")), r.stderr)
+    r = app("--no-persist", "--export-compare", tmp("y.png"))
+    check("compare: --export-compare needs --compare", r.returncode == 2 and "--compare" in r.stderr, r.stderr)
+
+
 def test_painting_and_keys():
     r = Running("--no-persist", "--query", "8,18")
     r.right_drag((2, 3), (6, 3))
