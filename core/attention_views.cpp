@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 #include "error.hpp"
@@ -59,7 +60,8 @@ Matrix fuse_heads(const std::vector<Matrix>& heads, HeadFusion fusion) {
   return out;
 }
 
-Matrix attention_rollout(const AttentionStack& attention, HeadFusion fusion, double discard_ratio, int spared) {
+void attention_rollout_stages(const AttentionStack& attention, HeadFusion fusion, double discard_ratio, int spared,
+                              const std::function<void(int, const Matrix&)>& stage) {
   assert(attention.layers() > 0 && attention.queries() == attention.keys());
   const Eigen::Index n = attention.keys();
   Eigen::MatrixXd result = Eigen::MatrixXd::Identity(n, n);
@@ -81,8 +83,17 @@ Matrix attention_rollout(const AttentionStack& attention, HeadFusion fusion, dou
     const Eigen::VectorXd sums = a.rowwise().sum();  // one sum per row: keep the row dimension
     for (Eigen::Index r = 0; r < n; ++r) a.row(r) /= sums[r];
     result = a * result;
+    if (stage && l + 1 < attention.layers()) stage(l, result.cast<float>());
   }
-  return result.cast<float>();
+  if (stage) stage(attention.layers() - 1, result.cast<float>());
+}
+
+Matrix attention_rollout(const AttentionStack& attention, HeadFusion fusion, double discard_ratio, int spared) {
+  Matrix out;
+  attention_rollout_stages(attention, fusion, discard_ratio, spared, [&](int layer, const Matrix& r) {
+    if (layer == attention.layers() - 1) out = r;
+  });
+  return out;
 }
 
 Matrix mean_rows(const AttentionStack& attention, int layer, std::span<const int> queries) {

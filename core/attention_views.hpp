@@ -8,6 +8,7 @@
 // Shapes: rows are [H, Nk] (one per head) or [Nk]; maps are one value per
 // cell of the key set's patch grid (row-major); full matrices [Nq, Nk].
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -43,6 +44,11 @@ Matrix fuse_heads(const std::vector<Matrix>& heads, HeadFusion fusion);
 // its sum; then multiply the layers from first to last: R = A'_L ... A'_1.
 // Rows of the result sum to 1. Returns [N, N].
 Matrix attention_rollout(const AttentionStack& attention, HeadFusion fusion, double discard_ratio, int spared = 0);
+// The same, calling stage(l, R) with the rollout through layer l, [N, N],
+// after each layer l = 0 .. L - 1 (the last is attention_rollout's result):
+// how attention flows as the layers add up, in one pass.
+void attention_rollout_stages(const AttentionStack& attention, HeadFusion fusion, double discard_ratio, int spared,
+                              const std::function<void(int, const Matrix&)>& stage);
 
 // Each head's mean over the rows `queries` of layer `layer`: [H, Nk],
 // accumulated in double.

@@ -6,6 +6,7 @@
 #include "common/figure_data.hpp"
 #include "common/panels_figure.hpp"
 #include "common/sheet_figure.hpp"
+#include "common/words_figure.hpp"
 #include "core/attention_views.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
@@ -70,9 +71,11 @@ Outputs (at least one):
     --ignore-norms K     leave out the K patch tokens with the largest norms
                          at the layer's input, renormalising over the rest
     --colormap NAME  --opacity A
-    --sheet heads|layers  instead of one map, a labelled sheet: every head and
-                         the heads fused at the layer, or that for every layer
-                         (rows) (.png, .svg or .pdf)
+    --sheet heads|layers|rollout  instead of one map, a labelled sheet: every
+                         head and the heads fused at the layer, or that for
+                         every layer (rows), or the image and the rollout
+                         through each layer in turn (how attention flows as
+                         the layers add up) (.png, .svg or .pdf)
     --panel PX           a sheet's panels' longer side (default 160)
     --no-labels          a sheet without its title and its rows' and
                          columns' labels
@@ -159,7 +162,7 @@ int run_vit(int argc, char** argv) {
     throw UsageError("give --attn-out, --pool-attn-out, --norms-out and/or --out");
   if (args.has("size") && args.has("keep-size")) throw UsageError("give --size or --keep-size, not both");
   // What is asked of --out, checked before the forward pass.
-  const int sheet = args.get_choice("sheet", {"heads", "layers"}, -1);
+  const int sheet = args.get_choice("sheet", {"heads", "layers", "rollout"}, -1);
   if (sheet >= 0 && !args.has("out")) throw UsageError("--sheet draws into --out");
   const auto out_format = args.has("out") ? app::figure_format(*args.get("out")) : app::FigureFormat::Png;
   const double panel = static_cast<double>(args.get_int("panel", 160, 32, 2048));
@@ -235,13 +238,50 @@ int run_vit(int argc, char** argv) {
     } else {
       request.head = static_cast<int>(args.get_int("head", 0, 0, H - 1));
     }
-    const attn::MapView view = attn::attention_map(r.record, request, &rollout);
+    if (sheet == 2) request.query = attn::ViewQuery::Rollout, request.queries.clear();
+    // --sheet rollout computes its own stages below.
+    const attn::MapView view = sheet == 2 ? attn::MapView{} : attn::attention_map(r.record, request, &rollout);
     attn::OverlayStyle style = overlay_style(args);
     style.grid = false;
     style.scale = attn::view_scale(request.query, style.scale);
     std::vector<int> outlined;
     for (int t : request.queries) outlined.push_back(tokens[t].cell);
-    if (sheet >= 0) {
+    if (sheet == 2) {
+      // The rollout through layer 0, 0-1, ..., all of them: one pass, each
+      // stage's map kept (not its [N, N] matrix).
+      attn::OverlayRegion region;
+      region.step = std::max(1.0f, static_cast<float>(std::max(r.input.width, r.input.height) / (2 * panel)));
+      std::vector<attn::Image> panels;
+      std::vector<std::string> labels;
+      attn::attention_rollout_stages(r.attention(), request.fusion, discard, tokens.first_of(attn::TokenKind::Class),
+                                     [&](int l, const attn::Matrix& m) {
+                                       const attn::MapView v = attn::attention_map(r.record, request, &m);
+                                       panels.push_back(attn::render_overlay(r.input, grid, v.map, style, {}, region));
+                                       data.values.insert(data.values.end(), v.map.begin(), v.map.end());
+                                       labels.push_back(l == 0 ? "layer 0" : "layers 0-" + std::to_string(l));
+                                     });
+      attn::OverlayRegion whole;
+      whole.step = region.step;
+      const attn::Image shown = attn::render_overlay(
+          r.input, grid, std::vector<float>(grid.count(), 0.0f),
+          [&] {
+            attn::OverlayStyle plain = style;
+            plain.opacity = 0;
+            return plain;
+          }(),
+          {}, whole);
+      app::WordsFigureOptions wo;
+      wo.panel = panel;
+      wo.labels = !args.has("no-labels");
+      if (wo.labels) {
+        wo.title = args.get("title").value_or("Attention rollout (" + std::string(attn::name_of(request.fusion)) +
+                                              " of heads) through each layer");
+        wo.subtitle = model.describe();
+      }
+      figure = app::words_grid(shown, panels, labels, wo);
+      data.axes = {{"layer", labels}};
+      data.shape = {L};
+    } else if (sheet >= 0) {
       if (request.query == attn::ViewQuery::Rollout || request.query == attn::ViewQuery::TokenNorms)
         throw attn::Error("--sheet shows each layer's and head's own attention; rollout and token norms have no heads");
       // Each panel drawn at about its size in the figure.
@@ -322,7 +362,7 @@ int run_vit(int argc, char** argv) {
                      {"discard", discard},
                      {"colormap", attn::name_of(style.colormap)},
                      {"scale", attn::name_of(style.scale)}};
-    if (sheet >= 0) data.settings["sheet"] = sheet == 0 ? "heads" : "layers";
+    if (sheet >= 0) data.settings["sheet"] = sheet == 0 ? "heads" : sheet == 1 ? "layers" : "rollout";
   }
   std::vector<std::uint8_t> picture;  // --out's bytes, encoded before anything is written
   if (args.has("out"))

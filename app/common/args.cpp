@@ -90,7 +90,9 @@ Args Args::with(const std::string& pairs, const std::vector<OptionSpec>& spec,
     } else if (value == "false" || value == "off" || value == "no" || value == "0") {
       out.values_.erase(key);
     } else {
-      throw attn::Error(what + ": " + key + " is a switch: give " + key + "=true or " + key + "=false");
+      throw attn::Error(
+          what + ": " +
+          std::string(key).append(" is a switch: give ").append(key).append("=true or ").append(key).append("=false"));
     }
   }
   if (changed) *changed = kv;

@@ -87,7 +87,7 @@ std::vector<std::string> write_figure_data(const std::string& base, const Figure
   // thrown on.
   const std::string json = figure_json(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   const std::string b = data_base(base);
-  const std::vector<std::string> paths = {b + ".npy", b + ".csv", b + ".json"};
+  std::vector<std::string> paths = {b + ".npy", b + ".csv", b + ".json"};
   attn::write_file_atomic(paths[0], npy);
   attn::write_file_atomic(paths[1], std::span(reinterpret_cast<const std::uint8_t*>(csv.data()), csv.size()));
   attn::write_file_atomic(paths[2], std::span(reinterpret_cast<const std::uint8_t*>(json.data()), json.size()));

@@ -54,7 +54,8 @@ void draw_shapes(Figure& fig, const MapPanel& p, double x, double y, double unit
   const double white = std::min(std::max(2 * unit, 1.5), side / 2), black = std::max(unit, 1.0);
   for (int cell : p.outlined) {
     if (cell < 0 || cell >= g.count()) continue;
-    const double cx = x + (cell % g.cols) * side, cy = y + (cell / g.cols) * side;
+    const int col = cell % g.cols, row = cell / g.cols;
+    const double cx = x + col * side, cy = y + row * side;
     fig.outline(cx + white / 2, cy + white / 2, side - white, side - white, white, 1, 1, 1);
     fig.outline(cx - black / 2, cy - black / 2, side + black, side + black, black, 0, 0, 0);
   }

@@ -31,7 +31,8 @@ std::vector<float> AppState::map_of(const Settings& s) const {
   // Patch sources: the queries' rows with B's options, each head's mean
   // over the queries, then the head shown (or their mean).
   const auto queries = effective_queries();
-  if (queries.empty()) return std::vector<float>(static_cast<size_t>(cells), 0.0f);
+  std::vector<float> out(static_cast<size_t>(cells), 0.0f);
+  if (queries.empty()) return out;
   const attn::AttentionOptions opt = attention_options(s);
   attn::Matrix mean;
   for (int q : queries) {
@@ -41,7 +42,6 @@ std::vector<float> AppState::map_of(const Settings& s) const {
   mean /= static_cast<float>(queries.size());
   const int head = s.view.head >= 0 && s.view.head < mean.rows() ? s.view.head : -1;
   const std::vector<float> row = attn::combine_heads(mean, head, attn::HeadFusion::Mean);
-  std::vector<float> out(static_cast<size_t>(cells), 0.0f);
   std::copy_n(row.begin(), std::min(row.size(), out.size()), out.begin());
   return out;
 }

@@ -108,8 +108,9 @@ void draw_compare_view(AppState& state, UiContext& ui) {
   const ImGuiIO& io = ImGui::GetIO();
   int hovered = -1;
   for (int i = 0; i < 3; ++i) {
-    const float left = canvas.x + static_cast<float>(i % cols) * (w + gap);
-    const float top_y = canvas.y + static_cast<float>(i / cols) * (size.y + extra);
+    const int col = i % cols, row = i / cols;
+    const float left = canvas.x + static_cast<float>(col) * (w + gap);
+    const float top_y = canvas.y + static_cast<float>(row) * (size.y + extra);
     const ImVec2 origin(left + (w - size.x) / 2, top_y + line);
     const ImVec2 end(origin.x + size.x, origin.y + size.y);
     if (i == 0) ui.image_min = origin, ui.image_max = end;  // A's panel: where scripted hovers point
@@ -136,8 +137,8 @@ void draw_compare_view(AppState& state, UiContext& ui) {
     const float cell = g.patch * scale;
     for (int t : selected) {
       if (t < 0 || t >= g.count()) continue;
-      const ImVec2 a(origin.x + static_cast<float>(t % g.cols) * cell,
-                     origin.y + static_cast<float>(t / g.cols) * cell);
+      const int tc = t % g.cols, tr = t / g.cols;
+      const ImVec2 a(origin.x + static_cast<float>(tc) * cell, origin.y + static_cast<float>(tr) * cell);
       const ImVec2 b(a.x + cell, a.y + cell);
       const float rw = std::clamp(cell * 0.25f, 1.0f, 2.0f);
       dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), IM_COL32(0, 0, 0, 255), 0.0f, 0, 1.0f);

@@ -422,6 +422,19 @@ def test_vit_views_and_norms():
         check("--width 300px sets the sheet's width", Image.open(sheet).size[0] == 300, Image.open(sheet).size)
     else:
         check("vit --sheet --data-out runs", False, r.stderr)
+    # Rollout through each layer in turn: the last stage is the whole rollout.
+    r = run(*base, "--sheet", "rollout", "--out", tmp("roll.svg"), "--data-out", tmp("roll"))
+    r2 = run(*base, "--head", "rollout", "--out", tmp("rollone.png"), "--data-out", tmp("rollone"))
+    if r.returncode == 0 and r2.returncode == 0:
+        stages, whole = np.load(tmp("roll.npy")), np.load(tmp("rollone.npy"))
+        root = svg_tree(tmp("roll.svg"))
+        check("vit --sheet rollout: one map per layer, the last equal to --head rollout's",
+              stages.shape[0] == layers and np.allclose(stages[-1], whole, atol=1e-6) and
+              (layers == 1 or not np.allclose(stages[0], stages[-1], atol=1e-4)), (stages.shape, np.abs(stages[-1] - whole).max()))
+        check("vit --sheet rollout as SVG: the image and a raster per layer",
+              root is not None and svg_count(root, "image") == layers + 1, svg_count(root, "image") if root else None)
+    else:
+        check("vit --sheet rollout runs", False, r.stderr + r2.stderr)
     one_pdf = tmp("labelled.pdf")
     r = run(*base, "--out", one_pdf, "--labels", "--data-out", tmp("one"))
     check("vit --labels as PDF, with its numbers", r.returncode == 0 and np.load(tmp("one.npy")).ndim == 2 and
