@@ -1,6 +1,7 @@
 #include "patches.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -155,6 +156,33 @@ Matrix position_encoding(const PatchGrid& grid, int dims) {
       }
   }
   return pe;
+}
+
+int map_cell(int cell, const PatchGrid& from, const PatchGrid& to) {
+  const double x = (cell % from.cols + 0.5) / from.cols, y = (cell / from.cols + 0.5) / from.rows;
+  const int c = std::clamp(static_cast<int>(x * to.cols), 0, to.cols - 1);
+  const int r = std::clamp(static_cast<int>(y * to.rows), 0, to.rows - 1);
+  return to.index(c, r);
+}
+
+std::vector<float> resample_map(std::span<const float> map, const PatchGrid& from, const PatchGrid& to) {
+  assert(static_cast<int>(map.size()) == from.count());
+  if (from.cols == to.cols && from.rows == to.rows) return {map.begin(), map.end()};
+  std::vector<float> out(static_cast<size_t>(to.count()));
+  for (int r = 0; r < to.rows; ++r)
+    for (int c = 0; c < to.cols; ++c) {
+      // `to`'s cell centre in `from`'s cell coordinates (centres at i + 0.5).
+      const double u = std::clamp((c + 0.5) / to.cols * from.cols - 0.5, 0.0, from.cols - 1.0);
+      const double v = std::clamp((r + 0.5) / to.rows * from.rows - 0.5, 0.0, from.rows - 1.0);
+      const int c0 = static_cast<int>(u), r0 = static_cast<int>(v);
+      const int c1 = std::min(c0 + 1, from.cols - 1), r1 = std::min(r0 + 1, from.rows - 1);
+      const double fu = u - c0, fv = v - r0;
+      auto at = [&](int cc, int rr) { return static_cast<double>(map[static_cast<size_t>(from.index(cc, rr))]); };
+      const double top = at(c0, r0) + (at(c1, r0) - at(c0, r0)) * fu;
+      const double bottom = at(c0, r1) + (at(c1, r1) - at(c0, r1)) * fu;
+      out[static_cast<size_t>(to.index(c, r))] = static_cast<float>(top + (bottom - top) * fv);
+    }
+  return out;
 }
 
 }  // namespace attn

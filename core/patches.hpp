@@ -6,6 +6,9 @@
 // bottom strips narrower than a patch (width % p, height % p pixels) belong to
 // no patch: they are cropped, shown without overlay, never padded with
 // invented pixels. Patch t is at column t % cols, row t / cols.
+#include <span>
+#include <vector>
+
 #include "image.hpp"
 #include "types.hpp"
 
@@ -21,6 +24,15 @@ struct PatchGrid {
 // Throws attn::Error if the patch size is < 1 or the image is smaller than
 // one patch.
 PatchGrid make_grid(int width, int height, int patch);
+
+// Between two grids over the same picture (two models' patch sizes, two
+// sizes of one image), by position relative to the grid's extent: the cell
+// of `to` under the centre of `from`'s cell `cell`.
+int map_cell(int cell, const PatchGrid& from, const PatchGrid& to);
+// A map over `from`'s cells, [from.count()], sampled bilinearly at the
+// centres of `to`'s cells (values between cell centres interpolated,
+// clamped at the edges), [to.count()]. The same grid gives the map back.
+std::vector<float> resample_map(std::span<const float> map, const PatchGrid& from, const PatchGrid& to);
 
 enum class Features {
   // The patch's pixels, RGB in [0, 1], flattened in (row, column, channel)

@@ -54,9 +54,8 @@ Args::Args(int argc, char** argv, int first, const std::vector<OptionSpec>& spec
   }
 }
 
-Args Args::with(const std::string& pairs, const std::vector<OptionSpec>& spec,
-                std::initializer_list<std::string_view> refused, const std::string& what,
-                std::vector<std::pair<std::string, std::string>>* changed) const {
+std::vector<std::pair<std::string, std::string>> parse_pairs(const std::string& pairs, const std::string& what,
+                                                             const std::string& keys) {
   std::vector<std::pair<std::string, std::string>> kv;
   size_t start = 0;
   while (start <= pairs.size()) {
@@ -67,12 +66,20 @@ Args Args::with(const std::string& pairs, const std::vector<OptionSpec>& spec,
     const size_t eq = part.find('=');
     if (eq == std::string::npos) {
       if (kv.empty() || part.empty())
-        throw attn::Error(what + ": expected KEY=VALUE[,KEY=VALUE...], got '" + attn::printable(pairs) + "'");
-      kv.back().second += "," + part;
+        throw attn::Error(what + ": expected KEY=VALUE[,KEY=VALUE...]" + (keys.empty() ? "" : " (keys: " + keys + ")") +
+                          ", got '" + attn::printable(pairs) + "'");
+      kv.back().second.append(",").append(part);
       continue;
     }
     kv.emplace_back(part.substr(0, eq), part.substr(eq + 1));
   }
+  return kv;
+}
+
+Args Args::with(const std::string& pairs, const std::vector<OptionSpec>& spec,
+                std::initializer_list<std::string_view> refused, const std::string& what,
+                std::vector<std::pair<std::string, std::string>>* changed) const {
+  const auto kv = parse_pairs(pairs, what);
   Args out = *this;
   for (auto& [key, value] : kv) {
     const OptionSpec* s = nullptr;

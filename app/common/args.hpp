@@ -69,6 +69,13 @@ class Args {
   std::vector<std::string> positionals_;
 };
 
+// "KEY=VALUE[,KEY=VALUE...]" as (key, value) pairs, in order. A part without
+// '=' continues the previous value ("query=3,4" is one pair). attn::Error
+// naming `what` (and listing `keys` when not empty) for an empty list, an
+// empty part or a first part without '='.
+std::vector<std::pair<std::string, std::string>> parse_pairs(const std::string& pairs, const std::string& what,
+                                                             const std::string& keys = "");
+
 // Parses "A,B" into two integers (attn::Error naming `what` otherwise).
 std::pair<long long, long long> parse_pair(const std::string& text, const std::string& what);
 

@@ -65,11 +65,21 @@ void draw_shapes(Figure& fig, const MapPanel& p, double x, double y, double unit
 
 std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const PanelsOptions& options) {
   assert(!panels.empty() && panels.front().image);
-  const attn::Image& first = *panels.front().image;
-  const double longer = std::max(first.width, first.height);
-  const double unit = options.panel > 0 ? options.panel / longer : 1.0;  // figure units per image pixel
-  const double pw = first.width * unit, ph = first.height * unit;
   const int n = static_cast<int>(panels.size());
+  // Each panel's figure units per image pixel, width and height; the row
+  // is as tall as the tallest.
+  std::vector<double> units, widths;
+  double pw = 0, ph = 0;  // the widest and the tallest
+  for (const MapPanel& p : panels) {
+    assert(p.image);
+    const double longer = std::max(p.image->width, p.image->height);
+    units.push_back(options.panel > 0 ? options.panel / longer : 1.0);
+    widths.push_back(p.image->width * units.back());
+    pw = std::max(pw, widths.back());
+    ph = std::max(ph, p.image->height * units.back());
+  }
+  double total_w = 0;
+  for (double w : widths) total_w += w;
   const double margin = std::clamp(std::max(pw, ph) / 30, 8.0, 24.0), gap = margin;
   const double size = std::clamp(std::max(pw, ph) / 28, 9.0, 28.0);  // labels and ticks
   const double title_size = size * 1.3;
@@ -92,7 +102,7 @@ std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const
   double top = margin + titles_height(options.title, options.subtitle, title_size);
   if (any_label) top += size * 1.7;
   const double bar_gap = size * 0.8;
-  double width = margin * 2 + n * pw + (n - 1) * gap;
+  double width = margin * 2 + total_w + (n - 1) * gap;
   double height = top + ph + margin;
   if (options.colour_bars) {
     if (single)
@@ -106,23 +116,26 @@ std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const
   fig->fill(1, 1, 1);
   draw_titles(*fig, options.title, options.subtitle, title_size, margin);
 
-  // A raster of about twice the panel's size (or the image's own), so that
-  // a PNG written larger stays sharp.
-  const float step = static_cast<float>(std::max(1.0, 1.0 / (2 * unit)));
+  double x = margin;
   for (int i = 0; i < n; ++i) {
     const MapPanel& p = panels[static_cast<size_t>(i)];
-    assert(p.image && p.image->width == first.width && p.image->height == first.height);
-    const double x = margin + i * (pw + gap);
+    const double unit = units[static_cast<size_t>(i)], w = widths[static_cast<size_t>(i)];
+    const double h = p.image->height * unit;
+    // A raster of about twice the panel's size (or the image's own), so
+    // that a PNG written larger stays sharp.
+    const float step = static_cast<float>(std::max(1.0, 1.0 / (2 * unit)));
     if (any_label && !p.label.empty())
-      fig->text(fig->fit_text(p.label, pw, size, true), x + pw / 2, top - size * 0.55, size, TextAlign::Centre, true);
-    fig->image(panel_raster(p, step), x, top, pw, ph, /*sharp=*/unit >= 1);
+      fig->text(fig->fit_text(p.label, w, size, true), x + w / 2, top - size * 0.55, size, TextAlign::Centre, true);
+    fig->image(panel_raster(p, step), x, top, w, h, /*sharp=*/unit >= 1);
     draw_shapes(*fig, p, x, top, unit);
-    if (!options.colour_bars) continue;
-    if (single)
-      draw_colour_bar(*fig, bars[0], x + pw + bar_gap, top + ph * 0.1, ph * 0.8, thickness, size, true);
-    else
-      draw_colour_bar(*fig, bars[static_cast<size_t>(i)], x + pw * 0.1, top + ph + bar_gap, pw * 0.8, thickness, size,
-                      false);
+    if (options.colour_bars) {
+      if (single)
+        draw_colour_bar(*fig, bars[0], x + w + bar_gap, top + h * 0.1, h * 0.8, thickness, size, true);
+      else
+        draw_colour_bar(*fig, bars[static_cast<size_t>(i)], x + w * 0.1, top + ph + bar_gap, w * 0.8, thickness, size,
+                        false);
+    }
+    x += w + gap;
   }
   return fig;
 }

@@ -39,8 +39,9 @@ struct PanelsOptions {
 // signed one, m the largest magnitude outside the rings (1 when all zero).
 attn::MapRange panel_range(const MapPanel& panel);
 
-// Every panel's image the same size. The figure's units are the image's
-// pixels when options.panel is 0.
+// The panels' images may differ in size (two photos, two models' inputs):
+// each is scaled to options.panel on its longer side, or drawn at its own
+// size (one figure unit a pixel) when options.panel is 0.
 std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const PanelsOptions& options = {});
 
 }  // namespace app

@@ -24,6 +24,7 @@ AppState::AppState(Settings s, const std::function<void()>& wake)
       scene_worker_(wake),
       matrix_worker_(wake),
       rollout_worker_(wake),
+      scene_b_worker_(wake),
       initial_(SceneKey::of(settings)),
       latest_request_(settings) {}
 
@@ -73,9 +74,9 @@ void AppState::select(std::vector<int> cells) {
   if (settings.tokens.source == Source::Vit) settings.view.query = attn::ViewQuery::Patches;
 }
 
-attn::AttentionOptions AppState::attention_options() const { return attention_options(settings); }
+attn::AttentionOptions AppState::attention_options() const { return attention_options(settings, scene); }
 
-attn::AttentionOptions AppState::attention_options(const Settings& s) const {
+attn::AttentionOptions AppState::attention_options(const Settings& s, const Scene& on) const {
   const AttentionSettings& a = s.attention;
   attn::AttentionOptions opt;
   opt.score = a.score;
@@ -84,12 +85,12 @@ attn::AttentionOptions AppState::attention_options(const Settings& s) const {
   opt.seed = s.tokens.seed;
   opt.mask.structure = a.mask;
   opt.mask.radius = a.radius;
-  if (scene.model) {
-    opt.mask.grid_cols = scene.grid.cols;
+  if (on.model) {
+    opt.mask.grid_cols = on.grid.cols;
     if (!a.hidden_keys.empty()) {
-      opt.mask.hidden_keys.assign(static_cast<size_t>(tokens()), 0);
+      opt.mask.hidden_keys.assign(static_cast<size_t>(on.cells_used), 0);
       for (int t : a.hidden_keys)
-        if (t >= 0 && t < tokens()) opt.mask.hidden_keys[static_cast<size_t>(t)] = 1;
+        if (t >= 0 && t < on.cells_used) opt.mask.hidden_keys[static_cast<size_t>(t)] = 1;
     }
   }
   return opt;
@@ -205,7 +206,9 @@ void AppState::update(double seconds) {
     compute_maps();
   }
   if (settings.compare.on) {
-    const CompareInputs c{scene.generation,   map_revision,  settings.compare,
+    update_scene_b();
+    const Scene* b = b_scene();
+    const CompareInputs c{scene.generation,   map_revision,  b ? b->generation : 0, settings.compare,
                           settings.attention, settings.view, settings.selection};
     if (!compare_inputs_ || !(*compare_inputs_ == c)) {
       compare_inputs_ = c;
@@ -282,7 +285,7 @@ void AppState::compute_patch_maps() {
   }
 }
 
-attn::MapRequest AppState::vit_request(const Settings& s) const {
+attn::MapRequest AppState::vit_request(const Settings& s, const Scene& on, const std::vector<int>& cells) const {
   const ViewSettings& v = s.view;
   attn::MapRequest req;
   req.query = v.query;
@@ -295,14 +298,14 @@ attn::MapRequest AppState::vit_request(const Settings& s) const {
   req.keep_mass = v.keep_mass;
   req.ignore_top_norms = v.ignore_top_norms;
   if (v.query == attn::ViewQuery::Patches)
-    for (int cell : effective_queries()) req.queries.push_back(scene.tokens.token_at_cell(cell));
+    for (int cell : cells) req.queries.push_back(on.tokens.token_at_cell(cell));
   return req;
 }
 
 void AppState::compute_vit_maps() {
   const ViewSettings& v = settings.view;
   const attn::VitResult& r = *scene.vit->result;
-  const attn::MapRequest req = vit_request(settings);
+  const attn::MapRequest req = vit_request(settings, scene, effective_queries());
   const attn::Matrix* rollout = nullptr;
   if (v.query == attn::ViewQuery::Rollout) {
     const RolloutKey want{scene.generation, v.fusion, v.discard};
@@ -417,6 +420,7 @@ std::string AppState::busy_label(double after) const {
   if (scene_worker_.busy(&t) && t >= after) return "building Q, K, V";
   if (rollout_worker_.busy(&t) && t >= after) return "computing attention rollout";
   if (matrix_worker_.busy(&t) && t >= after) return "computing the full matrix";
+  if (scene_b_worker_.busy(&t) && t >= after) return "building B's scene";
   return "";
 }
 

@@ -60,10 +60,19 @@ class AppState {
   // on hover read these); and over every key, [T, N] (the word's statistics).
   attn::Matrix word_maps, word_rows;
 
-  // Compare mode (settings.compare.on): B's map (side_b(settings)) and
-  // A's minus B's, [cells]; compare_revision bumps when they change.
+  // Compare mode (settings.compare.on): B's map (side_b(settings)) over
+  // B's scene's cells, and A's minus B's over A's cells (B's map resampled
+  // onto A's grid when they differ); compare_revision bumps when they change.
   std::vector<float> map_b, difference;
   std::uint64_t compare_revision = 0;
+  // B's own scene, when B's image or model differs from A's (built in the
+  // background like A's).
+  Scene scene_b;
+  // The scene B is drawn on: `scene` when B shares A's tokens and model,
+  // else scene_b once it is built for them; nullptr until then.
+  const Scene* b_scene() const;
+  // B's cells for A's queries (the same cells when the grids agree).
+  std::vector<int> b_queries(const Scene& b) const;
 
   // The full matrix for the matrix view, [Nq, Nk] of the shown head (or the
   // heads combined), when computed.
@@ -83,8 +92,9 @@ class AppState {
   // waiting to run): its name.
   std::string busy_label(double after = 0.1) const;
   bool busy() const { return !busy_label(0.0).empty(); }
-  // Whether the first scene asked for (the command line's files) failed: the
-  // app then shows the bundled sample with the error, and scripted runs exit 3.
+  // Whether the first scene asked for (the command line's files) failed, or
+  // compare mode's first B: the app then shows the bundled sample (or A)
+  // with the error, and scripted runs exit 3.
   bool failed_at_start() const { return failed_at_start_; }
 
   void post(const std::string& text, bool error);
@@ -114,7 +124,7 @@ class AppState {
   // The map that settings `s` show on the current scene, [cells], computed
   // afresh (no kept rows or maps are touched): B's side in compare mode.
   // attn::Error when it cannot be computed.
-  std::vector<float> map_of(const Settings& s) const;
+  std::vector<float> map_of(const Settings& s, const Scene& on) const;
 
   // Picks a file by its type: an image, a session (.json), ViT weights
   // (.safetensors) or Q/K/V (.npy/.csv: q, then k, then v as they come), a
@@ -145,7 +155,7 @@ class AppState {
     bool operator==(const MatrixInputs&) const = default;
   };
   struct CompareInputs {
-    std::uint64_t generation, map_revision;
+    std::uint64_t generation, map_revision, b_generation;
     CompareSettings compare;
     AttentionSettings attention;
     ViewSettings view;
@@ -187,12 +197,14 @@ class AppState {
   void compute_vit_maps();
   void compute_word_maps();
   void compute_compare();
-  attn::AttentionOptions attention_options(const Settings& s) const;
-  attn::MapRequest vit_request(const Settings& s) const;
+  attn::AttentionOptions attention_options(const Settings& s, const Scene& on) const;
+  attn::MapRequest vit_request(const Settings& s, const Scene& on, const std::vector<int>& cells) const;
+  void update_scene_b();
   void request_rollout(const RolloutKey& key);
   void request_matrix();
 
-  Worker scene_worker_, matrix_worker_, rollout_worker_;
+  Worker scene_worker_, matrix_worker_, rollout_worker_, scene_b_worker_;
+  std::optional<SceneKey> requested_b_;
   SceneCache cache_;
   std::uint64_t generations_ = 0;
   std::optional<SceneKey> requested_;

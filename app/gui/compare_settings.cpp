@@ -1,6 +1,7 @@
 // Compare mode's settings: B from A, the sides' labels, and --compare.
 #include <cstdio>
 
+#include "common/args.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "settings.hpp"
@@ -16,6 +17,8 @@ Settings side_b(const Settings& a) {
   if (c.score) b.attention.score = c.b_score;
   if (c.norm) b.attention.norm = c.b_norm;
   if (c.mask) b.attention.mask = c.b_mask;
+  if (c.image) b.tokens.image_path = c.b_image;
+  if (c.model) b.model.weights = c.b_weights;
   return b;
 }
 
@@ -25,6 +28,20 @@ std::string number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", v);
   return text;
+}
+
+// The last part of a path ("model.safetensors" of "dino/model.safetensors";
+// a weights file named by its folder when it has the usual name).
+std::string file_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if ((name == "model.safetensors" || name == "pytorch_model.bin" || name == "model.safetensors.index.json") &&
+      slash != std::string::npos && slash > 0) {
+    const size_t before = path.find_last_of('/', slash - 1);
+    name = path.substr(before == std::string::npos ? 0 : before + 1,
+                       slash - (before == std::string::npos ? 0 : before + 1));
+  }
+  return name.empty() ? path : name;
 }
 
 std::string head_text(int head, const std::string& heads_word) {
@@ -40,6 +57,8 @@ std::string describe(const Settings& s, const CompareSettings& c, const std::str
   if (c.score) add(std::string(attn::name_of(s.attention.score)));
   if (c.norm) add(std::string(attn::name_of(s.attention.norm)));
   if (c.mask) add("mask " + std::string(attn::name_of(s.attention.mask)));
+  if (c.image) add(s.tokens.image_path.empty() ? std::string("the sample") : file_name(s.tokens.image_path));
+  if (c.model) add(file_name(s.model.weights));
   return out.empty() ? "the same settings" : out;
 }
 
@@ -70,21 +89,8 @@ void CompareSettings::toggle(double a_temperature) {
 void CompareSettings::parse(const std::string& pairs) {
   CompareSettings c = *this;
   c.on = true;
-  size_t start = 0;
-  bool any_pair = false;
-  while (start <= pairs.size()) {
-    size_t comma = pairs.find(',', start);
-    if (comma == std::string::npos) comma = pairs.size();
-    const std::string part = pairs.substr(start, comma - start);
-    start = comma + 1;
-    const size_t eq = part.find('=');
-    if (eq == std::string::npos)
-      throw attn::Error(
-          "--compare: expected KEY=VALUE[,KEY=VALUE...] (keys: temperature, head, layer, score, norm, "
-          "mask), got '" +
-          attn::printable(pairs) + "'");
-    const std::string key = part.substr(0, eq), value = part.substr(eq + 1);
-    any_pair = true;
+  for (const auto& [key, value] :
+       app::parse_pairs(pairs, "--compare", "temperature, head, layer, score, norm, mask, image, model")) {
     if (key == "temperature") {
       double t = 0;
       try {
@@ -107,12 +113,17 @@ void CompareSettings::parse(const std::string& pairs) {
       c.norm = true, c.b_norm = attn::parse_enum<attn::Norm>(value, "--compare norm");
     } else if (key == "mask") {
       c.mask = true, c.b_mask = attn::parse_enum<attn::MaskStructure>(value, "--compare mask");
+    } else if (key == "image") {
+      c.image = true, c.b_image = value;
+    } else if (key == "model") {
+      if (value.empty()) throw attn::Error("--compare: model needs a weights file");
+      c.model = true, c.b_weights = value;
     } else {
-      throw attn::Error("--compare: '" + attn::printable(key) +
-                        "' is not a setting B can differ in (temperature, head, layer, score, norm, mask)");
+      throw attn::Error(
+          "--compare: '" + attn::printable(key) +
+          "' is not a setting B can differ in (temperature, head, layer, score, norm, mask, image, model)");
     }
   }
-  if (!any_pair) throw attn::Error("--compare: nothing to compare");
   *this = c;
 }
 

@@ -221,7 +221,7 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   section("Display");
   draw_display_controls(state);
   section("Compare");
-  draw_compare_controls(state);
+  draw_compare_controls(state, ui);
   ImGui::End();
 }
 

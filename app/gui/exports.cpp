@@ -73,13 +73,17 @@ std::string view_subtitle(const AppState& state) {
          std::to_string(state.scene.grid.patch) + " px patches";
 }
 
-app::MapPanel panel_of(const AppState& state, const std::vector<float>& map, std::string label) {
+// A map of `on` (A's scene unless given) as a figure's panel, ringing
+// `outlined` (A's queries unless given).
+app::MapPanel panel_of(const AppState& state, const std::vector<float>& map, std::string label,
+                       const Scene* on = nullptr, const std::vector<int>* outlined = nullptr) {
+  if (!on) on = &state.scene;
   app::MapPanel p;
-  p.image = state.scene.image.get();
-  p.grid = state.scene.grid;
+  p.image = on->image.get();
+  p.grid = on->grid;
   p.map = map;
   p.style = state.overlay_style();
-  p.outlined = state.scene.words ? std::vector<int>{} : state.outlined_queries();
+  p.outlined = outlined ? *outlined : state.scene.words ? std::vector<int>{} : state.outlined_queries();
   p.label = std::move(label);
   p.caption = p.style.scale == attn::MapScale::Fixed
                   ? "attention weight"
@@ -244,8 +248,9 @@ void export_words_grid(AppState& state, const std::string& path) {
 }
 
 void export_comparison(AppState& state, const std::string& path) {
-  if (!state.scene.ready() || !state.settings.compare.on || state.map_b.size() != state.map.size())
-    return state.post("turn compare mode on first (View > Compare, or B)", true);
+  const Scene* b = state.settings.compare.on ? state.b_scene() : nullptr;
+  if (!state.scene.ready() || !b || state.map_b.size() != static_cast<size_t>(b->grid.count()))
+    return state.post("turn compare mode on first (View > Compare, or B), and let B's scene load", true);
   try {
     app::figure_format(path);  // before any drawing
     const auto [label_a, label_b] = compare_labels(state.settings, heads_word(state));
@@ -257,11 +262,16 @@ void export_comparison(AppState& state, const std::string& path) {
     options.title = view_title(state) + ": " + label_a + " vs " + label_b;
     options.subtitle = view_subtitle(state);
     options.panel = std::min(480, std::max(state.scene.image->width, state.scene.image->height));
-    app::panels_figure({panel_of(state, state.map, "A: " + label_a), panel_of(state, state.map_b, "B: " + label_b), d},
-                       options)
+    const std::vector<int> rings_b = b->words ? std::vector<int>{} : state.b_queries(*b);
+    app::panels_figure(
+        {panel_of(state, state.map, "A: " + label_a), panel_of(state, state.map_b, "B: " + label_b, b, &rings_b), d},
+        options)
         ->save(path);
-    app::FigureData data = grid_data(state, "A's map, B's map, and A - B", state.map);
-    data.values.insert(data.values.end(), state.map_b.begin(), state.map_b.end());
+    // B's map on A's grid (resampled where the grids differ), so that the
+    // three are one array.
+    app::FigureData data = grid_data(state, "A's map, B's map (on A's grid), and A - B", state.map);
+    const std::vector<float> b_on_a = attn::resample_map(state.map_b, b->grid, state.scene.grid);
+    data.values.insert(data.values.end(), b_on_a.begin(), b_on_a.end());
     data.values.insert(data.values.end(), state.difference.begin(), state.difference.end());
     data.axes.insert(data.axes.begin(), {"panel", {"A: " + label_a, "B: " + label_b, "A - B"}});
     data.shape.insert(data.shape.begin(), 3);

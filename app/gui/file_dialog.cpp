@@ -3,9 +3,26 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "open_path.hpp"
 #include "panels.hpp"
 
 namespace gui {
+namespace {
+
+// Compare mode: an image becomes B's image, ViT weights B's model.
+void choose_b(AppState& state, const std::string& path) {
+  CompareSettings& c = state.settings.compare;
+  const FileKind kind = file_kind(path);
+  if (kind == FileKind::Image) {
+    c.on = c.image = true, c.b_image = path;
+  } else if (kind == FileKind::Weights) {
+    c.on = c.model = true, c.b_weights = path;
+  } else {
+    state.post(path + ": B can be another image or another ViT's weights (.safetensors, .pth, ...)", true);
+  }
+}
+
+}  // namespace
 namespace fs = std::filesystem;
 
 void draw_file_dialog(AppState& state, UiContext& ui) {
@@ -24,8 +41,8 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
     });
     d.listed = d.directory;
   }
-  const bool saving =
-      d.action != FileAction::Open && d.action != FileAction::OpenTensors && d.action != FileAction::OpenWords;
+  const bool saving = d.action != FileAction::Open && d.action != FileAction::OpenTensors &&
+                      d.action != FileAction::OpenWords && d.action != FileAction::ChooseCompareB;
   // Opening word attention takes two files: the attention, then its words
   // (unless they were found beside it).
   auto open_words_file = [&](const std::string& path) {
@@ -44,7 +61,8 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
                                        "Open word attention (the .npy or .safetensors, then its words)",
                                        "Export words grid (.png, .svg or .pdf)",
                                        "Export one overlay per word (a folder)",
-                                       "Export comparison A | B | A - B (.png, .svg or .pdf)"};
+                                       "Export comparison A | B | A - B (.png, .svg or .pdf)",
+                                       "B's image or B's model (compare mode)"};
   const ImVec2 disp = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowSize(ImVec2(std::min(disp.x * 0.8f, ImGui::GetFontSize() * 40), disp.y * 0.7f),
                            ImGuiCond_Appearing);
@@ -69,6 +87,9 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
         std::snprintf(d.name, sizeof d.name, "%s", name.c_str());
       if (!dir && ImGui::IsMouseDoubleClicked(0) && d.action == FileAction::OpenWords) {
         open_words_file((fs::path(d.directory) / name).string());
+      } else if (!dir && ImGui::IsMouseDoubleClicked(0) && d.action == FileAction::ChooseCompareB) {
+        choose_b(state, (fs::path(d.directory) / name).string());
+        d.open = false;
       } else if (!dir && ImGui::IsMouseDoubleClicked(0) && !saving) {
         state.open_file((fs::path(d.directory) / name).string());
         if (d.action == FileAction::Open || !state.settings.tokens.v_path.empty()) d.open = false;
@@ -134,6 +155,10 @@ void draw_file_dialog(AppState& state, UiContext& ui) {
         break;
       case FileAction::ExportComparison:
         export_comparison(state, path);
+        d.open = false;
+        break;
+      case FileAction::ChooseCompareB:
+        choose_b(state, path);
         d.open = false;
         break;
     }

@@ -146,17 +146,7 @@ void draw_image_view(AppState& state, UiContext& ui, const Layout& l) {
       ui.pan.y -= io.MouseDelta.y / scale;
     }
     if (ui.hovered >= 0 && !state.scene.words && ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
-      auto q = state.effective_queries();
-      if (io.KeyShift) {
-        const auto it = std::find(q.begin(), q.end(), ui.hovered);
-        if (it == q.end())
-          q.push_back(ui.hovered);
-        else if (q.size() > 1)
-          q.erase(it);
-      } else {
-        q = {ui.hovered};
-      }
-      state.select(q);
+      state.select(clicked_selection(state.effective_queries(), ui.hovered, io.KeyShift));
     }
     if (ImGui::IsMouseClicked(ImGuiMouseButton_Right)) {
       ui.painting = true;

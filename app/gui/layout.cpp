@@ -21,6 +21,16 @@ void label(const char* text) {
   ImGui::SetNextItemWidth(-FLT_MIN);
 }
 
+std::vector<int> clicked_selection(std::vector<int> selected, int item, bool shift) {
+  if (!shift) return {item};
+  const auto it = std::find(selected.begin(), selected.end(), item);
+  if (it == selected.end())
+    selected.push_back(item);
+  else if (selected.size() > 1)
+    selected.erase(it);
+  return selected;
+}
+
 void section(const char* title) {
   ImGui::Spacing();
   ImGui::TextColored(ImGui::GetStyle().Colors[ImGuiCol_PlotHistogram], "%s", title);

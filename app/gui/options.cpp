@@ -49,7 +49,8 @@ does the same):
   --word-scale word|shared
 Compare (the image view as A | B | A - B; B is A with these changed):
   --compare KEY=VALUE[,KEY=VALUE...]   keys: temperature, head (a number or
-                         mean), layer (a number or last), score, norm, mask
+                         mean), layer (a number or last), score, norm, mask,
+                         image (B on another photo), model (another ViT)
 Scripting and tests:
   --screenshot OUT.png   render the whole window after --frames N (default 5), save it, exit
   --export-overlay OUT.png   save the overlay at the image's resolution after --frames N, exit

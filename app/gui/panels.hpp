@@ -38,7 +38,7 @@ void draw_display_controls(AppState& state);
 void draw_image_view(AppState& state, UiContext& ui, const Layout& l);
 // Compare mode, inside the image view: A | B | A - B; and its controls.
 void draw_compare_view(AppState& state, UiContext& ui);
-void draw_compare_controls(AppState& state);
+void draw_compare_controls(AppState& state, UiContext& ui);
 // How the heads are fused when none is picked ("mean", or a ViT's fusion).
 std::string heads_word(const AppState& state);
 void draw_heads(AppState& state, UiContext& ui, const Layout& l);
@@ -70,6 +70,10 @@ void export_word_overlays(AppState& state, const std::string& directory);
 // none of those pixels (about 2 ms a frame at 1600 x 1000). The border is
 // drawn here, as ImGui would.
 void begin_panel(UiContext& ui, const char* name, ImVec2 pos, ImVec2 size, ImGuiWindowFlags extra = 0);
+
+// A click on `item` with the selection `selected`: shift adds it, or
+// removes it (never the last one); a plain click selects it alone.
+std::vector<int> clicked_selection(std::vector<int> selected, int item, bool shift);
 
 // One-sentence help for the control just drawn.
 void tooltip(const char* text);

@@ -215,6 +215,13 @@ struct CompareSettings {
   attn::Norm b_norm = attn::Norm::Sparsemax;
   bool mask = false;
   attn::MaskStructure b_mask = attn::MaskStructure::Causal;
+  // B's own image or own Vision Transformer (DINO against CLIP on one photo,
+  // with and without registers): B then has its own scene, and where its
+  // grid differs from A's, B's map is resampled onto A's grid for A - B.
+  bool image = false;
+  std::string b_image;  // "": the bundled sample
+  bool model = false;
+  std::string b_weights;
 
   bool operator==(const CompareSettings&) const = default;
   template <typename V>
@@ -232,14 +239,19 @@ struct CompareSettings {
     v("compare_b_norm", b_norm);
     v("compare_mask", mask);
     v("compare_b_mask", b_mask);
+    v("compare_image", image);
+    v("compare_b_image", b_image);
+    v("compare_model", model);
+    v("compare_b_weights", b_weights);
   }
   // Whether any setting differs.
-  bool any() const { return temperature || head || layer || score || norm || mask; }
+  bool any() const { return temperature || head || layer || score || norm || mask || image || model; }
   // Compare mode on or off; turned on with nothing ticked, B's temperature
   // is ticked at 4 x A's `temperature` (something to see from the start).
   void toggle(double temperature);
   // "KEY=VALUE[,KEY=VALUE...]" (keys: temperature, head, layer, score, norm,
-  // mask; head and layer take a number or "mean"/"last") ticks those
+  // mask, image, model; head and layer take a number or "mean"/"last";
+  // image and model a file's path, without commas) ticks those
   // settings with those values and turns compare mode on. attn::Error
   // naming --compare otherwise.
   void parse(const std::string& pairs);

@@ -27,7 +27,8 @@ enum class FileAction {
   OpenWords,
   ExportWordsGrid,
   ExportWordOverlays,
-  ExportComparison
+  ExportComparison,
+  ChooseCompareB  // compare mode: B's image or B's model
 };
 
 struct FileDialog {

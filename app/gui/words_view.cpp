@@ -98,19 +98,7 @@ void draw_word_strip(AppState& state, UiContext& ui) {
       ImGui::EndTooltip();
     }
   }
-  if (clicked >= 0) {
-    std::vector<int> words = selected;
-    if (ImGui::GetIO().KeyShift) {
-      const auto it = std::find(words.begin(), words.end(), clicked);
-      if (it == words.end())
-        words.push_back(clicked);
-      else if (words.size() > 1)
-        words.erase(it);
-    } else {
-      words = {clicked};
-    }
-    state.select_words(words);
-  }
+  if (clicked >= 0) state.select_words(clicked_selection(selected, clicked, ImGui::GetIO().KeyShift));
   ImGui::EndChild();
   ImGui::Spacing();
 }

@@ -169,3 +169,23 @@ TEST(Overlay, BlendsColormapAtOpacityAndDimsTheCroppedStrip) {
 }
 
 }  // namespace
+
+TEST(Grids, ResampleAndMapCellsBetweenGrids) {
+  attn::PatchGrid a, b;
+  a.cols = 4, a.rows = 2, b.cols = 8, b.rows = 4;
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<float> u(0, 1);
+  std::vector<float> m(8);
+  for (float& v : m) v = u(rng);
+  EXPECT_EQ(attn::resample_map(m, a, a), m);
+  // A linear ramp along the columns survives resampling (inside the clamped edges).
+  for (int c = 0; c < 4; ++c) m[static_cast<size_t>(c)] = m[static_cast<size_t>(4 + c)] = static_cast<float>(c);
+  const auto up = attn::resample_map(m, a, b);
+  ASSERT_EQ(up.size(), 32u);
+  for (int c = 1; c < 7; ++c) EXPECT_NEAR(up[static_cast<size_t>(c)], (c + 0.5) / 2 - 0.5, 1e-6) << c;
+  EXPECT_FLOAT_EQ(up[0], 0.0f);
+  EXPECT_FLOAT_EQ(up[7], 3.0f);
+  // Cells map to the cell under their centre, and back.
+  for (int t = 0; t < a.count(); ++t) EXPECT_EQ(attn::map_cell(attn::map_cell(t, a, b), b, a), t);
+  EXPECT_EQ(attn::map_cell(a.index(3, 1), a, b), b.index(7, 3));
+}

@@ -272,10 +272,10 @@ def test_real_input():
           state["queries"])
 
 
-def tiny_vit():
+def tiny_vit(seed=7):
     """A small random ViT in timm names (width 32, depth 2, 2 heads, patch 16, 14x14 positions)."""
     import struct
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     D, p = 32, 16
     shapes = {"cls_token": [1, 1, D], "pos_embed": [1, 197, D], "patch_embed.proj.weight": [D, 3, p, p],
               "patch_embed.proj.bias": [D], "norm.weight": [D], "norm.bias": [D]}
@@ -292,7 +292,7 @@ def tiny_vit():
         blob += a.tobytes()
         off += a.nbytes
     text = json.dumps(header).encode()
-    path = tmp("tiny_vit.safetensors")
+    path = tmp("tiny_vit.safetensors" if seed == 7 else f"tiny_vit_{seed}.safetensors")
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + blob)
     return path
@@ -404,6 +404,48 @@ def test_compare():
           "--compare" in r.stderr and not os.path.exists(tmp("x.png")), r.stderr)
     r = app("--no-persist", "--export-compare", tmp("y.png"))
     check("compare: --export-compare needs --compare", r.returncode == 2 and "--compare" in r.stderr, r.stderr)
+    # B on its own image: another file with the same pixels gives B = A;
+    # a photo of another size gives B its own grid, resampled onto A's.
+    same = tmp("sample_copy.png")
+    shutil.copy(SAMPLE, same)
+    r = app("--no-persist", "--query", "14,12", "--compare", "image=" + same, "--export-compare", tmp("same.png"),
+            "--export-data")
+    data = np.load(tmp("same.npy")) if r.returncode == 0 else np.ones((3, 1, 1))
+    check("compare image=: the same pixels in another file give A - B = 0", r.returncode == 0 and
+          np.array_equal(data[0], data[1]) and not data[2].any(), r.stderr)
+    cat = os.path.join(ROOT, "tests", "data", "photos", "chelsea.png")
+    r = app("--no-persist", "--query", "14,12", "--compare", "image=" + cat, "--export-compare", tmp("cat.png"),
+            "--export-data")
+    data = np.load(tmp("cat.npy")) if r.returncode == 0 else np.zeros((3, 1, 1))
+    b_ref = tmp("cat_b.npy")
+    subprocess.run([CLI, "render", "--image", cat, "--query", "14,8", "--out", tmp("catb.png"), "--data-out", b_ref],
+                   check=True, capture_output=True)
+    b = np.load(b_ref)  # [18, 28]: B's own grid; A's query (14,12) lands on B's (14,8)
+    # Resampled onto A's 28 x 28 grid: columns match B's, rows interpolate.
+    rows = np.clip((np.arange(28) + 0.5) / 28 * 18 - 0.5, 0, 17)
+    r0 = np.floor(rows).astype(int)
+    r1 = np.minimum(r0 + 1, 17)
+    want = b[r0] + (b[r1] - b[r0]) * (rows - r0)[:, None]
+    check("compare image= a photo of another size: B computed on its own grid, resampled onto A's for A - B",
+          r.returncode == 0 and data.shape == (3, 28, 28) and np.allclose(data[1], want, atol=1e-6) and
+          np.allclose(data[2], data[0] - data[1], atol=1e-7), r.stderr)
+    # B's own model: DINO against CLIP, here two random ViTs of one shape.
+    va, vb = tiny_vit(), tiny_vit(seed=8)
+    r = app("--no-persist", va, "--vit-heads", "2", "--compare", "model=" + vb, "--export-compare",
+            tmp("models.svg"), "--export-data")
+    refs = []
+    for w, name in ((va, "va"), (vb, "vb")):
+        subprocess.run([CLI, "vit", "--weights", w, "--image", SAMPLE, "--heads", "2", "--out", tmp(name + ".png"),
+                        "--data-out", tmp(name)], check=True, capture_output=True)
+        refs.append(np.load(tmp(name + ".npy")))
+    data = np.load(tmp("models.npy")) if r.returncode == 0 else np.zeros((3, 1, 1))
+    check("compare model=: A and B are each model's class-token map, as the CLI draws them", r.returncode == 0 and
+          data.shape == (3, 14, 14) and np.allclose(data[0], refs[0], atol=1e-5) and
+          np.allclose(data[1], refs[1], atol=1e-5) and not np.allclose(data[0], data[1], atol=1e-4), r.stderr)
+    r = app("--no-persist", va, "--vit-heads", "2", "--compare", "model=" + os.path.join(BAD, "safetensors",
+            "offsets_gap.safetensors"), "--screenshot", tmp("badb.png"))
+    check("compare model= a bad file: the error names it, A stays on screen", r.returncode == 3 and
+          "offsets_gap" in r.stderr and os.path.exists(tmp("badb.png")), r.stderr)
 
 
 def test_painting_and_keys():
