@@ -46,9 +46,13 @@ void draw_shapes(Figure& fig, const MapPanel& p, double x, double y, double unit
   const attn::PatchGrid& g = p.grid;
   const double side = g.patch * unit;
   if (p.style.grid && side >= 6) {
-    const double w = std::clamp(unit, 0.4, 1.2);
-    for (int c = 1; c < g.cols; ++c) fig.line(x + c * side, y, x + c * side, y + g.rows * side, w, 1, 1, 1, 0.35);
-    for (int r = 1; r < g.rows; ++r) fig.line(x, y + r * side, x + g.cols * side, y + r * side, w, 1, 1, 1, 0.35);
+    // Each line just inside the patch's edge, as the raster overlay draws
+    // it: one pixel wide at the image's own size, on the pixel, not across two.
+    const double w = std::clamp(unit, 0.4, 1.2), o = w / 2;
+    for (int c = 1; c < g.cols; ++c)
+      fig.line(x + c * side + o, y, x + c * side + o, y + g.rows * side, w, 1, 1, 1, 0.35);
+    for (int r = 1; r < g.rows; ++r)
+      fig.line(x, y + r * side + o, x + g.cols * side, y + r * side + o, w, 1, 1, 1, 0.35);
   }
   if (!p.style.rings) return;
   const double white = std::min(std::max(2 * unit, 1.5), side / 2), black = std::max(unit, 1.0);
@@ -80,7 +84,9 @@ std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const
   }
   double total_w = 0;
   for (double w : widths) total_w += w;
-  const double margin = std::clamp(std::max(pw, ph) / 30, 8.0, 24.0), gap = margin;
+  // Whole figure units for the panels' corners: a PNG's pixels then fall
+  // on the images' pixels (as in a PDF viewer), not between them.
+  const double margin = std::round(std::clamp(std::max(pw, ph) / 30, 8.0, 24.0)), gap = margin;
   const double size = std::clamp(std::max(pw, ph) / 28, 9.0, 28.0);  // labels and ticks
   const double title_size = size * 1.3;
   const bool single = n == 1;
@@ -101,6 +107,7 @@ std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const
   for (const MapPanel& p : panels) any_label |= options.labels && !p.label.empty();
   double top = margin + titles_height(options.title, options.subtitle, title_size);
   if (any_label) top += size * 1.7;
+  top = std::round(top);
   const double bar_gap = size * 0.8;
   double width = margin * 2 + total_w + (n - 1) * gap;
   double height = top + ph + margin;
@@ -135,7 +142,7 @@ std::unique_ptr<Figure> panels_figure(const std::vector<MapPanel>& panels, const
         draw_colour_bar(*fig, bars[static_cast<size_t>(i)], x + w * 0.1, top + ph + bar_gap, w * 0.8, thickness, size,
                         false);
     }
-    x += w + gap;
+    x = std::round(x + w + gap);
   }
   return fig;
 }

