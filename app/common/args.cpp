@@ -81,7 +81,7 @@ Args Args::with(const std::string& pairs, const std::vector<OptionSpec>& spec,
                 std::vector<std::pair<std::string, std::string>>* changed) const {
   const auto kv = parse_pairs(pairs, what);
   Args out = *this;
-  for (auto& [key, value] : kv) {
+  for (const auto& [key, value] : kv) {
     const OptionSpec* s = nullptr;
     for (const auto& o : spec)
       if (o.name == key) s = &o;

@@ -76,7 +76,7 @@ void AppState::select(std::vector<int> cells) {
 
 attn::AttentionOptions AppState::attention_options() const { return attention_options(settings, scene); }
 
-attn::AttentionOptions AppState::attention_options(const Settings& s, const Scene& on) const {
+attn::AttentionOptions AppState::attention_options(const Settings& s, const Scene& on) {
   const AttentionSettings& a = s.attention;
   attn::AttentionOptions opt;
   opt.score = a.score;
@@ -285,7 +285,7 @@ void AppState::compute_patch_maps() {
   }
 }
 
-attn::MapRequest AppState::vit_request(const Settings& s, const Scene& on, const std::vector<int>& cells) const {
+attn::MapRequest AppState::vit_request(const Settings& s, const Scene& on, const std::vector<int>& cells) {
   const ViewSettings& v = s.view;
   attn::MapRequest req;
   req.query = v.query;

@@ -197,8 +197,8 @@ class AppState {
   void compute_vit_maps();
   void compute_word_maps();
   void compute_compare();
-  attn::AttentionOptions attention_options(const Settings& s, const Scene& on) const;
-  attn::MapRequest vit_request(const Settings& s, const Scene& on, const std::vector<int>& cells) const;
+  static attn::AttentionOptions attention_options(const Settings& s, const Scene& on);
+  static attn::MapRequest vit_request(const Settings& s, const Scene& on, const std::vector<int>& cells);
   void update_scene_b();
   void request_rollout(const RolloutKey& key);
   void request_matrix();

@@ -202,26 +202,23 @@ struct DisplaySettings {
 // other control sets; B is A with the settings ticked here set to the
 // values here (all the others follow A, the queries included).
 struct CompareSettings {
-  bool on = false;
-  bool temperature = false;
+  // B's values, used for the settings ticked below. b_image and b_weights
+  // are B's own image or own Vision Transformer (DINO against CLIP on one
+  // photo, with and without registers): B then has its own scene, and
+  // where its grid differs from A's, B's map is resampled onto A's grid for
+  // A - B.
   double b_temperature = 2.0;
-  bool head = false;
-  int b_head = -1;  // -1: all heads
-  bool layer = false;
-  int b_layer = -1;  // a ViT's or imported words' layer; -1: the last
-  bool score = false;
-  attn::Score b_score = attn::Score::Cosine;
-  bool norm = false;
-  attn::Norm b_norm = attn::Norm::Sparsemax;
-  bool mask = false;
-  attn::MaskStructure b_mask = attn::MaskStructure::Causal;
-  // B's own image or own Vision Transformer (DINO against CLIP on one photo,
-  // with and without registers): B then has its own scene, and where its
-  // grid differs from A's, B's map is resampled onto A's grid for A - B.
-  bool image = false;
   std::string b_image;  // "": the bundled sample
-  bool model = false;
   std::string b_weights;
+  int b_head = -1;   // -1: all heads
+  int b_layer = -1;  // a ViT's or imported words' layer; -1: the last
+  attn::Score b_score = attn::Score::Cosine;
+  attn::Norm b_norm = attn::Norm::Sparsemax;
+  attn::MaskStructure b_mask = attn::MaskStructure::Causal;
+  // Compare mode on, and which settings B changes.
+  bool on = false;
+  bool temperature = false, head = false, layer = false, score = false, norm = false, mask = false;
+  bool image = false, model = false;
 
   bool operator==(const CompareSettings&) const = default;
   template <typename V>

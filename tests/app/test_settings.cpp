@@ -54,19 +54,10 @@ TEST(Settings, EveryFieldSurvivesARoundTrip) {
   s.selection.queries = {1, 2, 3};
   s.selection.words = {0, 4};
   s.display = {attn::Colormap::Diverging, 0.4f, attn::Upsample::Nearest, attn::MapScale::MinMax, false, true};
-  s.compare = {true,
-               true,
-               0.25,
-               true,
-               3,
-               true,
-               7,
-               true,
-               attn::Score::Raw,
-               true,
-               attn::Norm::None,
-               true,
-               attn::MaskStructure::Local};
+  gui::CompareSettings& c = s.compare;
+  c.on = c.temperature = c.head = c.layer = c.score = c.norm = c.mask = c.image = c.model = true;
+  c.b_temperature = 0.25, c.b_head = 3, c.b_layer = 7, c.b_score = attn::Score::Raw, c.b_norm = attn::Norm::None;
+  c.b_mask = attn::MaskStructure::Local, c.b_image = "b.png", c.b_weights = "clip/model.safetensors";
   s.window = {2.0f, true, false, true, false, true, true, true, 1280, 720, {"x.png", "y.png"}};
   const gui::Settings back = gui::from_json(gui::to_json(s), "round trip");
   EXPECT_TRUE(back == s) << gui::to_json(back);
