@@ -159,7 +159,8 @@ Matrix position_encoding(const PatchGrid& grid, int dims) {
 }
 
 int map_cell(int cell, const PatchGrid& from, const PatchGrid& to) {
-  const double x = (cell % from.cols + 0.5) / from.cols, y = (cell / from.cols + 0.5) / from.rows;
+  const int col = cell % from.cols, row = cell / from.cols;
+  const double x = (col + 0.5) / from.cols, y = (row + 0.5) / from.rows;
   const int c = std::clamp(static_cast<int>(x * to.cols), 0, to.cols - 1);
   const int r = std::clamp(static_cast<int>(y * to.rows), 0, to.rows - 1);
   return to.index(c, r);
