@@ -14,7 +14,10 @@ int blocks_of(int n, int b) { return (n + b - 1) / b; }
 
 }  // namespace
 
-PackedB::PackedB(StridedView b, int k, int n) : k_(k), n_(n), kernels_(&simd::kernels()) {
+PackedB::PackedB(StridedView b, int k, int n) : PackedB(b, k, n, {}) {}
+
+PackedB::PackedB(StridedView b, int k, int n, std::vector<float> storage)
+    : k_(k), n_(n), kernels_(&simd::kernels()), data_(std::move(storage)) {
   nr_ = kernels_->nr;
   npad_ = blocks_of(n, nr_) * nr_;
   data_.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(npad_));
@@ -24,10 +27,19 @@ PackedB::PackedB(StridedView b, int k, int n) : k_(k), n_(n), kernels_(&simd::ke
     const int p0 = pb * kDepthBlock, kc = std::min(kDepthBlock, k - p0);
     float* dst = const_cast<float*>(panel(pb, jr));
     const int j0 = jr * nr_, w = std::min(nr_, n - j0);
-    if (b.rs == 1) {  // B's columns are contiguous (B is a transpose): read each in order
-      for (int j = 0; j < w; ++j) {
-        const float* src = b.data + (j0 + j) * b.cs + p0;
-        for (int p = 0; p < kc; ++p) dst[p * nr_ + j] = src[p];
+    if (b.rs == 1) {  // B's columns are contiguous (B is a transpose): 8 x NR blocks,
+      // read as w short runs and written as 8 whole rows of the panel
+      const int nr = nr_;
+      float tile[8 * 64];
+      assert(nr <= 64);
+      for (int p = 0; p < kc; p += 8) {
+        const int depth = std::min(8, kc - p);
+        for (int j = 0; j < w; ++j) {
+          const float* src = b.data + (j0 + j) * b.cs + p0 + p;
+          for (int q = 0; q < depth; ++q) tile[q * nr + j] = src[q];
+        }
+        for (int q = 0; q < depth; ++q)
+          for (int j = 0; j < w; ++j) dst[(p + q) * nr + j] = tile[q * nr + j];
       }
     } else {
       for (int p = 0; p < kc; ++p)
@@ -109,7 +121,10 @@ void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_
 void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
           bool accumulate) {
   if (m <= 0 || n <= 0) return;
-  const PackedB packed(b, k, n);
+  // B's packing goes into memory this thread has used before (a ViT packs
+  // megabytes of weights per layer; fresh memory costs a page fault per 4 KiB).
+  thread_local std::vector<float> storage;
+  PackedB packed(b, k, n, std::move(storage));
   const int nr = packed.nr();
   const int row_tasks = blocks_of(m, kRowBlock);
   const int threads = thread_count();
@@ -124,6 +139,8 @@ void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float*
     gemm_packed(std::min(kRowBlock, m - i0), at, packed, c + i0 * ldc + j0, ldc, alpha, accumulate, j0,
                 std::min(n, j0 + panels_per_task * nr));
   });
+  storage = std::move(packed).release();
+  if (storage.capacity() > (std::size_t{64} << 20) / sizeof(float)) storage = {};  // keep at most 64 MiB
 }
 
 }  // namespace attn

@@ -29,6 +29,11 @@ class PackedB {
   // b: [k, n]. Uses the kernels selected now; they must not change before
   // the products that use this packing.
   PackedB(StridedView b, int k, int n);
+  // The same, in `storage`'s memory (its contents are overwritten): reusing
+  // one buffer spares the page faults of fresh memory on every product.
+  PackedB(StridedView b, int k, int n, std::vector<float> storage);
+  // The packing's memory, for the next PackedB.
+  std::vector<float> release() && { return std::move(data_); }
 
   int depth() const { return k_; }
   int cols() const { return n_; }
