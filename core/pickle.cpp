@@ -310,7 +310,7 @@ std::uint32_t Machine::canonical(Ref r) {
     case Kind::Reduce:
     case Kind::Object:
     case Kind::PersistentId:
-      key = "R" + std::to_string(r);
+      key = std::string("R").append(std::to_string(r));  // (GCC 12 misreads "R" + temporary as overlapping)
       break;
     case Kind::List:
     case Kind::Dict:
