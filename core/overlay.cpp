@@ -191,6 +191,22 @@ MapRange scale_range(std::span<const float> map, MapScale scale, std::span<const
   return {mn, mx > mn ? mx : mn + 1.0f};
 }
 
+float signed_top(std::span<const float> map, std::span<const int> excluded) {
+  std::vector<char> skip(map.size(), 0);
+  for (int t : excluded)
+    if (t >= 0 && static_cast<size_t>(t) < map.size()) skip[static_cast<size_t>(t)] = 1;
+  float top = 0.0f;
+  for (size_t i = 0; i < map.size(); ++i)
+    if (!skip[i]) top = std::max(top, std::fabs(map[i]));
+  return top > 0.0f ? top : 1.0f;
+}
+
+std::vector<float> scale_signed(std::span<const float> map, float top) {
+  std::vector<float> out(map.size());
+  for (size_t i = 0; i < map.size(); ++i) out[i] = std::clamp(0.5f + 0.5f * map[i] / top, 0.0f, 1.0f);
+  return out;
+}
+
 std::vector<float> scale_map(std::span<const float> map, MapScale scale, std::span<const int> excluded) {
   std::vector<float> out(map.begin(), map.end());
   if (out.empty()) return out;

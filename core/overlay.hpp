@@ -64,6 +64,13 @@ struct MapRange {
 };
 MapRange scale_range(std::span<const float> map, MapScale scale, std::span<const int> excluded = {});
 
+// Signed maps (a difference A - B): the largest magnitude of the entries
+// not `excluded` (1 when they are all zero), and the map scaled
+// symmetrically about zero: v -> 0.5 + 0.5 v / top, clamped to [0, 1], for
+// the diverging colormap with OverlayStyle::signed_values.
+float signed_top(std::span<const float> map, std::span<const int> excluded = {});
+std::vector<float> scale_signed(std::span<const float> map, float top);
+
 // The scaled value at pixel (x, y) of the covered area.
 float sample_map(std::span<const float> scaled, const PatchGrid& grid, Upsample upsample, int x, int y);
 

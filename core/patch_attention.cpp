@@ -1,5 +1,7 @@
 #include "patch_attention.hpp"
 
+#include <cassert>
+
 #include <cmath>
 #include <string>
 
@@ -53,6 +55,14 @@ Matrix head_rows(const MultiHeadResult& r, int row) {
   Matrix out(static_cast<Eigen::Index>(r.heads.size()), r.heads.empty() ? 0 : r.heads.front().weights.cols());
   for (size_t h = 0; h < r.heads.size(); ++h) out.row(static_cast<Eigen::Index>(h)) = r.heads[h].weights.row(row);
   return out;
+}
+
+Matrix mean_head_rows(std::span<const MultiHeadResult> rows) {
+  assert(!rows.empty());
+  Matrix mean = head_rows(rows.front());
+  for (size_t i = 1; i < rows.size(); ++i) mean += head_rows(rows[i]);
+  if (rows.size() > 1) mean /= static_cast<float>(rows.size());
+  return mean;
 }
 
 std::vector<float> mean_over_heads(const MultiHeadResult& r) {

@@ -41,6 +41,9 @@ MultiHeadResult attend_query(const PatchModel& model, int query, AttentionOption
 // Row `row` of every head's weights: [H, Nk] (the layout attention_views.hpp's
 // combine_heads() takes).
 Matrix head_rows(const MultiHeadResult& r, int row = 0);
+// Several queries' rows (one attend_query() each) averaged: [H, Nk], each
+// head's mean over the queries (the map of a selection). rows not empty.
+Matrix mean_head_rows(std::span<const MultiHeadResult> rows);
 // The mean over heads of each head's row 0 of weights: [N].
 std::vector<float> mean_over_heads(const MultiHeadResult& r);
 

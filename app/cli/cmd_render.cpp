@@ -242,9 +242,7 @@ app::MapPanel panel_of(const Render& r, std::string label) {
   p.style = r.style;
   p.outlined = {r.query};
   p.label = std::move(label);
-  p.caption = r.style.scale == attn::MapScale::Fixed
-                  ? "attention weight"
-                  : "attention weight (" + std::string(attn::name_of(r.style.scale)) + " scale)";
+  p.caption = app::weight_caption(r.style.scale);
   return p;
 }
 

@@ -323,9 +323,7 @@ int run_vit(int argc, char** argv) {
         p.map = view.map;
         p.style = style;
         p.outlined = outlined;
-        p.caption = style.scale == attn::MapScale::Fixed
-                        ? "attention weight"
-                        : "attention weight (" + std::string(attn::name_of(style.scale)) + " scale)";
+        p.caption = app::weight_caption(style.scale);
         app::PanelsOptions po;
         po.colour_bars = args.has("labels") || args.has("colorbar");
         if (args.has("labels")) {

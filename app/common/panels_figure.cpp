@@ -10,14 +10,13 @@ attn::MapRange panel_range(const MapPanel& panel) {
   const std::span<const int> excluded =
       panel.style.scale_includes_outlined ? std::span<const int>() : std::span<const int>(panel.outlined);
   if (!panel.style.signed_values) return attn::scale_range(panel.map, panel.style.scale, excluded);
-  float top = 0;
-  std::vector<char> skip(panel.map.size(), 0);
-  for (int t : excluded)
-    if (t >= 0 && static_cast<size_t>(t) < skip.size()) skip[static_cast<size_t>(t)] = 1;
-  for (size_t i = 0; i < panel.map.size(); ++i)
-    if (!skip[i]) top = std::max(top, std::fabs(panel.map[i]));
-  if (!(top > 0)) top = 1;
+  const float top = attn::signed_top(panel.map, excluded);
   return {-top, top};
+}
+
+std::string weight_caption(attn::MapScale scale) {
+  return scale == attn::MapScale::Fixed ? "attention weight"
+                                        : "attention weight (" + std::string(attn::name_of(scale)) + " scale)";
 }
 
 namespace {
@@ -31,8 +30,7 @@ attn::Image panel_raster(const MapPanel& p, float step) {
   style.rings = false;
   std::vector<float> map = p.map;
   if (style.signed_values) {
-    const attn::MapRange r = panel_range(p);
-    for (float& v : map) v = std::clamp(0.5f + 0.5f * v / r.hi, 0.0f, 1.0f);
+    map = attn::scale_signed(map, panel_range(p).hi);
     style.scale = attn::MapScale::Fixed;
   }
   attn::OverlayRegion region;

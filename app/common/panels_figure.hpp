@@ -38,6 +38,9 @@ struct PanelsOptions {
 // What a panel's colours span: scale_range() of its map, or [-m, m] for a
 // signed one, m the largest magnitude outside the rings (1 when all zero).
 attn::MapRange panel_range(const MapPanel& panel);
+// A colour bar's caption for weights drawn on `scale`: "attention weight",
+// or "attention weight (max scale)".
+std::string weight_caption(attn::MapScale scale);
 
 // The panels' images may differ in size (two photos, two models' inputs):
 // each is scaled to options.panel on its longer side, or drawn at its own

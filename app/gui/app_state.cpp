@@ -273,10 +273,7 @@ void AppState::compute_patch_maps() {
     rows_attention_ = settings.attention;
     primary = query_rows_.front();
     // Each head's mean over the queries, [H, N], then on the grid.
-    attn::Matrix mean = attn::head_rows(query_rows_.front());
-    for (size_t i = 1; i < query_rows_.size(); ++i) mean += attn::head_rows(query_rows_[i]);
-    if (query_rows_.size() > 1) mean /= static_cast<float>(query_rows_.size());
-    head_maps = pad_columns(mean, cells);
+    head_maps = pad_columns(attn::mean_head_rows(query_rows_), cells);
     combined = attn::combine_heads(head_maps, -1, attn::HeadFusion::Mean);
     map = head_map(settings.view.head);
     ++work.maps_combined;

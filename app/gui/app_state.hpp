@@ -64,6 +64,11 @@ class AppState {
   // B's scene's cells, and A's minus B's over A's cells (B's map resampled
   // onto A's grid when they differ); compare_revision bumps when they change.
   std::vector<float> map_b, difference;
+  // The difference ready to colour (attn::scale_signed), and the magnitude
+  // its ends stand for: the largest outside the queries' own patches, whose
+  // difference is often the largest, as their own weight is.
+  std::vector<float> difference_shown;
+  float difference_top = 1.0f;
   std::uint64_t compare_revision = 0;
   // B's own scene, when B's image or model differs from A's (built in the
   // background like A's).

@@ -84,12 +84,10 @@ std::vector<float> AppState::map_of(const Settings& s, const Scene& on) const {
   std::vector<float> out(static_cast<size_t>(cells), 0.0f);
   if (queries.empty() || !on.model) return out;
   const attn::AttentionOptions opt = attention_options(s, on);
-  attn::Matrix mean;
-  for (int q : queries) {
-    const attn::Matrix rows = attn::head_rows(attn::attend_query(*on.model, q, opt));
-    mean = mean.size() ? attn::Matrix(mean + rows) : rows;
-  }
-  mean /= static_cast<float>(queries.size());
+  std::vector<attn::MultiHeadResult> rows;
+  rows.reserve(queries.size());
+  for (int q : queries) rows.push_back(attn::attend_query(*on.model, q, opt));
+  const attn::Matrix mean = attn::mean_head_rows(rows);
   const int head = s.view.head >= 0 && s.view.head < mean.rows() ? s.view.head : -1;
   const std::vector<float> row = attn::combine_heads(mean, head, attn::HeadFusion::Mean);
   std::copy_n(row.begin(), std::min(row.size(), out.size()), out.begin());
@@ -102,6 +100,7 @@ void AppState::compute_compare() {
   if (!b) {  // B's scene is being built: nothing to show for B yet
     map_b.clear();
     difference.clear();
+    difference_shown.clear();
     return;
   }
   Settings sb = side_b(settings);
@@ -120,6 +119,9 @@ void AppState::compute_compare() {
   const std::vector<float> on_a = regrid ? attn::resample_map(map_b, b->grid, scene.grid) : map_b;
   difference.assign(map.size(), 0.0f);
   for (size_t i = 0; i < map.size() && i < on_a.size(); ++i) difference[i] = map[i] - on_a[i];
+  const std::vector<int> rings = scene.words ? std::vector<int>{} : outlined_queries();
+  difference_top = attn::signed_top(difference, rings);
+  difference_shown = attn::scale_signed(difference, difference_top);
 }
 
 }  // namespace gui

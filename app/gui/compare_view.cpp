@@ -10,29 +10,10 @@
 namespace gui {
 namespace {
 
-// The difference, ready to colour: 0.5 is zero, 0 and 1 the largest
-// magnitude outside the queries' own patches (their difference is often the
-// largest, as their own weight is). Returns that magnitude (1 when all zero).
-float symmetric_scale(const std::vector<float>& d, const std::vector<int>& queries, std::vector<float>& out) {
-  float top = 0;
-  for (size_t i = 0; i < d.size(); ++i)
-    if (std::find(queries.begin(), queries.end(), static_cast<int>(i)) == queries.end())
-      top = std::max(top, std::fabs(d[i]));
-  if (!(top > 0)) top = 1;
-  out.resize(d.size());
-  for (size_t i = 0; i < d.size(); ++i) out[i] = std::clamp(0.5f + 0.5f * d[i] / top, 0.0f, 1.0f);
-  return top;
-}
-
 // A horizontal colour bar under a panel with its ends' and middle's values.
 void colour_bar(ImDrawList* dl, attn::Colormap map, ImVec2 p, float w, float h, const std::string& lo,
                 const std::string& mid, const std::string& hi) {
-  const auto& table = attn::colormap_table(map);
-  for (int i = 0; i < 64; ++i) {
-    const attn::Rgb c = table[static_cast<size_t>(i * 255 / 63)];
-    dl->AddRectFilled(ImVec2(p.x + w * i / 64.0f, p.y), ImVec2(p.x + w * (i + 1) / 64.0f + 1, p.y + h),
-                      IM_COL32(c.r, c.g, c.b, 255));
-  }
+  colour_ramp(dl, map, p, w, h);
   const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
   const float y = p.y + h + 2;
   dl->AddText(ImVec2(p.x, y), text, lo.c_str());
@@ -90,14 +71,13 @@ void draw_compare_view(AppState& state, UiContext& ui) {
   const float w = (avail.x - (cols - 1) * gap) / cols;
   const float cell_h = (avail.y - (cols == 3 ? 1 : 2) * extra) / (cols == 3 ? 1 : 2);
 
-  std::vector<float> diff_scaled;
-  const float top = symmetric_scale(state.difference, selected, diff_scaled);
+  const float top = state.difference_top;
   attn::OverlayStyle diff_style = style;
   diff_style.scale = attn::MapScale::Fixed;
   diff_style.colormap = attn::Colormap::Diverging;
   diff_style.signed_values = true;
   const Scene* scenes[3] = {&a, b, &a};
-  const std::vector<float>* maps[3] = {&state.map, &state.map_b, &diff_scaled};
+  const std::vector<float>* maps[3] = {&state.map, &state.map_b, &state.difference_shown};
   const std::vector<int>* rings[3] = {&selected, &selected_b, &selected};
   const attn::OverlayStyle* styles[3] = {&style, &style, &diff_style};
   const std::string labels[3] = {"A: " + label_a, "B: " + label_b, "A \u2212 B"};

@@ -24,15 +24,8 @@ std::vector<int> divisors(int width) {
 
 // The colour bar of the style the image is drawn with, and what its ends mean.
 void legend(const attn::OverlayStyle& s, const char* lo, const char* hi) {
-  const auto& table = attn::colormap_table(s.colormap);
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const ImVec2 p = ImGui::GetCursorScreenPos();
   const float w = ImGui::GetContentRegionAvail().x, h = ImGui::GetTextLineHeight();
-  for (int i = 0; i < 64; ++i) {
-    const attn::Rgb c = table[static_cast<size_t>(i * 255 / 63)];
-    dl->AddRectFilled(ImVec2(p.x + w * i / 64.0f, p.y), ImVec2(p.x + w * (i + 1) / 64.0f + 1, p.y + h),
-                      IM_COL32(c.r, c.g, c.b, 255));
-  }
+  colour_ramp(ImGui::GetWindowDrawList(), s.colormap, ImGui::GetCursorScreenPos(), w, h);
   ImGui::Dummy(ImVec2(w, h));
   ImGui::TextUnformatted(lo);
   ImGui::SameLine(std::max(0.0f, w - ImGui::CalcTextSize(hi).x));

@@ -85,9 +85,7 @@ app::MapPanel panel_of(const AppState& state, const std::vector<float>& map, std
   p.style = state.overlay_style();
   p.outlined = outlined ? *outlined : state.scene.words ? std::vector<int>{} : state.outlined_queries();
   p.label = std::move(label);
-  p.caption = p.style.scale == attn::MapScale::Fixed
-                  ? "attention weight"
-                  : "attention weight (" + std::string(attn::name_of(p.style.scale)) + " scale)";
+  p.caption = app::weight_caption(p.style.scale);
   return p;
 }
 

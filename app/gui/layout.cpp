@@ -31,6 +31,15 @@ std::vector<int> clicked_selection(std::vector<int> selected, int item, bool shi
   return selected;
 }
 
+void colour_ramp(ImDrawList* dl, attn::Colormap map, ImVec2 p, float w, float h) {
+  const auto& table = attn::colormap_table(map);
+  for (int i = 0; i < 64; ++i) {
+    const attn::Rgb c = table[static_cast<size_t>(i * 255 / 63)];
+    dl->AddRectFilled(ImVec2(p.x + w * i / 64.0f, p.y), ImVec2(p.x + w * (i + 1) / 64.0f + 1, p.y + h),
+                      IM_COL32(c.r, c.g, c.b, 255));
+  }
+}
+
 void section(const char* title) {
   ImGui::Spacing();
   ImGui::TextColored(ImGui::GetStyle().Colors[ImGuiCol_PlotHistogram], "%s", title);

@@ -75,6 +75,9 @@ void begin_panel(UiContext& ui, const char* name, ImVec2 pos, ImVec2 size, ImGui
 // removes it (never the last one); a plain click selects it alone.
 std::vector<int> clicked_selection(std::vector<int> selected, int item, bool shift);
 
+// A colormap as a horizontal ramp, w x h at p (low values on the left).
+void colour_ramp(ImDrawList* dl, attn::Colormap map, ImVec2 p, float w, float h);
+
 // One-sentence help for the control just drawn.
 void tooltip(const char* text);
 // A label above the next widget, which then takes the full width: readable

@@ -189,3 +189,19 @@ TEST(Grids, ResampleAndMapCellsBetweenGrids) {
   for (int t = 0; t < a.count(); ++t) EXPECT_EQ(attn::map_cell(attn::map_cell(t, a, b), b, a), t);
   EXPECT_EQ(attn::map_cell(a.index(3, 1), a, b), b.index(7, 3));
 }
+
+TEST(Overlay, SignedMapsScaleSymmetricallyLeavingTheExcludedOut) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> d(50);
+  for (float& v : d) v = u(rng);
+  d[7] = -40.0f;  // a query's own patch: left out of the scale
+  const int excluded[] = {7};
+  float top = 0;
+  for (size_t i = 0; i < d.size(); ++i)
+    if (i != 7) top = std::max(top, std::fabs(d[i]));
+  EXPECT_FLOAT_EQ(attn::signed_top(d, excluded), top);
+  const auto s = attn::scale_signed(d, top);
+  for (size_t i = 0; i < d.size(); ++i) EXPECT_FLOAT_EQ(s[i], i == 7 ? 0.0f : 0.5f + 0.5f * d[i] / top) << i;
+  EXPECT_FLOAT_EQ(attn::signed_top(std::vector<float>(4, 0.0f)), 1.0f);  // all zero: drawn at the middle
+}
