@@ -325,7 +325,110 @@ def words():
         write(f"bad/words/{name}", data)
 
 
+def tiny_captioner_files():
+    """A valid captioner, tiny (width 8, a 32 x 32 input of 2 x 2 patches, one
+    layer each way), weights drawn from a fixed seed: config.json and the
+    tensors of model.safetensors (name -> float32 array)."""
+    import json
+    cfg = {"format": "attnscope-captioner-1", "image_size": 32, "patch": 16, "width": 8, "mlp": 16,
+           "encoder_layers": 1, "encoder_heads": 2, "decoder_layers": 1, "decoder_heads": [2],
+           "max_tokens": 4, "layer_norm_eps": 1e-5, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+           "activation": "gelu", "vocab": ["<pad>", "<bos>", "<eos>", "a", "red", "circle"],
+           "bos": 1, "eos": 2, "pad": 0,
+           "checkpoints": [{"step": 0, "file": "model.safetensors"}, {"step": 10, "file": "model.safetensors"}]}
+    rng = np.random.default_rng(7)
+    D, M, V, T, P = 8, 16, 6, 4, 4
+    shapes = {"patch_embed.weight": (D, 3, 16, 16), "patch_embed.bias": (D,), "pos_embed": (P, D),
+              "encoder_norm.weight": (D,), "encoder_norm.bias": (D,), "token_embed.weight": (V, D),
+              "token_pos": (T, D), "decoder_norm.weight": (D,), "decoder_norm.bias": (D,),
+              "head.weight": (V, D), "head.bias": (V,)}
+    for prefix, attns, norms in (("encoder.0", ["self_attn"], 2), ("decoder.0", ["self_attn", "multihead_attn"], 3)):
+        for a in attns:
+            shapes.update({f"{prefix}.{a}.in_proj_weight": (3 * D, D), f"{prefix}.{a}.in_proj_bias": (3 * D,),
+                           f"{prefix}.{a}.out_proj.weight": (D, D), f"{prefix}.{a}.out_proj.bias": (D,)})
+        for n in range(1, norms + 1):
+            shapes.update({f"{prefix}.norm{n}.weight": (D,), f"{prefix}.norm{n}.bias": (D,)})
+        shapes.update({f"{prefix}.linear1.weight": (M, D), f"{prefix}.linear1.bias": (M,),
+                       f"{prefix}.linear2.weight": (D, M), f"{prefix}.linear2.bias": (D,)})
+    tensors = {k: (rng.standard_normal(v) * 0.3).astype("<f4") for k, v in sorted(shapes.items())}
+    return json.dumps(cfg, indent=1).encode(), cfg, tensors
+
+
+def safetensors_of(tensors):
+    import json
+    header, blobs, offset = {}, [], 0
+    for name, a in tensors.items():
+        b = np.ascontiguousarray(a).tobytes()
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    return safetensors_file(json.dumps(header), b"".join(blobs))
+
+
+def captioner():
+    """valid/captioner_tiny/ and one folder per bad case in bad/captioner/."""
+    import json
+    config, cfg, tensors = tiny_captioner_files()
+    good = safetensors_of(tensors)
+    write("valid/captioner_tiny/config.json", config)
+    write("valid/captioner_tiny/model.safetensors", good)
+
+    def cfg_with(**changes):
+        c = dict(cfg)
+        for k, v in changes.items():
+            if v is None:
+                c.pop(k)
+            else:
+                c[k] = v
+        return json.dumps(c).encode()
+
+    def weights_with(name, value):
+        t = dict(tensors)
+        if value is None:
+            t.pop(name)
+        else:
+            t[name] = value
+        return safetensors_of(t)
+
+    nan = tensors["head.bias"].copy()
+    nan[2] = np.nan
+    cases = {  # folder: (config.json, model.safetensors); None: the file is absent
+        "config_not_json": (b'{"format": "attnscope-captioner-1",', good),
+        "config_nested_bomb": (b"[" * 100000 + b"]" * 100000, good),
+        "config_not_object": (b"[1, 2]", good),
+        "config_wrong_format": (cfg_with(format="attnscope-captioner-9"), good),
+        "config_missing_width": (cfg_with(width=None), good),
+        "config_width_string": (cfg_with(width="8"), good),
+        "config_patch_not_dividing": (cfg_with(patch=15), good),
+        "config_heads_not_dividing": (cfg_with(encoder_heads=3), good),
+        "config_decoder_heads_count": (cfg_with(decoder_heads=[2, 2]), good),
+        "config_decoder_heads_differ": (cfg_with(decoder_layers=2, decoder_heads=[2, 1]), good),
+        "config_vocab_empty": (cfg_with(vocab=[]), good),
+        "config_vocab_not_strings": (cfg_with(vocab=["<pad>", 3, "<eos>"]), good),
+        "config_bos_out_of_range": (cfg_with(bos=6), good),
+        "config_std_zero": (cfg_with(std=[0.5, 0, 0.5]), good),
+        "config_activation_unknown": (cfg_with(activation="relu"), good),
+        "config_checkpoint_escapes": (cfg_with(checkpoints=[{"step": 0, "file": "../model.safetensors"}]), good),
+        "config_checkpoints_unsorted": (cfg_with(checkpoints=[{"step": 5, "file": "a"}, {"step": 2, "file": "b"}]),
+                                        good),
+        "config_missing": (None, good),
+        "weights_missing": (config, None),
+        "weights_not_safetensors": (config, b"PK\x03\x04 this is not safetensors"),
+        "weights_missing_tensor": (config, weights_with("decoder.0.norm3.weight", None)),
+        "weights_wrong_shape": (config, weights_with("pos_embed", np.zeros((5, 8), "<f4"))),
+        "weights_nan": (config, weights_with("head.bias", nan)),
+        "weights_overflow": (config, weights_with("patch_embed.weight",
+                                                  np.full((8, 3, 16, 16), 3e37, "<f4"))),
+    }
+    for case, (c, w) in cases.items():
+        if c is not None:
+            write(f"bad/captioner/{case}/config.json", c)
+        if w is not None:
+            write(f"bad/captioner/{case}/model.safetensors", w)
+
+
 if __name__ == "__main__":
+    captioner()
     words()
     configs()
     safetensors()
