@@ -23,6 +23,8 @@ Commands:
   vit       a Vision Transformer's attention (safetensors or .pth weights) on an image
   words     where each word of a caption looks in the image, from a model's
             exported cross-attention (the words grid)
+  caption   captions an image with the bundled captioner and shows where
+            each word looked (its cross-attention)
   bench     times the engine (attention, sgemm, a ViT) on random inputs
 
 Run 'attnscope-cli COMMAND --help' for a command's options.
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(command, "render")) return cli::run_render(argc, argv);
     if (!std::strcmp(command, "vit")) return cli::run_vit(argc, argv);
     if (!std::strcmp(command, "words")) return cli::run_words(argc, argv);
+    if (!std::strcmp(command, "caption")) return cli::run_caption(argc, argv);
     if (!std::strcmp(command, "bench")) return cli::run_bench(argc, argv);
     throw cli::UsageError(std::string("unknown command '") + command + "'");
   } catch (const cli::UsageError& e) {

@@ -362,6 +362,75 @@ def test_words():
                  mentions=["--tokens"])
 
 
+def test_caption():
+    """attnscope-cli caption on the tiny valid captioner (tests/data/valid)
+    and on every bad model folder; the bundled captioner's own numbers are
+    checked by tests/torch/captioner_crosscheck.py and the evaluation."""
+    from PIL import Image
+    tiny = os.path.join(VALID, "captioner_tiny")
+    grid, m, c, e, d, g = tmp("cap.png"), tmp("cap_m.npy"), tmp("cap_c.npy"), tmp("cap_e.npy"), tmp("cap_d.npy"), \
+        tmp("cap_g.npy")
+    scene = tmp("scene.png")
+    r = run("caption", "--scene", "3", "--scene-out", scene, "--model", tiny, "--out", grid, "--maps-out", m,
+            "--cross-out", c, "--encoder-out", e, "--decoder-out", d, "--logits-out", g)
+    if check("caption on the tiny captioner", r.returncode == 0, r.stderr):
+        lines = r.stdout.splitlines()
+        words = lines[0].split(" ") if lines[0] else []
+        T = len(words)
+        check("caption: the caption is the first line, then the scene's truth",
+              lines[1].startswith("the scene: a ") and ("true" in lines[1] or "wrong" in lines[1]), r.stdout)
+        check("caption: the scene is 128 x 128", Image.open(scene).size == (128, 128))
+        maps, cross, enc, dec, logits = (np.load(x) for x in (m, c, e, d, g))
+        check("caption: shapes [T,2,2], [1,2,T,4], [1,2,4,4], [1,2,T,T], [S,6]",
+              maps.shape == (T, 2, 2) and cross.shape == (1, 2, T, 4) and enc.shape == (1, 2, 4, 4)
+              and dec.shape == (1, 2, T, T) and logits.shape[1] == 6 and logits.shape[0] in (T, T + 1),
+              f"{maps.shape} {cross.shape} {enc.shape} {dec.shape} {logits.shape}")
+        check("caption: every attention row sums to 1", all(np.allclose(a.sum(-1), 1, atol=1e-5) for a in (cross, enc, dec)))
+        check("caption: the maps are the last layer's cross-attention, mean of heads",
+              np.allclose(maps.reshape(T, 4), cross[-1].mean(0), atol=1e-6))
+        check("caption: the decoder's self-attention is causal", np.allclose(np.triu(dec, 1), 0))
+        check("caption: the grid is a PNG", open(grid, "rb").read(8) == b"\x89PNG\r\n\x1a\n")
+    r2 = run("caption", "--image", scene, "--model", tiny, "--checkpoint", "10")
+    check("caption: --image and --checkpoint give the same caption for the same pixels",
+          r2.returncode == 0 and r.returncode == 0 and r2.stdout.splitlines()[0] == r.stdout.splitlines()[0],
+          r2.stderr + r2.stdout)
+    for fmt in ("svg", "pdf"):
+        out = tmp(f"cap.{fmt}")
+        r = run("caption", "--scene", "5", "--model", tiny, "--out", out)
+        check(f"caption --out .{fmt}", r.returncode == 0 and os.path.getsize(out) > 1000, r.stderr)
+    r = run("caption", "--image", SAMPLE, "--model", tiny, "--out-dir", tmp("cap_words"), "--data-out", tmp("cap_data"))
+    check("caption of any image (resized), --out-dir and --data-out", r.returncode == 0
+          and os.path.exists(tmp("cap_data.json")) and os.path.isdir(tmp("cap_words")), r.stderr)
+    expect_error("caption: neither --image nor --scene", ["caption", "--model", tiny], code=2, mentions=["--image", "--scene"])
+    expect_error("caption: both --image and --scene", ["caption", "--model", tiny, "--scene", "1", "--image", SAMPLE],
+                 code=2, mentions=["--scene"])
+    expect_error("caption: unknown checkpoint", ["caption", "--model", tiny, "--scene", "1", "--checkpoint", "7",
+                                                 "--out", grid], mentions=["step 7", "0, 10"], output=grid)
+    expect_error("caption: no such folder", ["caption", "--model", tmp("nowhere"), "--scene", "1"],
+                 mentions=["config.json"])
+    expect_error("caption: bad figure format", ["caption", "--model", tiny, "--scene", "1", "--out", tmp("x.gif")],
+                 mentions=["gif", ".svg"])
+    mentions = {
+        "config_not_json": ["not valid JSON"], "config_nested_bomb": ["deeper"], "config_not_object": ["object"],
+        "config_wrong_format": ["format"], "config_missing_width": ["width", "missing"],
+        "config_width_string": ["width", "integer"], "config_patch_not_dividing": ["patch", "divide"],
+        "config_heads_not_dividing": ["heads"], "config_decoder_heads_count": ["decoder_heads"],
+        "config_decoder_heads_differ": ["same number of heads"], "config_vocab_empty": ["vocab"],
+        "config_vocab_not_strings": ["vocab"], "config_bos_out_of_range": ["bos"], "config_std_zero": ["std"],
+        "config_activation_unknown": ["relu"], "config_checkpoint_escapes": ["inside the model's folder"],
+        "config_checkpoints_unsorted": ["ascending"], "config_missing": ["config.json"],
+        "weights_missing": ["model.safetensors"], "weights_not_safetensors": ["model.safetensors"],
+        "weights_missing_tensor": ["decoder.0.norm3.weight"], "weights_wrong_shape": ["pos_embed", "[5, 8]"],
+        "weights_nan": ["head.bias", "not finite"], "weights_overflow": ["overflow"],
+    }
+    bad = os.path.join(BAD, "captioner")
+    check("caption: every bad captioner folder has a test", sorted(os.listdir(bad)) == sorted(mentions),
+          f"{sorted(set(os.listdir(bad)) ^ set(mentions))}")
+    for case, words in mentions.items():
+        expect_error(f"caption: bad {case}", ["caption", "--model", os.path.join(bad, case), "--scene", "1",
+                                              "--out", grid, "--maps-out", m], mentions=words, output=grid)
+
+
 def test_vit_views_and_norms():
     # A tiny Hugging Face ViT (the bad-config cases' weights, a good config
     # beside them): the views the app offers, and the token norms.
