@@ -138,6 +138,8 @@ class AppState {
   // Imported words: an attention file (its token list is looked for beside
   // it) or, once the attention is open, its token list.
   void open_word_file(const std::string& path);
+  // File > Captioner: the bundled captioner on a scene of shapes it draws.
+  void open_captioner();
   // Loading happens in the background; a bad file leaves everything as it
   // was and says why.
   void open_file(const std::string& path);

@@ -1,4 +1,4 @@
-// AppState's imported words (Source::Words): which words are selected,
+// AppState's words (Source::Words, Source::Captioner): which words are selected,
 // opening their files, and each word's map from the record the file gave.
 #include "app_state.hpp"
 #include "core/error.hpp"
@@ -28,6 +28,13 @@ void AppState::open_word_file(const std::string& path) {
   } catch (const attn::Error& e) {
     post(e.what(), true);
   }
+}
+
+void AppState::open_captioner() {
+  settings.tokens.source = Source::Captioner;
+  settings.tokens.image_path.clear();
+  settings.selection.words.clear();
+  settings.selection.queries.clear();
 }
 
 void AppState::compute_word_maps() {

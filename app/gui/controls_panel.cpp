@@ -139,7 +139,7 @@ void draw_display_controls(AppState& state) {
   }
   tooltip("Which head's attention the image shows, or all heads together.");
   labelled_combo("colormap", d.colormap, "The colours for weights: low on the left of the bar, high on the right.");
-  const bool words = state.settings.tokens.source == Source::Words;
+  const bool words = state.scene.words != nullptr;
   if (words) {
     const bool signed_values = state.scene.words && state.scene.words->negative;
     const bool shared = state.settings.view.word_scale == attn::WordScale::Shared;
@@ -204,7 +204,7 @@ void draw_controls(AppState& state, UiContext& ui, const Layout& l) {
   }
   if (s.tokens.source == Source::Vit) {
     draw_vit_controls(state, ui);
-  } else if (s.tokens.source == Source::Words) {
+  } else if (s.tokens.source == Source::Words || s.tokens.source == Source::Captioner) {
     draw_words_controls(state, ui);
   } else {
     draw_token_controls(state, ui);

@@ -17,7 +17,7 @@ void draw_details(AppState& state, UiContext& ui, const Layout& l) {
       if (state.scene.vit)
         draw_model_statistics(state);
       else if (state.scene.words)
-        draw_word_details(state);
+        draw_word_details(state, ui.hovered);
       else
         draw_steps(state);
       ImGui::EndTabItem();

@@ -10,6 +10,7 @@ void draw_menu(AppState& state, UiContext& ui, float* menu_height) {
     if (ImGui::MenuItem("Open image, session or weights...", "Ctrl+O")) ui.dialog.show(FileAction::Open);
     if (ImGui::MenuItem("Open Q, K, V files...")) ui.dialog.show(FileAction::OpenTensors);
     if (ImGui::MenuItem("Open word attention (captioner, VLM)...")) ui.dialog.show(FileAction::OpenWords);
+    if (ImGui::MenuItem("Captioner")) state.open_captioner();
     if (ImGui::BeginMenu("Recent", !w.recent_files.empty())) {
       for (const auto& f : std::vector<std::string>(w.recent_files))
         if (ImGui::MenuItem(f.c_str())) state.open_file(f);

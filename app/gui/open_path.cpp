@@ -105,7 +105,8 @@ void open_path(Settings& s, const std::string& path) {
       return open_tokens(s, path);
     case FileKind::Image:
       t.image_path = path;
-      if (!is_image_source(t.source) && t.source != Source::Vit && t.source != Source::Words)
+      if (!is_image_source(t.source) && t.source != Source::Vit && t.source != Source::Words &&
+          t.source != Source::Captioner)
         t.source = Source::Similarity;
       break;
   }

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/args.hpp"
@@ -47,6 +48,9 @@ does the same):
   --tensor NAME  --grid COLS,ROWS  --key-offset K  --word I[,J...] (averaged)
   --layer L|mean  --head h|mean|max|min  --smooth none|bilinear|gaussian
   --word-scale word|shared
+The bundled captioner (a scene of shapes it draws, or the image FILE):
+  --captioner  --scene N (which drawn scene)  --captioner-step S (the weights
+  of a training step; default: the final ones)
 Compare (the image view as A | B | A - B; B is A with these changed):
   --compare KEY=VALUE[,KEY=VALUE...]   keys: temperature, head (a number or
                          mean), layer (a number or last), score, norm, mask,
@@ -163,7 +167,10 @@ Options parse_options(int argc, char** argv, const Settings& base) {
                      {"compare"},
                      {"export-compare"},
                      {"export-data", false},
-                     {"include-registers", false}},
+                     {"include-registers", false},
+                     {"captioner", false},
+                     {"scene"},
+                     {"captioner-step"}},
                     kMaxFiles);
   o.help = a.help();
   o.version = a.has("version");
@@ -215,6 +222,15 @@ Options parse_options(int argc, char** argv, const Settings& base) {
       }
       start = end + 1;
     }
+  }
+  if (a.has("captioner") || a.has("scene") || a.has("captioner-step")) {
+    TokenSettings& t = s.tokens;
+    const bool image = std::any_of(a.positionals().begin(), a.positionals().end(),
+                                   [](const std::string& p) { return file_kind(p) == FileKind::Image; });
+    if (!image) t.image_path.clear();
+    t.source = Source::Captioner;
+    if (a.has("scene")) t.captioner_scene = static_cast<std::uint64_t>(a.get_int("scene", 1, 0, 1LL << 53));
+    if (a.has("captioner-step")) t.captioner_step = static_cast<int>(a.get_int("captioner-step", -1, -1, 1 << 30));
   }
   s.view.word_smooth = a.get_enum("smooth", s.view.word_smooth);
   s.view.word_scale = a.get_enum("word-scale", s.view.word_scale);

@@ -45,7 +45,7 @@ void draw_heads(AppState& state, UiContext& ui, const Layout& l);
 void draw_details(AppState& state, UiContext& ui, const Layout& l);  // step by step / statistics, matrix
 void draw_steps(AppState& state);
 void draw_model_statistics(AppState& state);
-void draw_word_details(AppState& state);  // the selected words: share on the image, spread, peak
+void draw_word_details(AppState& state, int hovered);  // the selected words: share on the image, spread, peak
 void draw_matrix(AppState& state, UiContext& ui);
 void draw_status(AppState& state, UiContext& ui, const Layout& l);
 void draw_help(UiContext& ui);

@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <atomic>
 
+#include <filesystem>
+
+#include "common/resources.hpp"
 #include "common/tensors.hpp"
+#include "core/captioner.hpp"
+#include "core/captioner_scene.hpp"
 #include "core/error.hpp"
 #include "core/word_files.hpp"
 #include "sample_image.hpp"
@@ -52,6 +57,52 @@ std::shared_ptr<const VitRun> run_vit(const SceneKey& key, const LoadedImage& so
   return run;
 }
 
+// The bundled captioner on the image, or on the scene it draws when there is
+// none: the caption as the words, every attention it has in the record.
+void build_captioner_scene(const TokenSettings& t, const LoadedImage& image, Scene& s) {
+  const std::string dir = (std::filesystem::path(app::data_dir()) / "captioner").string();
+  const std::optional<int> step = t.captioner_step >= 0 ? std::optional<int>(t.captioner_step) : std::nullopt;
+  const attn::CaptionerModel model = attn::load_captioner_dir(dir, step);
+  std::vector<attn::SceneObject> objects;
+  std::shared_ptr<const attn::Image> pixels;
+  if (t.image_path.empty()) {  // a drawn scene: not kept in the cache of loaded images
+    attn::CaptionScene scene = attn::draw_caption_scene(t.captioner_scene);
+    pixels = std::make_shared<const attn::Image>(std::move(scene.image));
+    objects = std::move(scene.objects);
+  } else {
+    s.source = image;
+    pixels = s.source.pixels;
+  }
+  Worker::check_cancelled();
+  attn::Caption caption = attn::run_captioner(model, *pixels);
+  auto run = std::make_shared<WordsRun>();
+  run->words = caption.words;
+  const int g = model.config.grid();
+  run->keys = attn::ImageKeys{g, g, 0, false, false};
+  attn::WordCanvas canvas = attn::word_canvas(*pixels, run->keys);
+  run->record = std::move(caption.record);
+  run->cross_q = std::move(caption.cross_q);
+  run->cross_k = std::move(caption.cross_k);
+  run->record.token_sets[0].grid = canvas.grid;  // the keys' cells as drawn
+  for (const auto& k : model.config.checkpoints) run->captioner_steps.push_back(k.step);
+  run->description = attn::describe(model);
+  if (!objects.empty()) {
+    const auto valid = attn::valid_captions(objects);
+    run->scene_truth = valid.front();
+    std::string line;
+    for (const auto& w : caption.words) line.append(line.empty() ? "" : " ").append(w);
+    run->caption_true = std::find(valid.begin(), valid.end(), line) != valid.end();
+  }
+  const int heads = run->record.find(attn::AttentionRole::Cross)->weights.heads();
+  s.image = std::make_shared<const attn::Image>(std::move(canvas.image));
+  s.grid = canvas.grid;
+  s.cells_used = s.grid.count();
+  s.tokens = attn::TokenSet::patches(s.grid, s.cells_used);
+  s.heads = heads;
+  s.width = model.config.width;
+  s.words = std::move(run);
+}
+
 }  // namespace
 
 SceneKey SceneKey::of(const Settings& s) {
@@ -71,6 +122,11 @@ SceneKey SceneKey::of(const Settings& s) {
       k.tokens.words_cols = t.words_cols;
       k.tokens.words_rows = t.words_rows;
       k.tokens.words_key_offset = t.words_key_offset;
+      break;
+    case Source::Captioner:
+      k.tokens.image_path = t.image_path;
+      k.tokens.captioner_step = t.captioner_step;
+      if (t.image_path.empty()) k.tokens.captioner_scene = t.captioner_scene;
       break;
     case Source::Similarity:
     case Source::Random:
@@ -180,6 +236,9 @@ Scene build_scene(const SceneKey& key, const SceneCache& cache) {
       s.words = std::move(run);
       return s;
     }
+    case Source::Captioner:
+      build_captioner_scene(t, t.image_path.empty() ? LoadedImage{} : image(t.image_path), s);
+      return s;
     case Source::Similarity:
     case Source::Random:
     case Source::Pixels: {

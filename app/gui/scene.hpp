@@ -61,6 +61,13 @@ struct WordsRun {
   attn::ImageKeys keys;            // where the image's patches sit among the N keys
   std::string description;         // one line: what was read and inferred
   bool negative = false;           // values below zero: drawn on the diverging map
+  // Source::Captioner: the model's training steps kept (ascending; the last
+  // is the final weights') and, for a drawn scene, a true caption of it and
+  // whether the model's caption is one.
+  std::vector<int> captioner_steps;
+  std::vector<attn::Matrix> cross_q, cross_k;  // the captioner's (attn::Caption)
+  std::string scene_truth;
+  bool caption_true = false;
   int layers() const { return record.attention.front().weights.layers(); }
 };
 

@@ -15,7 +15,7 @@
 template <>
 std::span<const attn::EnumName<gui::Source>> attn::enum_names<gui::Source>() {
   using gui::Source;
-  static constexpr std::array<EnumName<Source>, 7> kNames = {{
+  static constexpr std::array<EnumName<Source>, 8> kNames = {{
       {Source::Similarity, "similarity", "image: similarity",
        "Each patch described by its colour and texture, with W_q = W_k: similar patches attend to each other."},
       {Source::Random, "random", "image: random projections",
@@ -29,6 +29,9 @@ std::span<const attn::EnumName<gui::Source>> attn::enum_names<gui::Source>() {
       {Source::Words, "words", "words over the image (attention file)",
        "Where each word of a caption looks: cross-attention a captioner or vision-language model wrote out, with "
        "its words."},
+      {Source::Captioner, "captioner", "captioner (bundled)",
+       "attnscope's own captioner writes a caption of the image, or of a scene of shapes it draws: see where each "
+       "word looked while it was written."},
   }};
   return kNames;
 }

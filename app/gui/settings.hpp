@@ -26,6 +26,7 @@ enum class Source {
   Files,         // Q, K, V from .npy or CSV files
   Vit,           // a Vision Transformer's own attention (safetensors weights) on the image
   Words,         // a model's exported word-to-image attention over the image, with its words
+  Captioner,     // the bundled captioner on the image, or on a scene of shapes it draws
 };
 bool is_image_source(Source s);  // Similarity, Random or Pixels
 
@@ -50,6 +51,10 @@ struct TokenSettings {
   std::string words_attn, words_tokens, words_tensor;
   int words_cols = 0, words_rows = 0;  // the image's patch grid; 0: inferred from its aspect
   int words_key_offset = -1;           // the first image key; -1: inferred
+  // Source::Captioner: the weights of a training step (-1: the final ones),
+  // and the scene drawn when image_path is empty.
+  int captioner_step = -1;
+  std::uint64_t captioner_scene = 1;
 
   bool operator==(const TokenSettings&) const = default;
   template <typename V>
@@ -71,6 +76,8 @@ struct TokenSettings {
     v("words_cols", words_cols, Range{0, 65536});
     v("words_rows", words_rows, Range{0, 65536});
     v("words_key_offset", words_key_offset, Range{-1, 1 << 30});
+    v("captioner_step", captioner_step, Range{-1, 1 << 30});
+    v("captioner_scene", captioner_scene);
   }
 };
 

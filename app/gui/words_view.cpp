@@ -103,7 +103,76 @@ void draw_word_strip(AppState& state, UiContext& ui) {
   ImGui::Spacing();
 }
 
-void draw_word_details(AppState& state) {
+namespace {
+
+// The captioner's cross-attention for one word, step by step: the word's
+// query against every patch's key, scaled, then the softmax; with live
+// numbers for the strongest patches and the hovered one.
+void draw_cross_steps(const WordsRun& run, int word, int layer, int head, int hovered) {
+  const attn::Matrix& q = run.cross_q[static_cast<size_t>(layer)];
+  const attn::Matrix& k = run.cross_k[static_cast<size_t>(layer)];
+  const int heads = run.record.find(attn::AttentionRole::Cross)->weights.heads();
+  const auto dh = static_cast<int>(q.cols()) / heads, n = static_cast<int>(k.rows());
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  std::vector<double> scores(static_cast<size_t>(n)), weights(static_cast<size_t>(n));
+  double top = -1e300, sum = 0;
+  for (int j = 0; j < n; ++j) {
+    const double sc =
+        static_cast<double>(q.row(word).segment(head * dh, dh).dot(k.row(j).segment(head * dh, dh))) * scale;
+    scores[static_cast<size_t>(j)] = sc;
+    top = std::max(top, sc);
+  }
+  for (int j = 0; j < n; ++j) sum += weights[static_cast<size_t>(j)] = std::exp(scores[static_cast<size_t>(j)] - top);
+  for (double& w : weights) w /= sum;
+  const std::string& w = run.words[static_cast<size_t>(word)];
+  ImGui::Spacing();
+  ImGui::TextWrapped("How \"%s\" looked (decoder layer %d, head %d of %d):", w.c_str(), layer, head, heads);
+  ImGui::TextWrapped(
+      "1. Its query q: the decoder's state at this step (input: %s), normalised and projected: %d numbers, %s",
+      word == 0 ? "<bos>" : ("\"" + run.words[static_cast<size_t>(word - 1)] + "\"").c_str(), dh,
+      [&] {
+        std::string t = "(";
+        for (int i = 0; i < std::min(dh, 4); ++i) {
+          char b[32];
+          std::snprintf(b, sizeof b, "%s%.3f", i ? ", " : "", q(word, head * dh + i));
+          t += b;
+        }
+        return t + (dh > 4 ? ", ...)" : ")");
+      }()
+          .c_str());
+  ImGui::TextWrapped("2. Each patch j has a key k_j, from the encoder's output. Score s_j = q . k_j / sqrt(%d).", dh);
+  ImGui::TextWrapped("3. Weights w = softmax(s): they sum to 1 over the %d patches; the map shows them.", n);
+  std::vector<int> order(static_cast<size_t>(n));
+  for (int j = 0; j < n; ++j) order[static_cast<size_t>(j)] = j;
+  std::partial_sort(order.begin(), order.begin() + std::min(n, 5), order.end(),
+                    [&](int a, int b) { return weights[static_cast<size_t>(a)] > weights[static_cast<size_t>(b)]; });
+  if (ImGui::BeginTable("##cross steps", 3, ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg)) {
+    ImGui::TableSetupColumn("patch (col, row)");
+    ImGui::TableSetupColumn("score s_j");
+    ImGui::TableSetupColumn("weight w_j");
+    ImGui::TableHeadersRow();
+    auto row = [&](int j, bool is_hovered) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::Text("(%d, %d)%s", j % run.keys.cols, j / run.keys.cols, is_hovered ? " hovered" : "");
+      ImGui::TableNextColumn();
+      ImGui::Text("%.4f", scores[static_cast<size_t>(j)]);
+      ImGui::TableNextColumn();
+      ImGui::Text("%.4f", weights[static_cast<size_t>(j)]);
+    };
+    for (int i = 0; i < std::min(n, 5); ++i)
+      row(order[static_cast<size_t>(i)], order[static_cast<size_t>(i)] == hovered);
+    if (hovered >= 0 && hovered < n &&
+        std::find(order.begin(), order.begin() + std::min(n, 5), hovered) == order.begin() + std::min(n, 5))
+      row(hovered, true);
+    ImGui::EndTable();
+  }
+  ImGui::TextDisabled("The strongest five patches%s.", hovered >= 0 ? " and the hovered one" : "; hover a patch");
+}
+
+}  // namespace
+
+void draw_word_details(AppState& state, int hovered) {
   const WordsRun& run = *state.scene.words;
   const ViewSettings& v = state.settings.view;
   const int L = run.layers();
@@ -127,16 +196,24 @@ void draw_word_details(AppState& state) {
   ImGui::Text("spread: about %.1f of %d patches", st.spread, k.count());
   tooltip("exp(entropy) of the map over the image: 1 when one patch takes everything, all of them when uniform.");
   ImGui::Text("strongest patch: (%d, %d), weight %.4g", st.peak_cell % k.cols, st.peak_cell / k.cols, st.peak);
+  if (!run.cross_q.empty() && words.size() == 1 && !v.mean_of_layers) {
+    draw_cross_steps(run, words.front(), layer, std::max(0, v.head), hovered);
+    if (v.head < 0 && run.record.find(attn::AttentionRole::Cross)->weights.heads() > 1)
+      ImGui::TextDisabled("(head 0 shown: pick a head under Display to see another)");
+    return;
+  }
   ImGui::Spacing();
-  ImGui::TextDisabled(
-      "A file holds weights only: the model's queries and keys are not in it, so there is no "
-      "step-by-step computation to show. The matrix tab shows every word's row.");
+  ImGui::TextDisabled(run.cross_q.empty() ? "A file holds weights only: the model's queries and keys are not in it, so "
+                                            "there is no step-by-step computation to show. The matrix tab shows "
+                                            "every word's row."
+                                          : "Pick one word and one layer to see its computation step by step.");
 }
 
-void draw_words_controls(AppState& state, UiContext& ui) {
-  Settings& s = state.settings;
-  TokenSettings& t = s.tokens;
-  ViewSettings& v = s.view;
+namespace {
+
+// Source::Words: the file, its words, where the image's keys sit.
+void draw_word_file_controls(AppState& state, UiContext& ui) {
+  TokenSettings& t = state.settings.tokens;
   ImGui::TextWrapped("attention: %s", t.words_attn.c_str());
   ImGui::TextWrapped("words: %s", t.words_tokens.c_str());
   if (ImGui::Button("Open word attention...")) ui.dialog.show(FileAction::OpenWords);
@@ -160,7 +237,57 @@ void draw_words_controls(AppState& state, UiContext& ui) {
   if (ImGui::InputInt("##key offset", &offset, 1, 10, ImGuiInputTextFlags_EnterReturnsTrue))
     t.words_key_offset = std::max(-1, offset);
   tooltip("Models often put text or special tokens before the image: the image's keys start here.");
+}
 
+// Source::Captioner: the training step, new scenes, what the scene holds.
+void draw_captioner_controls(AppState& state, UiContext& ui) {
+  TokenSettings& t = state.settings.tokens;
+  const WordsRun* run = state.scene.words.get();
+  if (run) ImGui::TextWrapped("%s", run->description.c_str());
+  if (ImGui::Button("New scene")) {
+    t.image_path.clear();
+    ++t.captioner_scene;
+    state.select_words({});
+  }
+  tooltip("Draw another scene of shapes (the same scenes on every machine: scene numbers are seeds).");
+  ImGui::SameLine();
+  if (ImGui::Button("Your image...")) ui.dialog.show(FileAction::Open);
+  tooltip("Caption a photo or picture of your own (resized to the model's 128 x 128 input).");
+  if (t.image_path.empty())
+    ImGui::Text("scene %llu", static_cast<unsigned long long>(t.captioner_scene));
+  else
+    ImGui::TextWrapped("image: %s", t.image_path.c_str());
+  if (run && !run->scene_truth.empty()) {
+    ImGui::TextWrapped("the scene: %s", run->scene_truth.c_str());
+    ImGui::TextColored(run->caption_true ? ImVec4(0.3f, 0.8f, 0.4f, 1) : ImVec4(0.95f, 0.45f, 0.3f, 1), "%s",
+                       run->caption_true ? "the caption is true" : "the caption is wrong");
+  }
+  if (run && !run->captioner_steps.empty()) {
+    const std::vector<int>& steps = run->captioner_steps;
+    int index = static_cast<int>(steps.size()) - 1;
+    for (size_t i = 0; i < steps.size(); ++i)
+      if (steps[i] == t.captioner_step) index = static_cast<int>(i);
+    label("training step");
+    const std::string shown = "step " + std::to_string(steps[static_cast<size_t>(index)]) +
+                              (index + 1 == static_cast<int>(steps.size()) ? " (final)" : "");
+    if (ImGui::SliderInt("##training step", &index, 0, static_cast<int>(steps.size()) - 1, shown.c_str()))
+      t.captioner_step = index + 1 == static_cast<int>(steps.size()) ? -1 : steps[static_cast<size_t>(index)];
+    tooltip(
+        "The weights as they were at this point of training, from the untrained model (step 0) to the final one: "
+        "watch each word's attention gather on the object it names, and the caption change with it.");
+  }
+}
+
+}  // namespace
+
+void draw_words_controls(AppState& state, UiContext& ui) {
+  Settings& s = state.settings;
+  ViewSettings& v = s.view;
+  if (s.tokens.source == Source::Captioner)
+    draw_captioner_controls(state, ui);
+  else
+    draw_word_file_controls(state, ui);
+  const WordsRun* run = state.scene.words.get();
   section("View");
   const int L = run ? run->layers() : 1;
   int layer = v.layer < 0 ? L - 1 : v.layer;
