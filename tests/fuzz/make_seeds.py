@@ -97,6 +97,23 @@ def words_seeds():
     out("words", "safetensors_cross", bytes([1, 63, 63]) + safetensors_bytes({"cross": np.ones((2, 3, 5), "<f4")}))
 
 
+def captioner_seeds():
+    """fuzz_captioner: config.json, NUL, model.safetensors, from the valid
+    tiny captioner and every bad captioner folder."""
+    for base in (os.path.join(DATA, "valid"), os.path.join(DATA, "bad", "captioner")):
+        for case in sorted(os.listdir(base)):
+            folder = os.path.join(base, case)
+            if base.endswith("valid") and case != "captioner_tiny":
+                continue
+            parts = []
+            for name in ("config.json", "model.safetensors"):
+                path = os.path.join(folder, name)
+                parts.append(open(path, "rb").read() if os.path.exists(path) else b"")
+            if len(parts[0]) > 100000:
+                continue  # the nesting bomb: the configs target has its own
+            out("captioner", case, parts[0] + b"\0" + parts[1])
+
+
 def checkpoints():
     """Whole checkpoints (the committed good and bad ones, protocols 2, 4 and 5)
     and their data.pkl alone, which fuzz_checkpoint wraps in an archive."""
@@ -165,4 +182,5 @@ if __name__ == "__main__":
                     slot = {"open_clip_config.json": 1, "preprocessor_config.json": 2}.get(name, 0)
                     out("configs", case, b"\0" * slot + f.read())
     words_seeds()
+    captioner_seeds()
     print("seeds:", {t: len(os.listdir(os.path.join(HERE, "seeds", t))) for t in sorted(os.listdir(os.path.join(HERE, "seeds")))})
