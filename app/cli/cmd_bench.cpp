@@ -3,11 +3,15 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <random>
 #include <sstream>
 
 #include "commands.hpp"
+#include "common/resources.hpp"
+#include "core/captioner.hpp"
+#include "core/captioner_scene.hpp"
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 #include "core/io.hpp"
@@ -37,6 +41,8 @@ Cases (--cases, comma-separated; default gemm,full,output,row,renorm):
   vit       the Vision Transformer in --vit on a random --vit-size square
             image (default 224), every layer's attention kept; and the time
             to open the weights into a model ready to run
+  caption   the bundled captioner (or --captioner DIR) on a drawn scene: the
+            caption and every attention map, and opening the model
   overlay   the CPU overlay of a random 2048 x 2048 image at patch 8 (65536
             patches), shown in 840 x 840 pixels (the app's view on a
             software OpenGL), bilinear
@@ -45,6 +51,7 @@ Options:
   --gemm-size M                  the gemm case's side (default 2048)
   --vit W                        weights for the vit case (--vit-heads H if no config.json)
   --vit-size S                   the vit case's image side in pixels (default 224)
+  --captioner DIR                the caption case's model (default: the bundled one)
   --vit-stream                   read the blocks from the file as the forward pass
                                  reaches them (as attnscope-cli vit does)
   --repeats R                    timed runs per case (default 5)
@@ -109,6 +116,7 @@ int run_bench(int argc, char** argv) {
                    {"gemm-size"},
                    {"cases"},
                    {"vit"},
+                   {"captioner"},
                    {"vit-heads"},
                    {"vit-size"},
                    {"vit-stream", false},
@@ -134,7 +142,8 @@ int run_bench(int argc, char** argv) {
   }
   const std::vector<std::string> cases = split(args.get("cases").value_or("gemm,full,output,row,renorm"));
   for (const auto& c : cases)
-    if (c != "gemm" && c != "full" && c != "output" && c != "row" && c != "renorm" && c != "vit" && c != "overlay")
+    if (c != "gemm" && c != "full" && c != "output" && c != "row" && c != "renorm" && c != "vit" && c != "overlay" &&
+        c != "caption")
       throw UsageError("unknown case '" + c + "' in --cases");
   auto wants = [&](const char* c) { return std::find(cases.begin(), cases.end(), c) != cases.end(); };
   const double budget = static_cast<double>(args.get_int("max-matrix-mb", 2048, 1, 1LL << 30)) * 1048576.0;
@@ -235,6 +244,16 @@ int run_bench(int argc, char** argv) {
     add("ViT forward, " + std::to_string(size) + " x " + std::to_string(size), flops,
         maps <= attn::VitOptions{}.max_f32_attention_bytes ? maps : maps / 2,
         [&] { attn::VitResult r = attn::run_vit(model, img, vo); });
+  }
+
+  if (wants("caption")) {
+    const std::string dir =
+        args.get("captioner").value_or((std::filesystem::path(app::data_dir()) / "captioner").string());
+    add("captioner: open the model", 0, 0, [&] { attn::CaptionerModel m = attn::load_captioner_dir(dir); });
+    const attn::CaptionerModel model = attn::load_captioner_dir(dir);
+    const attn::Image scene = attn::draw_caption_scene(3).image;
+    add("captioner: caption one scene, every attention", 0, 0,
+        [&] { attn::Caption c = attn::run_captioner(model, scene); });
   }
 
   if (wants("overlay")) {
