@@ -57,7 +57,7 @@ class Weights {
   const TensorFile& f_;
 };
 
-CaptionerModel::Attention attention(const Weights& w, const std::string& p, int d, int heads) {
+CaptionerModel::Attention attention(const Weights& w, const std::string& p, std::int64_t d, int heads) {
   CaptionerModel::Attention a;
   a.in_w = w.matrix(p + ".in_proj_weight", {3 * d, d});
   a.in_b = w.vector(p + ".in_proj_bias", 3 * d);
@@ -94,11 +94,11 @@ CaptionerConfig parse_captioner_config(std::span<const std::uint8_t> bytes, cons
   if (!j.is_object()) throw Error(name + ": not a JSON object");
   const json_config::Reader r{j, name};
   if (r.string("format") != "attnscope-captioner-1")
-    throw Error(name + ": \"format\" must be \"attnscope-captioner-1\" (an attnscope captioner's config.json)");
+    throw Error(name + R"(: "format" must be "attnscope-captioner-1" (an attnscope captioner's config.json))");
   CaptionerConfig c;
   c.image_size = required(r, "image_size", 8, 1024);
   c.patch = required(r, "patch", 1, c.image_size);
-  if (c.image_size % c.patch) throw Error(name + ": \"patch\" must divide \"image_size\"");
+  if (c.image_size % c.patch) throw Error(name + R"(: "patch" must divide "image_size")");
   c.width = required(r, "width", 1, 4096);
   c.mlp = required(r, "mlp", 1, 16384);
   c.encoder_layers = required(r, "encoder_layers", 1, 64);
@@ -126,7 +126,7 @@ CaptionerConfig parse_captioner_config(std::span<const std::uint8_t> bytes, cons
   c.mean = required_triple(r, "mean", false);
   c.std = required_triple(r, "std", true);
   if (const std::string act = r.string("activation"); !act.empty() && act != "gelu")
-    throw Error(name + ": \"activation\" \"" + act + "\" is not one the captioner runs (gelu)");
+    throw Error(name + R"(: "activation" ")" + act + R"(" is not one the captioner runs (gelu))");
   const json* vocab = r.find("vocab");
   if (!vocab || !vocab->is_array() || vocab->empty() || vocab->size() > 100000)
     throw Error(name + ": \"vocab\" must be a list of 1 to 100000 words");
@@ -157,8 +157,9 @@ CaptionerConfig parse_captioner_config(std::span<const std::uint8_t> bytes, cons
   return c;
 }
 
-CaptionerModel load_captioner(const TensorFile& file, const CaptionerConfig& c) {
-  const Weights w(file);
+CaptionerModel load_captioner(const TensorFile& weights, const CaptionerConfig& config) {
+  const Weights w(weights);
+  const CaptionerConfig& c = config;
   const int d = c.width, p = c.patch, v = static_cast<int>(c.vocab.size());
   CaptionerModel m;
   m.config = c;

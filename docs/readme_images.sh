@@ -45,4 +45,9 @@ trap 'rm -rf "$demo"' EXIT
   --out "$out/compare-temperature.png" >/dev/null
 "${x[@]}" "${app[@]}" tests/data/photos/chelsea.png --query 20,8 --compare head=1,temperature=0.5 --hover 10,9 \
   --screenshot "$out/window-compare.png"
+# The bundled captioner: a scene's words grid, the untrained and final
+# weights on the same scene, and the app's captioner view.
+"$cli" caption --scene 12 --out "$out/captioner-words.png" >/dev/null
+"$cli" caption --scene 12 --checkpoint 0 --out "$out/captioner-words-step0.png" --no-labels >/dev/null
+"${x[@]}" "${app[@]}" --captioner --scene 12 --word 1 --hover 2,5 --screenshot "$out/window-captioner.png"
 echo "redrew $(ls "$out" | wc -l) pictures in $out"

@@ -56,7 +56,7 @@ struct WordOutputs {
   std::string title;        // the grid's title; empty: the words joined
   nlohmann::json settings;  // for --data-out's JSON
 };
-void write_word_outputs(const Args& args, const WordOutputs& outputs);
+void write_word_outputs(const Args& args, const WordOutputs& w);
 // --layer L|mean and --head h|mean|max|min for a record of `layers` x `heads`.
 attn::WordRequest word_request(const Args& args, int layers, int heads);
 // Refuses (attn::Error) a job whose logits and weights, H × Nq × Nk floats

@@ -43,6 +43,7 @@ std::string state_json(const AppState& state, const UiContext& ui, int frame) {
   j["busy"] = state.busy_label(0.0);
   j["queries"] = state.effective_queries();
   j["words"] = state.effective_words();
+  if (state.scene.words) j["word_list"] = state.scene.words->words;
   j["word_rects"] = ui.word_rects;
   j["image_rect"] = {ui.image_min.x, ui.image_min.y, ui.image_max.x, ui.image_max.y};
   j["hovered"] = ui.hovered;

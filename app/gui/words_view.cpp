@@ -112,7 +112,8 @@ void draw_cross_steps(const WordsRun& run, int word, int layer, int head, int ho
   const attn::Matrix& q = run.cross_q[static_cast<size_t>(layer)];
   const attn::Matrix& k = run.cross_k[static_cast<size_t>(layer)];
   const int heads = run.record.find(attn::AttentionRole::Cross)->weights.heads();
-  const auto dh = static_cast<int>(q.cols()) / heads, n = static_cast<int>(k.rows());
+  const Eigen::Index dh = q.cols() / heads;
+  const int n = static_cast<int>(k.rows());
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
   std::vector<double> scores(static_cast<size_t>(n)), weights(static_cast<size_t>(n));
   double top = -1e300, sum = 0;
@@ -129,10 +130,10 @@ void draw_cross_steps(const WordsRun& run, int word, int layer, int head, int ho
   ImGui::TextWrapped("How \"%s\" looked (decoder layer %d, head %d of %d):", w.c_str(), layer, head, heads);
   ImGui::TextWrapped(
       "1. Its query q: the decoder's state at this step (input: %s), normalised and projected: %d numbers, %s",
-      word == 0 ? "<bos>" : ("\"" + run.words[static_cast<size_t>(word - 1)] + "\"").c_str(), dh,
+      word == 0 ? "<bos>" : ("\"" + run.words[static_cast<size_t>(word - 1)] + "\"").c_str(), static_cast<int>(dh),
       [&] {
         std::string t = "(";
-        for (int i = 0; i < std::min(dh, 4); ++i) {
+        for (Eigen::Index i = 0; i < std::min<Eigen::Index>(dh, 4); ++i) {
           char b[32];
           std::snprintf(b, sizeof b, "%s%.3f", i ? ", " : "", q(word, head * dh + i));
           t += b;
@@ -140,7 +141,8 @@ void draw_cross_steps(const WordsRun& run, int word, int layer, int head, int ho
         return t + (dh > 4 ? ", ...)" : ")");
       }()
           .c_str());
-  ImGui::TextWrapped("2. Each patch j has a key k_j, from the encoder's output. Score s_j = q . k_j / sqrt(%d).", dh);
+  ImGui::TextWrapped("2. Each patch j has a key k_j, from the encoder's output. Score s_j = q . k_j / sqrt(%d).",
+                     static_cast<int>(dh));
   ImGui::TextWrapped("3. Weights w = softmax(s): they sum to 1 over the %d patches; the map shows them.", n);
   std::vector<int> order(static_cast<size_t>(n));
   for (int j = 0; j < n; ++j) order[static_cast<size_t>(j)] = j;

@@ -362,6 +362,29 @@ def test_words():
     check("words: a click, a shift-click, then Left", state["settings"]["words"] == [1], state["settings"]["words"])
 
 
+def test_captioner():
+    # The bundled captioner on a drawn scene: the same caption as
+    # attnscope-cli caption, for the final weights and a training step; the
+    # words grid exported; the scene's patch grid.
+    grid = tmp("captioner_grid.png")
+    img, st = screenshot("captioner", "--captioner", "--scene", "4", "--word", "1", "--export-words", grid,
+                         "--hover", "3,3")
+    cli = subprocess.run([CLI, "caption", "--scene", "4"], capture_output=True, text=True, timeout=60)
+    check("captioner: the CLI captions scene 4", cli.returncode == 0, cli.stderr)
+    words = cli.stdout.splitlines()[0].split(" ") if cli.returncode == 0 else None
+    check("captioner: the app's caption is the CLI's", st.get("word_list") == words, (st.get("word_list"), words))
+    check("captioner: 8 x 8 patches, the chosen word", st["tokens"] == 64 and st["words"] == [1],
+          (st["tokens"], st["words"]))
+    check("captioner: the source is the captioner", st["settings"]["source"] == "captioner", st["settings"]["source"])
+    check("captioner: the words grid exported", os.path.exists(grid) and open(grid, "rb").read(4) == b"\x89PNG")
+    _, s0 = screenshot("captioner_step0", "--captioner", "--scene", "4", "--captioner-step", "0")
+    cli0 = subprocess.run([CLI, "caption", "--scene", "4", "--checkpoint", "0"], capture_output=True, text=True,
+                          timeout=60)
+    words0 = cli0.stdout.splitlines()[0].split(" ") if cli0.returncode == 0 and cli0.stdout.splitlines()[0] else []
+    check("captioner: the untrained step's caption is the CLI's", s0.get("word_list") == words0,
+          (s0.get("word_list"), words0))
+
+
 def test_compare():
     # Compare mode: the image view as A | B | A - B, exported as a figure
     # with its numbers; the difference equals two separate renders
