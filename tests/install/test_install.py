@@ -150,6 +150,14 @@ def test_installed_cli_renders_the_installed_sample():
               size)
 
 
+def test_installed_cli_captions_with_the_installed_captioner():
+    # The installed CLI finds the installed captioner (not the source tree's).
+    env = dict(ENV)
+    r = run([installed("bin/attnscope-cli"), "caption", "--scene", "1", "--checkpoint", "0"], env=env)
+    check("the installed attnscope-cli captions with the installed captioner and its checkpoints",
+          r.returncode == 0 and "the scene: " in r.stdout, r.stderr)
+
+
 def test_installed_app():
     shot = tmp("window.png")
     r = run([*XVFB, installed("bin/attnscope"), "--screenshot", shot, "--frames", "2"])
