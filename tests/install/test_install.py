@@ -130,9 +130,9 @@ def test_cmake_install():
         return
     for name, what in FILES.items():
         check(f"installed the {what} {name}", os.path.isfile(installed(name)), "")
-    if os.path.isdir(os.path.join(ROOT, "assets", "captioner")):
-        config = installed("share/attnscope/captioner/config.json")
-        check("installed the bundled captioner", os.path.isfile(config), config)
+    for name in ("config.json", "model.safetensors", "checkpoints/step_000000.safetensors"):
+        path = installed("share/attnscope/captioner/" + name)
+        check(f"installed the bundled captioner's {name}", os.path.isfile(path), path)
     data = run([installed("bin/attnscope-cli"), "--data-dir"]).stdout.strip()
     check("the installed CLI finds share/attnscope beside itself", data == installed("share/attnscope"), data)
     env = dict(ENV, ATTNSCOPE_DATA_DIR="/somewhere/else")
