@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "error.hpp"
+#include "layer_norm.hpp"
 
 #include "vit.hpp"  // resize_image
 #include "word_views.hpp"
@@ -14,20 +15,8 @@
 namespace attn {
 namespace {
 
-void layer_norm(const Matrix& x, const Vector& w, const Vector& b, double eps, Matrix& out) {
-  out.resize(x.rows(), x.cols());
-  const auto d = static_cast<double>(x.cols());
-  for (Eigen::Index i = 0; i < x.rows(); ++i) {
-    double mean = 0, var = 0;
-    for (Eigen::Index j = 0; j < x.cols(); ++j) mean += x(i, j);
-    mean /= d;
-    for (Eigen::Index j = 0; j < x.cols(); ++j) var += (x(i, j) - mean) * (x(i, j) - mean);
-    const double inv = 1.0 / std::sqrt(var / d + eps);
-    for (Eigen::Index j = 0; j < x.cols(); ++j) out(i, j) = static_cast<float>((x(i, j) - mean) * inv) * w[j] + b[j];
-  }
-}
-
-Matrix layer_norm(const Matrix& x, const Vector& w, const Vector& b, double eps) {
+// layer_norm into a new matrix.
+Matrix normed(const Matrix& x, const Vector& w, const Vector& b, double eps) {
   Matrix out;
   layer_norm(x, w, b, eps, out);
   return out;
@@ -83,7 +72,7 @@ Matrix attend(const CaptionerModel::Attention& a, const Matrix& q_in, const Matr
 
 // x += W2 gelu(W1 LN x + b1) + b2.
 void mlp(const CaptionerModel::Layer& l, const Vector& nw, const Vector& nb, double eps, Matrix& x) {
-  Matrix hidden = linear(layer_norm(x, nw, nb, eps), l.fc1_w, l.fc1_b);
+  Matrix hidden = linear(normed(x, nw, nb, eps), l.fc1_w, l.fc1_b);
   gelu(hidden);
   x += linear(hidden, l.fc2_w, l.fc2_b);
 }
@@ -117,11 +106,11 @@ Matrix encode(const CaptionerModel& m, const Image& image, std::vector<std::vect
   attention.resize(m.encoder.size());
   for (size_t i = 0; i < m.encoder.size(); ++i) {
     const CaptionerModel::Layer& l = m.encoder[i];
-    const Matrix y = layer_norm(x, l.norm1_w, l.norm1_b, eps);
+    const Matrix y = normed(x, l.norm1_w, l.norm1_b, eps);
     x += attend(l.self, y, y, false, attention[i]);
     mlp(l, l.norm2_w, l.norm2_b, eps, x);
   }
-  return layer_norm(x, m.encoder_norm_w, m.encoder_norm_b, eps);
+  return normed(x, m.encoder_norm_w, m.encoder_norm_b, eps);
 }
 
 struct Decoded {
@@ -143,13 +132,13 @@ Decoded decode(const CaptionerModel& m, const std::vector<int>& ids, const Matri
   d.cross_k.resize(m.decoder.size());
   for (size_t i = 0; i < m.decoder.size(); ++i) {
     const CaptionerModel::Layer& l = m.decoder[i];
-    Matrix y = layer_norm(x, l.norm1_w, l.norm1_b, eps);
+    Matrix y = normed(x, l.norm1_w, l.norm1_b, eps);
     x += attend(l.self, y, y, true, d.self_w[i]);
     layer_norm(x, l.norm2_w, l.norm2_b, eps, y);
     x += attend(l.cross, y, memory, false, d.cross_w[i], &d.cross_q[i], &d.cross_k[i]);
     mlp(l, l.norm3_w, l.norm3_b, eps, x);
   }
-  d.logits = linear(layer_norm(x, m.decoder_norm_w, m.decoder_norm_b, eps), m.head_w, m.head_b);
+  d.logits = linear(normed(x, m.decoder_norm_w, m.decoder_norm_b, eps), m.head_w, m.head_b);
   if (!d.logits.allFinite())
     throw Error("the captioner's weights overflow float32 on this image (its logits are not finite)");
   return d;

@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "gemm.hpp"
 #include "io.hpp"
+#include "layer_norm.hpp"
 #include "parallel.hpp"
 #include "simd/kernels.hpp"
 #include "softmax.hpp"
@@ -16,19 +17,6 @@
 
 namespace attn {
 namespace {
-
-void layer_norm(const Matrix& x, const Vector& w, const Vector& b, double eps, Matrix& out) {
-  out.resize(x.rows(), x.cols());
-  const double d = static_cast<double>(x.cols());
-  parallel_for(static_cast<int>(x.rows()), [&](int i) {
-    double mean = 0, var = 0;
-    for (Eigen::Index j = 0; j < x.cols(); ++j) mean += x(i, j);
-    mean /= d;
-    for (Eigen::Index j = 0; j < x.cols(); ++j) var += (x(i, j) - mean) * (x(i, j) - mean);
-    const double inv = 1.0 / std::sqrt(var / d + eps);
-    for (Eigen::Index j = 0; j < x.cols(); ++j) out(i, j) = static_cast<float>((x(i, j) - mean) * inv) * w[j] + b[j];
-  });
-}
 
 // y = x wᵀ + b: x [N, in], w [out, in] (PyTorch's layout), b [out] or
 // empty; y [N, out], its storage reused when it already has that shape.
