@@ -29,12 +29,14 @@ def evaluate(mode, scenes, *extra, fake_patch=16, unlucky=6):
     out = os.path.join(TMP, f"{mode}-{scenes}.json")
     if os.path.exists(out):
         os.remove(out)
-    env = dict(os.environ, FAKE_MODE=mode, FAKE_PATCH=str(fake_patch), FAKE_UNLUCKY=str(unlucky))
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "attnscope-captioner-eval-*")))
+    # A private temporary folder: other runs of evaluate.py (ctest runs the
+    # real evaluation at the same time) make their own in the shared one.
+    private = tempfile.mkdtemp(prefix=f"tmp-{mode}-", dir=TMP)
+    env = dict(os.environ, FAKE_MODE=mode, FAKE_PATCH=str(fake_patch), FAKE_UNLUCKY=str(unlucky), TMPDIR=private)
     r = subprocess.run([sys.executable, EVALUATE, "--cli", FAKE, "--scenes", str(scenes), "--json", out, *extra],
                        capture_output=True, text=True, env=env, timeout=900)
-    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "attnscope-captioner-eval-*")))
-    check(f"{mode}: no temporary folder left", after <= before, sorted(after - before))
+    left = glob.glob(os.path.join(private, "attnscope-captioner-eval-*"))
+    check(f"{mode}: no temporary folder left", not left, left)
     summary = None
     if os.path.exists(out):
         with open(out) as f:
