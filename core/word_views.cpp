@@ -205,6 +205,7 @@ Matrix image_maps(const AttentionRecord& record, const Matrix& rows) {
   assert(cross && rows.cols() == cross->weights.keys());
   const TokenSet& keys = record.keys(*cross);
   Matrix out = Matrix::Zero(rows.rows(), keys.grid.count());
+  if (rows.rows() == 0) return out;  // no words (a caption that ended at once): no columns to copy
   for (int i = 0; i < static_cast<int>(rows.cols()); ++i)
     if (keys[i].kind == TokenKind::Patch) out.col(keys[i].cell) = rows.col(i);
   return out;

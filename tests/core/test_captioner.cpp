@@ -11,6 +11,7 @@
 #include "core/captioner_scene.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
+#include "core/word_views.hpp"
 
 namespace {
 
@@ -127,6 +128,24 @@ TEST(Captioner, RunsTheTinyModel) {
   } catch (const attn::Error& e) {
     EXPECT_NE(std::string(e.what()).find("0, 10"), std::string::npos) << e.what();
   }
+}
+
+TEST(Captioner, AnEmptyCaptionHasEmptyMapsAndNoNaN) {
+  // A model whose first step says <eos>: no words, and every view of them
+  // is empty or zero (found by UBSan: Eigen's col() on an empty matrix).
+  attn::CaptionerModel m = attn::load_captioner_dir(kTiny);
+  m.head_b[m.config.eos] = 1000.0f;
+  const attn::Caption c = attn::run_captioner(m, attn::draw_caption_scene(1).image);
+  EXPECT_TRUE(c.words.empty());
+  EXPECT_EQ(c.logits.rows(), 1);
+  const attn::Matrix maps = attn::word_maps(c.record, {});
+  EXPECT_EQ(maps.rows(), 0);
+  EXPECT_EQ(maps.cols(), 4);
+  const attn::PatchGrid grid{16, 2, 2};
+  const std::vector<float> sel = attn::selection_map(maps, grid, {}, attn::WordSmooth::Bilinear, attn::WordScale::Word);
+  ASSERT_EQ(sel.size(), 4u);
+  for (float v : sel) EXPECT_TRUE(std::isfinite(v));
+  EXPECT_EQ(attn::display_maps(maps, grid, attn::WordSmooth::Gaussian, attn::WordScale::Shared).rows(), 0);
 }
 
 TEST(Captioner, ConfigRefusesWhatDoesNotFit) {

@@ -139,6 +139,14 @@ def test_random_models():
                     f"image {j}", model, folder, rgb)
         compare(f"random model {i}, checkpoint 0", model, folder, rng.integers(0, 256, (s, s, 3), dtype=np.uint8),
                 checkpoint=0)
+    # A model whose first step says <eos>: an empty caption, empty arrays.
+    folder = os.path.join(TMP, "silent")
+    model = random_model(folder, 32, 1, 2, 1, 2, 16, 64, "F32")
+    with torch.no_grad():
+        model.head.bias[model.cfg["eos"]] = 1000.0
+    tensors = {k: v.numpy() for k, v in model.state_dict().items()}
+    write_safetensors(os.path.join(folder, "model.safetensors"), tensors, {k: "F32" for k in tensors})
+    compare("a model that ends at once (empty caption)", model, folder, rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
 
 
 def test_bundled_captioner():
