@@ -8,9 +8,98 @@
 namespace attn {
 namespace {
 
-constexpr int kRowBlock = 96;  // rows of A packed at a time: a multiple of every MR (12, 6, 4)
+constexpr int kRowBlock = 96;  // gemm_packed's rows of A packed at a time: a multiple of every MR (12, 6, 4)
+// The most rows gemm() multiplies with B streamed (gemm_streaming_b): a
+// multiple of every MR, and few enough that A's block (240 x 256 floats,
+// 240 KiB) stays in a core's L2 cache while B passes through L1 a panel at
+// a time.
+constexpr int kStreamRows = 240;
 
 int blocks_of(int n, int b) { return (n + b - 1) / b; }
+
+// Rows [0, rows) and columns [col0, col0 + kc) of a as panels of mr rows:
+// panel ir holds, for each p, the mr values A[ir + i, col0 + p]; rows from
+// `rows` to the next multiple of mr are zero. dst: ceil(rows / mr) mr kc floats.
+void pack_a(StridedView a, int rows, int col0, int kc, int mr, float* dst) {
+  for (int ir = 0; ir < rows; ir += mr, dst += static_cast<std::ptrdiff_t>(mr) * kc) {
+    const int n = std::min(mr, rows - ir);
+    if (a.cs == 1) {  // rows of A are contiguous: read them in order
+      for (int i = 0; i < mr; ++i) {
+        const float* src = a.data + (ir + i) * a.rs + col0;
+        for (int p = 0; p < kc; ++p) dst[p * mr + i] = i < n ? src[p] : 0.0f;
+      }
+    } else {
+      for (int p = 0; p < kc; ++p)
+        for (int i = 0; i < mr; ++i) dst[p * mr + i] = i < n ? a.at(ir + i, col0 + p) : 0.0f;
+    }
+  }
+}
+
+// B's columns [j0, j0 + w) at depth [p0, p0 + kc) as one panel of kc rows
+// of nr floats (w <= nr; the columns from w to nr are zero).
+void pack_b_panel(StridedView b, int p0, int kc, int j0, int w, int nr, float* dst) {
+  if (b.rs == 1) {  // B's columns are contiguous (B is a transpose): 8 x NR blocks,
+    // read as w short runs and written as 8 whole rows of the panel
+    float tile[8 * 64];
+    assert(nr <= 64);
+    for (int p = 0; p < kc; p += 8) {
+      const int depth = std::min(8, kc - p);
+      for (int j = 0; j < w; ++j) {
+        const float* src = b.data + (j0 + j) * b.cs + p0 + p;
+        for (int q = 0; q < depth; ++q) tile[q * nr + j] = src[q];
+      }
+      for (int q = 0; q < depth; ++q)
+        for (int j = 0; j < w; ++j) dst[(p + q) * nr + j] = tile[q * nr + j];
+    }
+  } else {
+    for (int p = 0; p < kc; ++p)
+      for (int j = 0; j < w; ++j) dst[p * nr + j] = b.at(p0 + p, j0 + j);
+  }
+  for (int p = 0; p < kc; ++p)
+    for (int j = w; j < nr; ++j) dst[p * nr + j] = 0.0f;
+}
+
+// Asks for B's columns [j0, j0 + w) at depth [p0, p0 + kc), the next panel,
+// to be brought into the cache while the current one is multiplied: a
+// weight read once per forward comes from memory, in as many short runs as
+// the panel has columns (or rows), too many for the hardware to predict.
+void prefetch_b_panel(StridedView b, int p0, int kc, int j0, int w) {
+  constexpr int kLine = 16;  // floats in a 64-byte cache line
+  if (b.rs == 1) {
+    for (int j = 0; j < w; ++j)
+      for (int p = 0; p < kc; p += kLine) __builtin_prefetch(b.data + (j0 + j) * b.cs + p0 + p);
+  } else if (b.cs == 1) {
+    for (int p = 0; p < kc; ++p)
+      for (int j = 0; j < w; j += kLine) __builtin_prefetch(b.data + (p0 + p) * b.rs + j0 + j);
+  }
+}
+
+// C's rows [0, rows) and columns [0, cols) (+)= alpha * A B, from A packed
+// by pack_a and one B panel of depth kc (cols <= NR).
+void panel_times_block(const simd::Kernels& kern, int rows, int kc, const float* apack, const float* bp, int cols,
+                       float* c, std::ptrdiff_t ldc, float alpha, bool accumulate) {
+  const int mr = kern.mr, nr = kern.nr;
+  alignas(64) float edge[16 * 64];  // one tile when it hangs over C's edge
+  assert(mr * nr <= 16 * 64);
+  for (int ir = 0; ir < rows; ir += mr) {
+    const float* ap = apack + static_cast<std::ptrdiff_t>(ir) * kc;
+    float* ct = c + ir * ldc;
+    const int n = std::min(mr, rows - ir);
+    if (n == mr && cols == nr) {
+      kern.gemm_tile(kc, ap, bp, ct, ldc, alpha, accumulate);
+    } else {
+      kern.gemm_tile(kc, ap, bp, edge, nr, alpha, false);
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < cols; ++j) ct[i * ldc + j] = (accumulate ? ct[i * ldc + j] : 0.0f) + edge[i * nr + j];
+    }
+  }
+}
+
+// C [m, n] (+)= 0: the product over an empty depth.
+void empty_sum(int m, int n, float* c, std::ptrdiff_t ldc, bool accumulate) {
+  if (accumulate) return;
+  for (int i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+}
 
 }  // namespace
 
@@ -24,31 +113,11 @@ PackedB::PackedB(StridedView b, int k, int n, std::vector<float> storage)
   const int depth_blocks = blocks_of(k, kDepthBlock), panels = blocks_of(n, nr_);
   auto pack = [&](int t) {
     const int pb = t / panels, jr = t % panels;
-    const int p0 = pb * kDepthBlock, kc = std::min(kDepthBlock, k - p0);
-    float* dst = const_cast<float*>(panel(pb, jr));
-    const int j0 = jr * nr_, w = std::min(nr_, n - j0);
-    if (b.rs == 1) {  // B's columns are contiguous (B is a transpose): 8 x NR blocks,
-      // read as w short runs and written as 8 whole rows of the panel
-      const int nr = nr_;
-      float tile[8 * 64];
-      assert(nr <= 64);
-      for (int p = 0; p < kc; p += 8) {
-        const int depth = std::min(8, kc - p);
-        for (int j = 0; j < w; ++j) {
-          const float* src = b.data + (j0 + j) * b.cs + p0 + p;
-          for (int q = 0; q < depth; ++q) tile[q * nr + j] = src[q];
-        }
-        for (int q = 0; q < depth; ++q)
-          for (int j = 0; j < w; ++j) dst[(p + q) * nr + j] = tile[q * nr + j];
-      }
-    } else {
-      for (int p = 0; p < kc; ++p)
-        for (int j = 0; j < w; ++j) dst[p * nr_ + j] = b.at(p0 + p, j0 + j);
-    }
-    for (int p = 0; p < kc; ++p)
-      for (int j = w; j < nr_; ++j) dst[p * nr_ + j] = 0.0f;
+    const int p0 = pb * kDepthBlock, j0 = jr * nr_;
+    pack_b_panel(b, p0, std::min(kDepthBlock, k - p0), j0, std::min(nr_, n - j0), nr_,
+                 const_cast<float*>(panel(pb, jr)));
   };
-  // Large packings on the pool (a ViT packs 1.8 M weights per layer).
+  // Large packings on the pool.
   if (static_cast<double>(k) * n >= 1 << 18)
     parallel_for(depth_blocks * panels, pack);
   else
@@ -64,63 +133,81 @@ const float* PackedB::panel(int pb, int jr) const {
 void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate,
                  int col_begin, int col_end, int depth_begin, int depth_end) {
   const simd::Kernels& kern = b.kernels();
-  const int mr = kern.mr, nr = kern.nr;
+  const int nr = kern.nr;
   if (col_end < 0) col_end = b.cols();
   if (depth_end < 0) depth_end = b.depth();
   assert(col_begin % nr == 0 && depth_begin % PackedB::kDepthBlock == 0);
   if (m <= 0 || col_end <= col_begin) return;
-  if (depth_end <= depth_begin) {  // an empty sum
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < col_end - col_begin; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] : 0.0f;
-    return;
-  }
+  if (depth_end <= depth_begin) return empty_sum(m, col_end - col_begin, c, ldc, accumulate);
   thread_local std::vector<float> apack;
   apack.resize(static_cast<std::size_t>(kRowBlock) * PackedB::kDepthBlock);
-  alignas(64) float edge[16 * 64];  // one tile when it hangs over C's edge
-  assert(mr * nr <= 16 * 64);
   for (int i0 = 0; i0 < m; i0 += kRowBlock) {
     const int mc = std::min(kRowBlock, m - i0);
+    const StridedView ai{a.data + i0 * a.rs, a.rs, a.cs};
     for (int p0 = depth_begin; p0 < depth_end; p0 += PackedB::kDepthBlock) {
       const int kc = std::min(PackedB::kDepthBlock, depth_end - p0), pb = p0 / PackedB::kDepthBlock;
       assert(kc == std::min(PackedB::kDepthBlock, b.depth() - p0));
-      const bool acc = accumulate || p0 > depth_begin;
-      // A's rows [i0, i0 + mc) and depth [p0, p0 + kc) as panels of MR rows.
-      for (int ir = 0; ir < mc; ir += mr) {
-        float* dst = apack.data() + static_cast<std::size_t>(ir) * kc;
-        const int rows = std::min(mr, mc - ir);
-        if (a.cs == 1) {  // rows of A are contiguous: read them in order
-          for (int i = 0; i < mr; ++i) {
-            const float* src = a.data + (i0 + ir + i) * a.rs + (p0 - depth_begin);
-            for (int p = 0; p < kc; ++p) dst[p * mr + i] = i < rows ? src[p] : 0.0f;
-          }
-        } else {
-          for (int p = 0; p < kc; ++p)
-            for (int i = 0; i < mr; ++i) dst[p * mr + i] = i < rows ? a.at(i0 + ir + i, p0 - depth_begin + p) : 0.0f;
-        }
-      }
-      for (int j0 = col_begin; j0 < col_end; j0 += nr) {
-        const float* bp = b.panel(pb, j0 / nr);
-        const int cols = std::min(nr, col_end - j0);
-        for (int ir = 0; ir < mc; ir += mr) {
-          const float* ap = apack.data() + static_cast<std::size_t>(ir) * kc;
-          float* ct = c + (i0 + ir) * ldc + (j0 - col_begin);
-          const int rows = std::min(mr, mc - ir);
-          if (rows == mr && cols == nr) {
-            kern.gemm_tile(kc, ap, bp, ct, ldc, alpha, acc);
-          } else {
-            kern.gemm_tile(kc, ap, bp, edge, nr, alpha, false);
-            for (int i = 0; i < rows; ++i)
-              for (int j = 0; j < cols; ++j) ct[i * ldc + j] = (acc ? ct[i * ldc + j] : 0.0f) + edge[i * nr + j];
-          }
-        }
-      }
+      pack_a(ai, mc, p0 - depth_begin, kc, kern.mr, apack.data());  // A's column 0 pairs with B's row depth_begin
+      for (int j0 = col_begin; j0 < col_end; j0 += nr)
+        panel_times_block(kern, mc, kc, apack.data(), b.panel(pb, j0 / nr), std::min(nr, col_end - j0),
+                          c + i0 * ldc + (j0 - col_begin), ldc, alpha, accumulate || p0 > depth_begin);
     }
   }
 }
 
+namespace {
+
+// gemm() for at most kStreamRows rows. Each task takes all the rows and a
+// run of B's panels. For each depth block it packs the rows of A once, then
+// packs each of its B panels into a buffer that stays in L1 and multiplies
+// every row by it. B is read where it lies and never written out packed:
+// for a Vision Transformer's layers (197 rows, weights read once per
+// forward) packing all of B first would write and read back every weight.
+void gemm_streaming_b(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
+                      bool accumulate) {
+  const simd::Kernels& kern = simd::kernels();
+  const int mr = kern.mr, nr = kern.nr, panels = blocks_of(n, nr), depth_blocks = blocks_of(k, PackedB::kDepthBlock);
+  // A, packed once for every task: depth block pb at pb * mpad * kDepthBlock.
+  const std::size_t mpad = static_cast<std::size_t>(blocks_of(m, mr)) * static_cast<std::size_t>(mr);
+  // (The workers reach it through this pointer: a thread_local named in
+  // the lambdas below would be each worker's own.)
+  thread_local std::vector<float> apack;
+  apack.resize(mpad * static_cast<std::size_t>(depth_blocks) * PackedB::kDepthBlock);
+  float* const apacked = apack.data();
+  auto a_block = [&](int pb) { return apacked + static_cast<std::size_t>(pb) * mpad * PackedB::kDepthBlock; };
+  parallel_for(depth_blocks, [&](int pb) {
+    const int p0 = pb * PackedB::kDepthBlock, kc = std::min(PackedB::kDepthBlock, k - p0);
+    pack_a(a, m, p0, kc, mr, a_block(pb));
+  });
+  // Two tasks a thread, so a thread slowed by other work is helped by the others.
+  const int tasks = std::min(panels, 2 * thread_count());
+  parallel_for(tasks, [&](int t) {
+    const int jr0 = static_cast<int>(static_cast<std::int64_t>(panels) * t / tasks);
+    const int jr1 = static_cast<int>(static_cast<std::int64_t>(panels) * (t + 1) / tasks);
+    thread_local std::vector<float> bpanel;
+    bpanel.resize(static_cast<std::size_t>(PackedB::kDepthBlock) * static_cast<std::size_t>(nr));
+    for (int pb = 0; pb < depth_blocks; ++pb) {
+      const int p0 = pb * PackedB::kDepthBlock, kc = std::min(PackedB::kDepthBlock, k - p0);
+      for (int jr = jr0; jr < jr1; ++jr) {
+        const int j0 = jr * nr, w = std::min(nr, n - j0);
+        pack_b_panel(b, p0, kc, j0, w, nr, bpanel.data());
+        if (jr + 1 < jr1) prefetch_b_panel(b, p0, kc, j0 + nr, std::min(nr, n - j0 - nr));
+        panel_times_block(kern, m, kc, a_block(pb), bpanel.data(), w, c + j0, ldc, alpha, accumulate || p0 > 0);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+// Few rows stream B (above); more rows pack B once for all of them, as
+// then each panel is used by many row blocks (a 2048-square product runs
+// about 15% faster this way than streaming B once per 240 rows).
 void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
           bool accumulate) {
   if (m <= 0 || n <= 0) return;
+  if (k <= 0) return empty_sum(m, n, c, ldc, accumulate);
+  if (m <= kStreamRows) return gemm_streaming_b(m, n, k, alpha, a, b, c, ldc, accumulate);
   // B's packing goes into memory this thread has used before (a ViT packs
   // megabytes of weights per layer; fresh memory costs a page fault per 4 KiB).
   thread_local std::vector<float> storage;

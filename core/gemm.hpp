@@ -59,8 +59,11 @@ class PackedB {
 void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate,
                  int col_begin = 0, int col_end = -1, int depth_begin = 0, int depth_end = -1);
 
-// C [m, n] = alpha * A [m, k] B [k, n] (+ C when accumulate): packs B, then
-// splits the rows (or, for few rows, the columns) across the thread pool.
+// C [m, n] = alpha * A [m, k] B [k, n] (+ C when accumulate), on the
+// thread pool. Up to 240 rows (a ViT's tokens): A is packed once, and B's
+// panels are split across the threads and packed one at a time into L1 as
+// they are used, so B is read once and never written. More rows: B is
+// packed once, and the rows (or, for few row blocks, the columns) are split.
 void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
           bool accumulate = false);
 

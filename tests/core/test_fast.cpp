@@ -56,6 +56,38 @@ TEST(FastPaths, EveryIsaOfThisCpuIsTested) {
   for (const auto* k : all) std::printf("kernels available: %s (tile %d x %d)\n", k->name, k->mr, k->nr);
 }
 
+// C = alpha A B (+ C) through attn::gemm, against the double reference.
+// A and B are stored as their transposes when ta / tb, so the views must undo it.
+void check_gemm(int m, int n, int k, bool ta, bool tb, bool accumulate, float alpha, unsigned seed) {
+  SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + (ta ? " A^T" : "") +
+               (tb ? " B^T" : "") + (accumulate ? " +C" : ""));
+  const Matrix as = ta ? ref::random(k, m, seed + 1) : ref::random(m, k, seed + 1);
+  const Matrix bs = tb ? ref::random(n, k, seed + 2) : ref::random(k, n, seed + 2);
+  const attn::StridedView av = ta ? attn::StridedView{as.data(), 1, m} : attn::StridedView{as.data(), k, 1};
+  const attn::StridedView bv = tb ? attn::StridedView{bs.data(), 1, k} : attn::StridedView{bs.data(), n, 1};
+  Matrix c = accumulate ? ref::random(m, n, seed + 3) : Matrix::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
+  const ref::Mat c0 = ref::from(c);
+  attn::gemm(m, n, k, alpha, av, bv, c.data(), n, accumulate);
+  const ref::Mat ad = ta ? transpose(ref::from(as)) : ref::from(as);
+  const ref::Mat bd = tb ? transpose(ref::from(bs)) : ref::from(bs);
+  // Each element against its sum of |terms|: a sum that cancels to
+  // near zero is judged by the size of what was added, as rounding is.
+  double worst = 0;
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      double want = 0, size = 0;
+      for (int p = 0; p < k; ++p) {
+        want += ad[i][p] * bd[p][j];
+        size += std::abs(ad[i][p] * bd[p][j]);
+      }
+      want = alpha * want + (accumulate ? c0[i][j] : 0.0);
+      size = alpha * size + (accumulate ? std::abs(c0[i][j]) : 0.0);
+      ASSERT_TRUE(std::isfinite(c(i, j))) << i << "," << j << " not written";
+      worst = std::max(worst, std::abs(c(i, j) - want) / std::max(size, 1e-30));
+    }
+  EXPECT_LT(worst, kTolerance);
+}
+
 TEST(FastPaths, GemmMatchesTheReferenceOnOddShapesAndTransposes) {
   const unsigned seed = ref::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
@@ -65,37 +97,25 @@ TEST(FastPaths, GemmMatchesTheReferenceOnOddShapesAndTransposes) {
     for (int trial = 0; trial < 12; ++trial) {
       const int m = sizes[rng() % 7], n = sizes[rng() % 7], k = sizes[rng() % 7];
       const bool ta = rng() % 2, tb = rng() % 2, accumulate = rng() % 2;
-      const float alpha = trial % 3 == 0 ? 0.125f : 1.0f;
-      SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + (ta ? " A^T" : "") +
-                   (tb ? " B^T" : "") + (accumulate ? " +C" : ""));
-      // Stored as the transposes when asked, so the views must undo it.
-      const Matrix as = ta ? ref::random(k, m, seed + 1) : ref::random(m, k, seed + 1);
-      const Matrix bs = tb ? ref::random(n, k, seed + 2) : ref::random(k, n, seed + 2);
-      const attn::StridedView av = ta ? attn::StridedView{as.data(), 1, m} : attn::StridedView{as.data(), k, 1};
-      const attn::StridedView bv = tb ? attn::StridedView{bs.data(), 1, k} : attn::StridedView{bs.data(), n, 1};
-      Matrix c =
-          accumulate ? ref::random(m, n, seed + 3) : Matrix::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
-      const ref::Mat c0 = ref::from(c);
-      attn::gemm(m, n, k, alpha, av, bv, c.data(), n, accumulate);
-      const ref::Mat ad = ta ? transpose(ref::from(as)) : ref::from(as);
-      const ref::Mat bd = tb ? transpose(ref::from(bs)) : ref::from(bs);
-      // Each element against its sum of |terms|: a sum that cancels to
-      // near zero is judged by the size of what was added, as rounding is.
-      double worst = 0;
-      for (int i = 0; i < m; ++i)
-        for (int j = 0; j < n; ++j) {
-          double want = 0, size = 0;
-          for (int p = 0; p < k; ++p) {
-            want += ad[i][p] * bd[p][j];
-            size += std::abs(ad[i][p] * bd[p][j]);
-          }
-          want = alpha * want + (accumulate ? c0[i][j] : 0.0);
-          size = alpha * size + (accumulate ? std::abs(c0[i][j]) : 0.0);
-          ASSERT_TRUE(std::isfinite(c(i, j))) << i << "," << j << " not written";
-          worst = std::max(worst, std::abs(c(i, j) - want) / std::max(size, 1e-30));
-        }
-      EXPECT_LT(worst, kTolerance);
+      check_gemm(m, n, k, ta, tb, accumulate, trial % 3 == 0 ? 0.125f : 1.0f, seed + static_cast<unsigned>(trial));
     }
+  });
+}
+
+TEST(FastPaths, GemmSplitsRowsColumnsAndDepthIntoEveryKindOfBlock) {
+  // gemm() streams B's panels past up to 240 rows, split by columns (a ViT
+  // layer: 197 rows, B a transposed weight), and packs B once for more rows
+  // in blocks of 96, over depth blocks of 256: both sides of 240, a short
+  // last row block and depth block, an empty depth.
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  for_each_isa([&] {
+    check_gemm(481, 37, 300, false, false, false, 1.0f, seed);
+    check_gemm(197, 200, 520, false, true, false, 1.0f, seed + 1);
+    check_gemm(241, 65, 257, true, false, true, 0.5f, seed + 2);
+    check_gemm(240, 33, 40, true, true, true, 1.0f, seed + 5);
+    check_gemm(5, 17, 0, false, true, true, 1.0f, seed + 3);
+    check_gemm(6, 9, 0, false, false, false, 1.0f, seed + 4);
   });
 }
 
