@@ -9,7 +9,7 @@ namespace attn {
 namespace {
 
 constexpr int kRowBlock = 96;  // gemm_packed's rows of A packed at a time: a multiple of every MR (12, 6, 4)
-// The most rows gemm() multiplies with B streamed (gemm_streaming_b): a
+// The most rows gemm() multiplies with B streamed (few_rows): a
 // multiple of every MR, and few enough that A's block (240 x 256 floats,
 // 240 KiB) stays in a core's L2 cache while B passes through L1 a panel at
 // a time.
@@ -157,20 +157,19 @@ void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_
 
 namespace {
 
-// gemm() for at most kStreamRows rows. Each task takes all the rows and a
-// run of B's panels. For each depth block it packs the rows of A once, then
-// packs each of its B panels into a buffer that stays in L1 and multiplies
-// every row by it. B is read where it lies and never written out packed:
-// for a Vision Transformer's layers (197 rows, weights read once per
-// forward) packing all of B first would write and read back every weight.
-void gemm_streaming_b(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
-                      bool accumulate) {
-  const simd::Kernels& kern = simd::kernels();
+// C [m, n] (+)= alpha A B for at most kStreamRows rows: A is packed once
+// for every task, each task takes a run of B's panels and multiplies all
+// the rows by each in turn. panel(pb, jr, buffer) gives panel jr of depth
+// block pb: packed into `buffer` (kDepthBlock x NR floats, the task's own,
+// in L1) from B where it lies, or found in a packing made earlier.
+template <class Panel>
+void few_rows(const simd::Kernels& kern, int m, int n, int k, float alpha, StridedView a, const Panel& panel, float* c,
+              std::ptrdiff_t ldc, bool accumulate) {
   const int mr = kern.mr, nr = kern.nr, panels = blocks_of(n, nr), depth_blocks = blocks_of(k, PackedB::kDepthBlock);
   // A, packed once for every task: depth block pb at pb * mpad * kDepthBlock.
-  const std::size_t mpad = static_cast<std::size_t>(blocks_of(m, mr)) * static_cast<std::size_t>(mr);
   // (The workers reach it through this pointer: a thread_local named in
   // the lambdas below would be each worker's own.)
+  const std::size_t mpad = static_cast<std::size_t>(blocks_of(m, mr)) * static_cast<std::size_t>(mr);
   thread_local std::vector<float> apack;
   apack.resize(mpad * static_cast<std::size_t>(depth_blocks) * PackedB::kDepthBlock);
   float* const apacked = apack.data();
@@ -184,35 +183,24 @@ void gemm_streaming_b(int m, int n, int k, float alpha, StridedView a, StridedVi
   parallel_for(tasks, [&](int t) {
     const int jr0 = static_cast<int>(static_cast<std::int64_t>(panels) * t / tasks);
     const int jr1 = static_cast<int>(static_cast<std::int64_t>(panels) * (t + 1) / tasks);
-    thread_local std::vector<float> bpanel;
-    bpanel.resize(static_cast<std::size_t>(PackedB::kDepthBlock) * static_cast<std::size_t>(nr));
+    thread_local std::vector<float> buffer;
+    buffer.resize(static_cast<std::size_t>(PackedB::kDepthBlock) * static_cast<std::size_t>(nr));
     for (int pb = 0; pb < depth_blocks; ++pb) {
       const int p0 = pb * PackedB::kDepthBlock, kc = std::min(PackedB::kDepthBlock, k - p0);
       for (int jr = jr0; jr < jr1; ++jr) {
         const int j0 = jr * nr, w = std::min(nr, n - j0);
-        pack_b_panel(b, p0, kc, j0, w, nr, bpanel.data());
-        if (jr + 1 < jr1) prefetch_b_panel(b, p0, kc, j0 + nr, std::min(nr, n - j0 - nr));
-        panel_times_block(kern, m, kc, a_block(pb), bpanel.data(), w, c + j0, ldc, alpha, accumulate || p0 > 0);
+        const float* bp = panel(pb, jr, buffer.data());
+        panel_times_block(kern, m, kc, a_block(pb), bp, w, c + j0, ldc, alpha, accumulate || p0 > 0);
       }
     }
   });
 }
 
-}  // namespace
-
-// Few rows stream B (above); more rows pack B once for all of them, as
-// then each panel is used by many row blocks (a 2048-square product runs
-// about 15% faster this way than streaming B once per 240 rows).
-void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
-          bool accumulate) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) return empty_sum(m, n, c, ldc, accumulate);
-  if (m <= kStreamRows) return gemm_streaming_b(m, n, k, alpha, a, b, c, ldc, accumulate);
-  // B's packing goes into memory this thread has used before (a ViT packs
-  // megabytes of weights per layer; fresh memory costs a page fault per 4 KiB).
-  thread_local std::vector<float> storage;
-  PackedB packed(b, k, n, std::move(storage));
-  const int nr = packed.nr();
+// C [m, n] (+)= alpha A B with B packed, for any number of rows: blocks of
+// kRowBlock rows (and, for few blocks, runs of columns) across the pool.
+void many_rows(int m, StridedView a, const PackedB& packed, float* c, std::ptrdiff_t ldc, float alpha,
+               bool accumulate) {
+  const int n = packed.cols(), nr = packed.nr();
   const int row_tasks = blocks_of(m, kRowBlock);
   const int threads = thread_count();
   // Enough tasks for every thread to have two; columns split only when the
@@ -226,8 +214,62 @@ void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float*
     gemm_packed(std::min(kRowBlock, m - i0), at, packed, c + i0 * ldc + j0, ldc, alpha, accumulate, j0,
                 std::min(n, j0 + panels_per_task * nr));
   });
+}
+
+}  // namespace
+
+// Few rows stream B: it is read where it lies and never written out
+// packed; for a Vision Transformer's layers (197 rows, each weight read
+// once per forward) packing all of B first would write and read back every
+// weight. More rows pack B once, as then each panel is used by many row
+// blocks (a 2048-square product runs about 15% faster this way than
+// streaming B once per 240 rows).
+void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
+          bool accumulate) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return empty_sum(m, n, c, ldc, accumulate);
+  const simd::Kernels& kern = simd::kernels();
+  if (m <= kStreamRows) {
+    const int nr = kern.nr;
+    few_rows(
+        kern, m, n, k, alpha, a,
+        [&](int pb, int jr, float* buffer) {
+          const int p0 = pb * PackedB::kDepthBlock, kc = std::min(PackedB::kDepthBlock, k - p0), j0 = jr * nr;
+          pack_b_panel(b, p0, kc, j0, std::min(nr, n - j0), nr, buffer);
+          // The next panel, into the cache while this one is multiplied.
+          if (j0 + nr < n) prefetch_b_panel(b, p0, kc, j0 + nr, std::min(nr, n - j0 - nr));
+          return static_cast<const float*>(buffer);
+        },
+        c, ldc, accumulate);
+    return;
+  }
+  // B's packing goes into memory this thread has used before (a ViT packs
+  // megabytes of weights per layer; fresh memory costs a page fault per 4 KiB).
+  thread_local std::vector<float> storage;
+  PackedB packed(b, k, n, std::move(storage));
+  many_rows(m, a, packed, c, ldc, alpha, accumulate);
   storage = std::move(packed).release();
   if (storage.capacity() > (std::size_t{64} << 20) / sizeof(float)) storage = {};  // keep at most 64 MiB
+}
+
+void gemm(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate) {
+  const int n = b.cols(), k = b.depth();
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return empty_sum(m, n, c, ldc, accumulate);
+  if (m > kStreamRows) return many_rows(m, a, b, c, ldc, alpha, accumulate);
+  few_rows(
+      b.kernels(), m, n, k, alpha, a,
+      [&](int pb, int jr, float*) {
+        // The next panel (contiguous after this one), into the cache while this one is multiplied.
+        const float* p = b.panel(pb, jr);
+        if ((jr + 1) * b.nr() < n) {
+          const float* next = b.panel(pb, jr + 1);
+          const int kc = std::min(PackedB::kDepthBlock, k - pb * PackedB::kDepthBlock);
+          for (int i = 0; i < kc * b.nr(); i += 16) __builtin_prefetch(next + i);
+        }
+        return p;
+      },
+      c, ldc, accumulate);
 }
 
 }  // namespace attn

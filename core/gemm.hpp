@@ -1,7 +1,9 @@
 #pragma once
 // Single-precision matrix products on the run-time-selected kernels
-// (simd/kernels.hpp): B packed once into panels of the micro-kernel's width,
-// A packed per block, register tiles of MR x NR, blocks sized for the caches.
+// (simd/kernels.hpp): B in panels of the micro-kernel's width (packed once
+// for many rows, one panel at a time into L1 for few, or beforehand for a
+// model's weights), A packed per block, register tiles of MR x NR, blocks
+// sized for the caches.
 //
 // A strided view names any dense matrix or its transpose: element (i, j) is
 // data[i * rs + j * cs]. A row-major [r, c] matrix with row stride ld is
@@ -42,6 +44,7 @@ class PackedB {
   // Panel jr (columns [jr * NR, jr * NR + NR)) of depth block pb.
   const float* panel(int pb, int jr) const;
   std::size_t bytes() const { return data_.size() * sizeof(float); }
+  bool empty() const { return data_.empty(); }
 
  private:
   int k_ = 0, n_ = 0, nr_ = 0, npad_ = 0;
@@ -65,6 +68,12 @@ void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_
 // they are used, so B is read once and never written. More rows: B is
 // packed once, and the rows (or, for few row blocks, the columns) are split.
 void gemm(int m, int n, int k, float alpha, StridedView a, StridedView b, float* c, std::ptrdiff_t ldc,
+          bool accumulate = false);
+
+// C [m, n] = alpha * A [m, k] B [k, n] (+ C when accumulate) with B packed
+// beforehand (a model's weights, packed once when it is loaded; n and k are
+// the packing's), on the thread pool.
+void gemm(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_t ldc, float alpha = 1.0f,
           bool accumulate = false);
 
 }  // namespace attn

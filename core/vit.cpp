@@ -27,6 +27,14 @@ void linear(const Matrix& x, const Matrix& w, const Vector& b, Matrix& y) {
   if (b.size()) y.rowwise() += b.transpose();
 }
 
+// The same with the weight as read or packed.
+void linear(const Matrix& x, const LinearWeight& w, const Vector& b, Matrix& y) {
+  if (w.packed.empty()) return linear(x, w.w, b, y);
+  y.resize(x.rows(), w.out());
+  gemm(static_cast<int>(x.rows()), {x.data(), x.outerStride(), 1}, w.packed, y.data(), y.outerStride());
+  if (b.size()) y.rowwise() += b.transpose();
+}
+
 Matrix linear(const Matrix& x, const Matrix& w, const Vector& b) {
   Matrix y;
   linear(x, w, b, y);
@@ -84,6 +92,15 @@ struct BlockBuffers {
 };
 
 }  // namespace
+
+void pack_weights(VitBlock& b) {
+  for (LinearWeight* lw : {&b.qkv, &b.proj, &b.fc1, &b.fc2}) {
+    if (!lw->packed.empty() || lw->w.size() == 0) continue;
+    const Matrix& w = lw->w;  // [out, in]: B = wᵀ [in, out] is its transpose
+    lw->packed = PackedB({w.data(), 1, w.outerStride()}, static_cast<int>(w.cols()), static_cast<int>(w.rows()));
+    lw->w = Matrix();
+  }
+}
 
 std::array<int, 2> vit_grid(const VitModel& m, int width, int height, const VitOptions& opt) {
   int w = width, h = height;
@@ -167,7 +184,7 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
     if (m.streamed) streamed = m.streamed->read(l);
     const VitBlock& b = m.streamed ? streamed : m.blocks[static_cast<size_t>(l)];
     layer_norm(x, b.norm1_w, b.norm1_b, m.eps, buf.normed);
-    linear(buf.normed, b.qkv_w, b.qkv_b, buf.qkv);
+    linear(buf.normed, b.qkv, b.qkv_b, buf.qkv);
     for (size_t i = 0; i < static_cast<size_t>(H); ++i) {
       const auto c = static_cast<Eigen::Index>(i) * dh;
       buf.q[i] = buf.qkv.middleCols(c, dh);
@@ -176,15 +193,15 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
     }
     detail::attend_dot_weights(buf.q, buf.k, buf.v, scale, opt.temperature, buf.heads_out,
                                [&](int head, int row0, int n, const float* w) { kept.set_rows(l, head, row0, n, w); });
-    linear(buf.heads_out, b.proj_w, b.proj_b, buf.projected);
+    linear(buf.heads_out, b.proj, b.proj_b, buf.projected);
     add_residual(x, buf.projected, b.ls1);
     layer_norm(x, b.norm2_w, b.norm2_b, m.eps, buf.normed);
-    linear(buf.normed, b.fc1_w, b.fc1_b, buf.hidden);
+    linear(buf.normed, b.fc1, b.fc1_b, buf.hidden);
     if (b.swiglu)
       swiglu(buf.hidden, buf.gated);
     else
       activate(buf.hidden, m.activation);
-    linear(b.swiglu ? buf.gated : buf.hidden, b.fc2_w, b.fc2_b, buf.mlp_out);
+    linear(b.swiglu ? buf.gated : buf.hidden, b.fc2, b.fc2_b, buf.mlp_out);
     add_residual(x, buf.mlp_out, b.ls2);
   }
   norms.row(m.depth) = x.rowwise().norm().transpose();

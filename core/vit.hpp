@@ -21,6 +21,7 @@
 
 #include "attention_record.hpp"
 #include "enum_names.hpp"
+#include "gemm.hpp"
 #include "image.hpp"
 #include "tensor_file.hpp"
 #include "types.hpp"
@@ -46,20 +47,34 @@ enum class PosResample {
 template <>
 std::span<const EnumName<PosResample>> enum_names<PosResample>();
 
+// A linear layer's weight, y = x wᵀ: w [out, in] in PyTorch's layout as
+// read; or, once packed (pack_weights), wᵀ [in, out] packed for the gemm
+// and w empty, in the same memory. A model that stays loaded packs its
+// weights once instead of on every forward pass.
+struct LinearWeight {
+  Matrix w;
+  PackedB packed;
+  Eigen::Index out() const { return packed.empty() ? w.rows() : packed.cols(); }
+};
+
 struct VitBlock {
   Vector norm1_w, norm1_b, norm2_w, norm2_b;
-  Matrix qkv_w;   // [3D, D]: rows Q, then K, then V; heads contiguous within each
-  Vector qkv_b;   // [3D]
-  Matrix proj_w;  // [D, D]
+  LinearWeight qkv;   // [3D, D]: rows Q, then K, then V; heads contiguous within each
+  Vector qkv_b;       // [3D]
+  LinearWeight proj;  // [D, D]
   Vector proj_b;
   // The MLP: fc2(act(fc1 x)), or with swiglu fc2(silu(a) * b) where fc1 x = [a | b].
   bool swiglu = false;
-  Matrix fc1_w;  // [M, D], or [2 h, D] for SwiGLU
+  LinearWeight fc1;  // [M, D], or [2 h, D] for SwiGLU
   Vector fc1_b;
-  Matrix fc2_w;  // [D, M], or [D, h]
+  LinearWeight fc2;  // [D, M], or [D, h]
   Vector fc2_b;
   Vector ls1, ls2;  // LayerScale gammas [D], empty when absent
 };
+
+// Packs the block's four weights for the kernels selected now (each
+// PackedB keeps them) and frees the matrices they came from.
+void pack_weights(VitBlock& b);
 
 // A pooling head's probe (SigLIP's "MAP" head): a learned query that
 // attends to every token after the final norm. Only what its attention

@@ -124,18 +124,18 @@ VitBlock read_block(const Tensors& t, const VitNames& n, int i, std::int64_t D, 
   b.norm2_w = vec(at(n.ln2_w), D);
   b.norm2_b = vec(at(n.ln2_b), D);
   if (!n.qkv_w.empty()) {
-    b.qkv_w = mat(at(n.qkv_w), 3 * D, D);
+    b.qkv.w = mat(at(n.qkv_w), 3 * D, D);
     b.qkv_b = vec(at(n.qkv_b), 3 * D);
   } else if (convert) {
-    b.qkv_w.resize(3 * D, D);
+    b.qkv.w.resize(3 * D, D);
     b.qkv_b.resize(3 * D);
-    b.qkv_w << t.matrix(at(n.q_w), D, D), t.matrix(at(n.k_w), D, D), t.matrix(at(n.v_w), D, D);
+    b.qkv.w << t.matrix(at(n.q_w), D, D), t.matrix(at(n.k_w), D, D), t.matrix(at(n.v_w), D, D);
     b.qkv_b << t.vector(at(n.q_b), D), t.vector(at(n.k_b), D), t.vector(at(n.v_b), D);
   } else {
     for (const std::string* w : {&n.q_w, &n.k_w, &n.v_w}) t.check(at(*w), {D, D});
     for (const std::string* v : {&n.q_b, &n.k_b, &n.v_b}) t.check(at(*v), {D});
   }
-  b.proj_w = mat(at(n.o_w), D, D);
+  b.proj.w = mat(at(n.o_w), D, D);
   b.proj_b = vec(at(n.o_b), D);
   std::string f1w = at(n.fc1_w), f1b = at(n.fc1_b), f2w = at(n.fc2_w), f2b = at(n.fc2_b);
   if (!t.has(f1w) && t.has(at(n.w12_w))) {  // SwiGLU: w12 [2h, D] (a | b), w3 [D, h]
@@ -150,9 +150,9 @@ VitBlock read_block(const Tensors& t, const VitNames& n, int i, std::int64_t D, 
                 ", " + std::to_string(D) + "]");
   const std::int64_t M = fc1[0], h = b.swiglu ? M / 2 : M;
   if (hidden) *hidden = static_cast<int>(h);
-  b.fc1_w = mat(f1w, M, D);
+  b.fc1.w = mat(f1w, M, D);
   b.fc1_b = vec(f1b, M);
-  b.fc2_w = mat(f2w, D, h);
+  b.fc2.w = mat(f2w, D, h);
   b.fc2_b = vec(f2b, D);
   if (t.has(at(n.ls1))) {
     b.ls1 = convert ? t.vector(at(n.ls1), D) : (t.check(at(n.ls1), {D}), Vector::Zero(D));
@@ -283,7 +283,10 @@ VitModel load_vit(const TensorFile& file, int heads, const VitConfigs& configs, 
     int block_hidden = 0;
     VitBlock b = read_block(t, n, i, D, !stream_blocks, &block_hidden);
     if (i == 0) m.swiglu = b.swiglu, m.layer_scale = b.ls1.size() > 0, m.mlp_hidden = block_hidden;
-    if (!stream_blocks) m.blocks.push_back(std::move(b));
+    if (!stream_blocks) {  // a model kept in memory packs its weights now, once
+      pack_weights(b);
+      m.blocks.push_back(std::move(b));
+    }
   }
   if (stream_blocks) m.streamed = std::make_shared<const StreamedBlocks>(f, n, D);
 

@@ -56,8 +56,9 @@ TEST(FastPaths, EveryIsaOfThisCpuIsTested) {
   for (const auto* k : all) std::printf("kernels available: %s (tile %d x %d)\n", k->name, k->mr, k->nr);
 }
 
-// C = alpha A B (+ C) through attn::gemm, against the double reference.
-// A and B are stored as their transposes when ta / tb, so the views must undo it.
+// C = alpha A B (+ C) through attn::gemm, with B as it lies and packed
+// beforehand (a model's weights), against the double reference. A and B
+// are stored as their transposes when ta / tb, so the views must undo it.
 void check_gemm(int m, int n, int k, bool ta, bool tb, bool accumulate, float alpha, unsigned seed) {
   SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + (ta ? " A^T" : "") +
                (tb ? " B^T" : "") + (accumulate ? " +C" : ""));
@@ -67,7 +68,11 @@ void check_gemm(int m, int n, int k, bool ta, bool tb, bool accumulate, float al
   const attn::StridedView bv = tb ? attn::StridedView{bs.data(), 1, k} : attn::StridedView{bs.data(), n, 1};
   Matrix c = accumulate ? ref::random(m, n, seed + 3) : Matrix::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
   const ref::Mat c0 = ref::from(c);
+  Matrix c_packed = c;
   attn::gemm(m, n, k, alpha, av, bv, c.data(), n, accumulate);
+  attn::gemm(m, av, attn::PackedB(bv, k, n), c_packed.data(), n, alpha, accumulate);
+  // The same sums in the same order either way.
+  EXPECT_TRUE(c.cwiseEqual(c_packed).all()) << "packed beforehand differs";
   const ref::Mat ad = ta ? transpose(ref::from(as)) : ref::from(as);
   const ref::Mat bd = tb ? transpose(ref::from(bs)) : ref::from(bs);
   // Each element against its sum of |terms|: a sum that cancels to

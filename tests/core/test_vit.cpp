@@ -258,11 +258,15 @@ namespace {
 
 // A small random ViT in timm names (width 32, 2 layers, 4 heads, patch 4,
 // 4 x 4 positions, 2 registers), with attention far from uniform.
-attn::VitModel random_vit() {
+// A small timm ViT with registers: its tensors, and the model loaded from them.
+auto random_vit_tensors() {
   testing_vit::Spec spec;
   spec.width = 32, spec.patch = 4, spec.registers = 2, spec.qkv_scale = 0.8f, spec.patch_scale = 0.3f, spec.seed = 11;
-  const auto t = testing_vit::random_timm_vit(spec);
-  return attn::load_vit(attn::parse_safetensors(attn::encode_safetensors(t), "w"), 4);
+  return testing_vit::random_timm_vit(spec);
+}
+
+attn::VitModel random_vit() {
+  return attn::load_vit(attn::parse_safetensors(attn::encode_safetensors(random_vit_tensors()), "w"), 4);
 }
 
 attn::Image random_image(int w, int h) {
@@ -301,44 +305,25 @@ TEST(Vit, HalfPrecisionMapsAreTheFloatMapsRounded) {
 }
 
 TEST(Vit, StreamedBlocksGiveTheSameAttention) {
-  // The model's blocks read from the file as the forward pass reaches them.
+  // The same weights kept in memory (packed for the gemm when loaded) and
+  // read from the file as the forward pass reaches them (as read): the
+  // same sums in the same order, so the same attention to the bit.
   const std::string path = testing::TempDir() + "/streamed.safetensors";
-  const attn::VitModel resident = random_vit();
-  // Write the same weights and read them back both ways.
-  std::map<std::string, attn::NamedTensor> t;
-  auto put = [&](const std::string& n, const attn::Matrix& x, std::vector<std::int64_t> shape) {
-    t[n] = {std::move(shape), std::vector<float>(x.data(), x.data() + x.size()), "F32"};
-  };
-  const int D = resident.width;
-  put("cls_token", resident.cls.transpose(), {1, 1, D});
-  put("reg_token", resident.registers_init, {1, 2, D});
-  put("pos_embed", resident.pos, {1, 17, D});
-  put("patch_embed.proj.weight", resident.patch_w, {D, 3, 4, 4});
-  put("patch_embed.proj.bias", resident.patch_b.transpose(), {D});
-  put("norm.weight", resident.norm_w.transpose(), {D});
-  put("norm.bias", resident.norm_b.transpose(), {D});
-  for (int i = 0; i < resident.depth; ++i) {
-    const attn::VitBlock& b = resident.blocks[static_cast<size_t>(i)];
-    const std::string p = "blocks." + std::to_string(i) + ".";
-    put(p + "norm1.weight", b.norm1_w.transpose(), {D});
-    put(p + "norm1.bias", b.norm1_b.transpose(), {D});
-    put(p + "norm2.weight", b.norm2_w.transpose(), {D});
-    put(p + "norm2.bias", b.norm2_b.transpose(), {D});
-    put(p + "attn.qkv.weight", b.qkv_w, {3 * D, D});
-    put(p + "attn.qkv.bias", b.qkv_b.transpose(), {3 * D});
-    put(p + "attn.proj.weight", b.proj_w, {D, D});
-    put(p + "attn.proj.bias", b.proj_b.transpose(), {D});
-    put(p + "mlp.fc1.weight", b.fc1_w, {4 * D, D});
-    put(p + "mlp.fc1.bias", b.fc1_b.transpose(), {4 * D});
-    put(p + "mlp.fc2.weight", b.fc2_w, {D, 4 * D});
-    put(p + "mlp.fc2.bias", b.fc2_b.transpose(), {D});
-  }
-  attn::write_file_atomic(path, attn::encode_safetensors(t));
+  attn::write_file_atomic(path, attn::encode_safetensors(random_vit_tensors()));
+  const attn::VitModel resident = attn::load_vit_file(path, 4, "", /*stream_blocks=*/false);
   const attn::VitModel streamed = attn::load_vit_file(path, 4, "", /*stream_blocks=*/true);
+  ASSERT_EQ(resident.blocks.size(), static_cast<size_t>(resident.depth));
+  for (const attn::VitBlock& b : resident.blocks)
+    for (const attn::LinearWeight* w : {&b.qkv, &b.proj, &b.fc1, &b.fc2}) {
+      EXPECT_FALSE(w->packed.empty());
+      EXPECT_EQ(w->w.size(), 0) << "the weights as read are freed once packed";
+    }
+  EXPECT_EQ(resident.blocks[0].qkv.out(), 3 * resident.width);
   EXPECT_TRUE(streamed.blocks.empty());
   ASSERT_TRUE(streamed.streamed);
   const attn::Image img = random_image(16, 16);
   const attn::VitResult a = attn::run_vit(resident, img), b = attn::run_vit(streamed, img);
   for (int l = 0; l < resident.depth; ++l)
     for (int h = 0; h < resident.heads; ++h) EXPECT_EQ(a.attention().head(l, h), b.attention().head(l, h));
+  EXPECT_EQ(a.output, b.output);
 }
