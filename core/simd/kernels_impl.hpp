@@ -60,6 +60,13 @@ inline T exp_v(T x) {
 
 template <int MR, int NV>
 void gemm_tile(int kc, const float* a, const float* b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate) {
+  // C's tile is read (when accumulating) and written after the loop: ask for
+  // its lines now, so they arrive while the loop runs instead of after it.
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    __builtin_prefetch(c + i * ldc, 1);
+    __builtin_prefetch(c + i * ldc + NV * W - 1, 1);
+  }
   T acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)

@@ -110,7 +110,7 @@ TEST(FastPaths, GemmMatchesTheReferenceOnOddShapesAndTransposes) {
 TEST(FastPaths, GemmSplitsRowsColumnsAndDepthIntoEveryKindOfBlock) {
   // gemm() streams B's panels past up to 240 rows, split by columns (a ViT
   // layer: 197 rows, B a transposed weight), and packs B once for more rows
-  // in blocks of 96, over depth blocks of 256: both sides of 240, a short
+  // in blocks of 192, over depth blocks of 256: both sides of 240, a short
   // last row block and depth block, an empty depth.
   const unsigned seed = ref::fresh_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
