@@ -124,6 +124,25 @@ TEST(FastPaths, GemmSplitsRowsColumnsAndDepthIntoEveryKindOfBlock) {
   });
 }
 
+TEST(FastPaths, GemmSplitsManyRowsEvenlyForAnyThreadCount) {
+  // Past 240 rows the rows are split into runs at multiples of MR, as many
+  // as a multiple of the threads (a ViT-L layer's 1374 rows), with columns
+  // split too when there are few runs. Every row must be computed once:
+  // with accumulate, a row done twice or skipped is wrong.
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  for (int threads : {1, 2, 3, 5, 16}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    attn::set_thread_count(threads);
+    for_each_isa([&] {
+      check_gemm(1374, 70, 40, false, true, true, 1.0f, seed);
+      check_gemm(241, 33, 19, false, false, true, 0.5f, seed + 1);
+      check_gemm(2000, 9, 300, true, false, false, 1.0f, seed + 2);
+    });
+  }
+  attn::set_thread_count(0);
+}
+
 TEST(FastPaths, VectorExpIsAccurateAndUnderflowsToExactZero) {
   for_each_isa([&] {
     const simd::Kernels& k = simd::kernels();
