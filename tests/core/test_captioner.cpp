@@ -48,8 +48,12 @@ TEST(CaptionScenes, FollowTheSpecification) {
       if (a.shape != "triangle") {
         const std::uint8_t* p = s.image.pixel(static_cast<int>(a.cx()), static_cast<int>(a.cy()));
         const bool red = p[0] > 150 && p[1]<90, blue = p[2]> 150 && p[0] < 90;
-        if (a.colour == "red") EXPECT_TRUE(red) << "seed " << seed;
-        if (a.colour == "blue") EXPECT_TRUE(blue) << "seed " << seed;
+        if (a.colour == "red") {
+          EXPECT_TRUE(red) << "seed " << seed;
+        }
+        if (a.colour == "blue") {
+          EXPECT_TRUE(blue) << "seed " << seed;
+        }
       }
     }
   }
@@ -110,9 +114,10 @@ TEST(Captioner, RunsTheTinyModel) {
       for (int h = 0; h < a->weights.heads(); ++h) {
         const attn::Matrix w = a->weights.head(l, h);
         for (Eigen::Index i = 0; i < w.rows(); ++i) EXPECT_NEAR(w.row(i).sum(), 1.0f, 1e-5f);
-        if (a == dec)
+        if (a == dec) {
           for (Eigen::Index i = 0; i < w.rows(); ++i)
             for (Eigen::Index j = i + 1; j < w.cols(); ++j) EXPECT_EQ(w(i, j), 0.0f);
+        }
       }
   // Each word is the argmax of its step's logits.
   for (int t = 0; t < T; ++t) {
