@@ -178,10 +178,10 @@ VitResult run_vit(const VitModel& m, const Image& img, const VitOptions& opt) {
   AttentionStack& kept = r.record.attention.back().weights;
   Matrix& norms = r.record.token_norms;
   norms.resize(m.depth + 1, N);
-  VitBlock streamed;  // the block read for this layer, when the model streams them
+  VitBlock streamed;  // the block read for this layer, when the model streams them (one buffer for all)
   for (int l = 0; l < m.depth; ++l) {
     norms.row(l) = x.rowwise().norm().transpose();
-    if (m.streamed) streamed = m.streamed->read(l);
+    if (m.streamed) m.streamed->read(l, streamed);
     const VitBlock& b = m.streamed ? streamed : m.blocks[static_cast<size_t>(l)];
     layer_norm(x, b.norm1_w, b.norm1_b, m.eps, buf.normed);
     linear(buf.normed, b.qkv, b.qkv_b, buf.qkv);

@@ -91,7 +91,10 @@ struct PoolProbe {
 class BlockReader {
  public:
   virtual ~BlockReader() = default;
-  virtual VitBlock read(int i) const = 0;  // attn::Error when the file changed underneath
+  // Block i into `into`, whose matrices' memory is reused where the shapes
+  // match (every block of a model has the same). attn::Error when the file
+  // changed underneath.
+  virtual void read(int i, VitBlock& into) const = 0;
 };
 
 struct VitModel {

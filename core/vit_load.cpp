@@ -1,5 +1,6 @@
 // Vision Transformer weights to a model: the tensors vit_names.cpp found,
 // checked for shape and converted to float32 once, into their place.
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <regex>
@@ -59,17 +60,33 @@ class Tensors {
   // lists the accepted ones.
   Matrix matrix(const std::string& n, std::int64_t rows, std::int64_t cols,
                 std::vector<std::vector<std::int64_t>> shapes = {}) const {
-    const StoredTensor& t = get(n);
-    if (shapes.empty()) shapes = {{rows, cols}};
-    if (std::find(shapes.begin(), shapes.end(), t.shape) == shapes.end())
-      throw Error("tensor \"" + n + "\" has shape " + shape_text(t.shape) + ", expected " + shape_text(shapes.front()));
-    Matrix m(rows, cols);
-    t.to_float(std::span(m.data(), static_cast<size_t>(m.size())), n);
+    Matrix m;
+    into(n, rows, cols, m, std::move(shapes));
     return m;
   }
   Vector vector(const std::string& n, std::int64_t size, std::vector<std::vector<std::int64_t>> shapes = {}) const {
     if (shapes.empty()) shapes = {{size}};
     return matrix(n, 1, size, shapes).row(0).transpose();
+  }
+  // The same into `out`, whose memory is reused when it has that shape
+  // already (a streamed model's blocks, read layer after layer).
+  void into(const std::string& n, std::int64_t rows, std::int64_t cols, Matrix& out,
+            std::vector<std::vector<std::int64_t>> shapes = {}) const {
+    out.resize(rows, cols);
+    to_float(n, shapes.empty() ? std::vector<std::vector<std::int64_t>>{{rows, cols}} : shapes,
+             std::span(out.data(), static_cast<size_t>(out.size())));
+  }
+  void into(const std::string& n, std::int64_t size, Vector& out) const {
+    out.resize(size);
+    to_float(n, {{size}}, std::span(out.data(), static_cast<size_t>(out.size())));
+  }
+  // Tensor n, of one of `shapes`, converted into `out` (its element count).
+  void to_float(const std::string& n, const std::vector<std::vector<std::int64_t>>& shapes,
+                std::span<float> out) const {
+    const StoredTensor& t = get(n);
+    if (std::find(shapes.begin(), shapes.end(), t.shape) == shapes.end())
+      throw Error("tensor \"" + n + "\" has shape " + shape_text(t.shape) + ", expected " + shape_text(shapes.front()));
+    t.to_float(out, n);
   }
   const std::vector<std::int64_t>& shape(const std::string& n) const { return get(n).shape; }
   // The same checks as matrix() and vector(), without converting anything.
@@ -107,37 +124,50 @@ TensorFile unchunk(const TensorFile& f) {
   return any ? out : f;
 }
 
-// Block i's tensors: shapes checked always, values converted when `convert`.
+// Block i's tensors into `b`: shapes checked always, values converted when
+// `convert`, into b's matrices (their memory reused when they already have
+// the shapes: a streamed model reads every block into the same one).
 // `hidden` gets the MLP's hidden width.
-VitBlock read_block(const Tensors& t, const VitNames& n, int i, std::int64_t D, bool convert, int* hidden = nullptr) {
+void read_block(const Tensors& t, const VitNames& n, int i, std::int64_t D, bool convert, VitBlock& b,
+                int* hidden = nullptr) {
   auto at = [&](const std::string& pattern) { return block_name(pattern, i); };
   // A vector or matrix checked for shape, and converted only when asked.
-  auto vec = [&](const std::string& name, std::int64_t size) {
-    return convert ? t.vector(name, size) : (t.check(name, {size}), Vector());
+  auto vec = [&](const std::string& name, std::int64_t size, Vector& out) {
+    if (convert)
+      t.into(name, size, out);
+    else
+      t.check(name, {size});
   };
-  auto mat = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
-    return convert ? t.matrix(name, rows, cols) : (t.check(name, {rows, cols}), Matrix());
+  auto mat = [&](const std::string& name, std::int64_t rows, std::int64_t cols, Matrix& out) {
+    if (convert)
+      t.into(name, rows, cols, out);
+    else
+      t.check(name, {rows, cols});
   };
-  VitBlock b;
-  b.norm1_w = vec(at(n.ln1_w), D);
-  b.norm1_b = vec(at(n.ln1_b), D);
-  b.norm2_w = vec(at(n.ln2_w), D);
-  b.norm2_b = vec(at(n.ln2_b), D);
+  vec(at(n.ln1_w), D, b.norm1_w);
+  vec(at(n.ln1_b), D, b.norm1_b);
+  vec(at(n.ln2_w), D, b.norm2_w);
+  vec(at(n.ln2_b), D, b.norm2_b);
   if (!n.qkv_w.empty()) {
-    b.qkv.w = mat(at(n.qkv_w), 3 * D, D);
-    b.qkv_b = vec(at(n.qkv_b), 3 * D);
-  } else if (convert) {
+    mat(at(n.qkv_w), 3 * D, D, b.qkv.w);
+    vec(at(n.qkv_b), 3 * D, b.qkv_b);
+  } else if (convert) {  // Q, K and V stacked: each converted into its rows
     b.qkv.w.resize(3 * D, D);
     b.qkv_b.resize(3 * D);
-    b.qkv.w << t.matrix(at(n.q_w), D, D), t.matrix(at(n.k_w), D, D), t.matrix(at(n.v_w), D, D);
-    b.qkv_b << t.vector(at(n.q_b), D), t.vector(at(n.k_b), D), t.vector(at(n.v_b), D);
+    const std::array<const std::string*, 3> ws = {&n.q_w, &n.k_w, &n.v_w}, bs = {&n.q_b, &n.k_b, &n.v_b};
+    for (size_t j = 0; j < 3; ++j) {
+      const auto r0 = static_cast<std::int64_t>(j) * D;
+      t.to_float(at(*ws[j]), {{D, D}}, std::span(b.qkv.w.row(r0).data(), static_cast<size_t>(D * D)));
+      t.to_float(at(*bs[j]), {{D}}, std::span(b.qkv_b.data() + r0, static_cast<size_t>(D)));
+    }
   } else {
     for (const std::string* w : {&n.q_w, &n.k_w, &n.v_w}) t.check(at(*w), {D, D});
     for (const std::string* v : {&n.q_b, &n.k_b, &n.v_b}) t.check(at(*v), {D});
   }
-  b.proj.w = mat(at(n.o_w), D, D);
-  b.proj_b = vec(at(n.o_b), D);
+  mat(at(n.o_w), D, D, b.proj.w);
+  vec(at(n.o_b), D, b.proj_b);
   std::string f1w = at(n.fc1_w), f1b = at(n.fc1_b), f2w = at(n.fc2_w), f2b = at(n.fc2_b);
+  b.swiglu = false;
   if (!t.has(f1w) && t.has(at(n.w12_w))) {  // SwiGLU: w12 [2h, D] (a | b), w3 [D, h]
     b.swiglu = true;
     f1w = at(n.w12_w), f1b = at(n.w12_b), f2w = at(n.w3_w), f2b = at(n.w3_b);
@@ -150,22 +180,28 @@ VitBlock read_block(const Tensors& t, const VitNames& n, int i, std::int64_t D, 
                 ", " + std::to_string(D) + "]");
   const std::int64_t M = fc1[0], h = b.swiglu ? M / 2 : M;
   if (hidden) *hidden = static_cast<int>(h);
-  b.fc1.w = mat(f1w, M, D);
-  b.fc1_b = vec(f1b, M);
-  b.fc2.w = mat(f2w, D, h);
-  b.fc2_b = vec(f2b, D);
+  mat(f1w, M, D, b.fc1.w);
+  vec(f1b, M, b.fc1_b);
+  mat(f2w, D, h, b.fc2.w);
+  vec(f2b, D, b.fc2_b);
   if (t.has(at(n.ls1))) {
-    b.ls1 = convert ? t.vector(at(n.ls1), D) : (t.check(at(n.ls1), {D}), Vector::Zero(D));
-    b.ls2 = vec(at(n.ls2), D);
+    if (convert) {
+      t.into(at(n.ls1), D, b.ls1);
+    } else {
+      t.check(at(n.ls1), {D});
+      b.ls1 = Vector::Zero(D);  // its size says the model has LayerScale
+    }
+    vec(at(n.ls2), D, b.ls2);
+  } else {
+    b.ls1.resize(0), b.ls2.resize(0);
   }
-  return b;
 }
 
 // A model's blocks left in its weights file, read one at a time.
 class StreamedBlocks : public BlockReader {
  public:
   StreamedBlocks(TensorFile f, VitNames n, std::int64_t d) : file_(std::move(f)), names_(std::move(n)), d_(d) {}
-  VitBlock read(int i) const override { return read_block(Tensors(file_), names_, i, d_, true); }
+  void read(int i, VitBlock& into) const override { read_block(Tensors(file_), names_, i, d_, true, into); }
 
  private:
   TensorFile file_;
@@ -281,7 +317,8 @@ VitModel load_vit(const TensorFile& file, int heads, const VitConfigs& configs, 
   if (m.depth == 0) throw Error("the weights have no transformer blocks (no \"" + block_name(first, 0) + "\")");
   for (int i = 0; i < m.depth; ++i) {
     int block_hidden = 0;
-    VitBlock b = read_block(t, n, i, D, !stream_blocks, &block_hidden);
+    VitBlock b;
+    read_block(t, n, i, D, !stream_blocks, b, &block_hidden);
     if (i == 0) m.swiglu = b.swiglu, m.layer_scale = b.ls1.size() > 0, m.mlp_hidden = block_hidden;
     if (!stream_blocks) {  // a model kept in memory packs its weights now, once
       pack_weights(b);
