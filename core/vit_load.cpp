@@ -59,9 +59,9 @@ class Tensors {
   // Any shape whose elements are `rows` x `cols` in C order, when `shapes`
   // lists the accepted ones.
   Matrix matrix(const std::string& n, std::int64_t rows, std::int64_t cols,
-                std::vector<std::vector<std::int64_t>> shapes = {}) const {
+                const std::vector<std::vector<std::int64_t>>& shapes = {}) const {
     Matrix m;
-    into(n, rows, cols, m, std::move(shapes));
+    into(n, rows, cols, m, shapes);
     return m;
   }
   Vector vector(const std::string& n, std::int64_t size, std::vector<std::vector<std::int64_t>> shapes = {}) const {
@@ -71,7 +71,7 @@ class Tensors {
   // The same into `out`, whose memory is reused when it has that shape
   // already (a streamed model's blocks, read layer after layer).
   void into(const std::string& n, std::int64_t rows, std::int64_t cols, Matrix& out,
-            std::vector<std::vector<std::int64_t>> shapes = {}) const {
+            const std::vector<std::vector<std::int64_t>>& shapes = {}) const {
     out.resize(rows, cols);
     to_float(n, shapes.empty() ? std::vector<std::vector<std::int64_t>>{{rows, cols}} : shapes,
              std::span(out.data(), static_cast<size_t>(out.size())));
