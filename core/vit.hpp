@@ -49,8 +49,9 @@ std::span<const EnumName<PosResample>> enum_names<PosResample>();
 
 // A linear layer's weight, y = x wᵀ: w [out, in] in PyTorch's layout as
 // read; or, once packed (pack_weights), wᵀ [in, out] packed for the gemm
-// and w empty, in the same memory. A model that stays loaded packs its
-// weights once instead of on every forward pass.
+// and w freed (the packing is the same size but for padding to whole
+// panels). A model that stays loaded packs its weights once instead of on
+// every forward pass.
 struct LinearWeight {
   Matrix w;
   PackedB packed;

@@ -257,8 +257,8 @@ TEST(Vit, BicubicResamplingKeepsASizeAndAConstant) {
 namespace {
 
 // A small random ViT in timm names (width 32, 2 layers, 4 heads, patch 4,
-// 4 x 4 positions, 2 registers), with attention far from uniform.
-// A small timm ViT with registers: its tensors, and the model loaded from them.
+// 4 x 4 positions, 2 registers), with attention far from uniform: its
+// tensors, and the model loaded from them.
 auto random_vit_tensors() {
   testing_vit::Spec spec;
   spec.width = 32, spec.patch = 4, spec.registers = 2, spec.qkv_scale = 0.8f, spec.patch_scale = 0.3f, spec.seed = 11;
