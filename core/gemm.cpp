@@ -19,6 +19,10 @@ constexpr int kRowBlock = 192;
 // 240 KiB) stays in a core's L2 cache while B passes through L1 a panel at
 // a time.
 constexpr int kStreamRows = 240;
+// Products with at most this many of B's panels read A's rows where they
+// lie: packing A would cost about as much as the product reads it
+// (attention's weights times V: 64 columns, two panels of 32).
+constexpr int kDirectPanels = 2;
 
 int blocks_of(int n, int b) { return (n + b - 1) / b; }
 
@@ -127,6 +131,29 @@ void panel_times_block(const simd::Kernels& kern, int rows, int kc, const float*
   }
 }
 
+// The same with A's rows read where they lie (a.cs == 1): columns
+// [col0, col0 + kc) of rows [0, rows). A last panel of fewer than MR rows
+// is packed into `apack` (zero rows below), so no row past A is read.
+void rows_times_block(const simd::Kernels& kern, int rows, int kc, StridedView a, int col0, const float* bp, int cols,
+                      float* c, std::ptrdiff_t ldc, float alpha, bool accumulate, float* apack) {
+  const int mr = kern.mr, nr = kern.nr;
+  alignas(64) float edge[16 * 64];
+  for (int ir = 0; ir < rows; ir += mr) {
+    float* ct = c + ir * ldc;
+    const int n = std::min(mr, rows - ir);
+    if (n < mr) {
+      pack_a({a.data + ir * a.rs, a.rs, 1}, n, col0, kc, mr, apack);
+      panel_times_block(kern, n, kc, apack, bp, cols, ct, ldc, alpha, accumulate);
+    } else if (cols == nr) {
+      kern.gemm_tile_rows(kc, a.data + ir * a.rs + col0, a.rs, bp, ct, ldc, alpha, accumulate);
+    } else {
+      kern.gemm_tile_rows(kc, a.data + ir * a.rs + col0, a.rs, bp, edge, nr, alpha, false);
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < cols; ++j) ct[i * ldc + j] = (accumulate ? ct[i * ldc + j] : 0.0f) + edge[i * nr + j];
+    }
+  }
+}
+
 // C [m, n] (+)= 0: the product over an empty depth.
 void empty_sum(int m, int n, float* c, std::ptrdiff_t ldc, bool accumulate) {
   if (accumulate) return;
@@ -173,12 +200,19 @@ void gemm_packed(int m, StridedView a, const PackedB& b, float* c, std::ptrdiff_
   if (depth_end <= depth_begin) return empty_sum(m, col_end - col_begin, c, ldc, accumulate);
   thread_local std::vector<float> apack;
   apack.resize(static_cast<std::size_t>(kRowBlock) * PackedB::kDepthBlock);
+  const bool direct = a.cs == 1 && blocks_of(col_end - col_begin, nr) <= kDirectPanels;
   for (int i0 = 0; i0 < m; i0 += kRowBlock) {
     const int mc = std::min(kRowBlock, m - i0);
     const StridedView ai{a.data + i0 * a.rs, a.rs, a.cs};
     for (int p0 = depth_begin; p0 < depth_end; p0 += PackedB::kDepthBlock) {
       const int kc = std::min(PackedB::kDepthBlock, depth_end - p0), pb = p0 / PackedB::kDepthBlock;
       assert(kc == std::min(PackedB::kDepthBlock, b.depth() - p0));
+      if (direct) {
+        for (int j0 = col_begin; j0 < col_end; j0 += nr)
+          rows_times_block(kern, mc, kc, ai, p0 - depth_begin, b.panel(pb, j0 / nr), std::min(nr, col_end - j0),
+                           c + i0 * ldc + (j0 - col_begin), ldc, alpha, accumulate || p0 > depth_begin, apack.data());
+        continue;
+      }
       pack_a(ai, mc, p0 - depth_begin, kc, kern.mr, apack.data());  // A's column 0 pairs with B's row depth_begin
       for (int j0 = col_begin; j0 < col_end; j0 += nr)
         panel_times_block(kern, mc, kc, apack.data(), b.panel(pb, j0 / nr), std::min(nr, col_end - j0),

@@ -28,6 +28,9 @@ struct Kernels {
   // kc groups of mr floats (one column of the row panel each) and B as kc
   // groups of nr floats. C is row-major with row stride ldc.
   void (*gemm_tile)(int kc, const float* a, const float* b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate);
+  // The same with A unpacked: A[i, p] = a[i * lda + p].
+  void (*gemm_tile_rows)(int kc, const float* a, std::ptrdiff_t lda, const float* b, float* c, std::ptrdiff_t ldc,
+                         float alpha, bool accumulate);
 
   // The largest z[j] over keys with visible[j] != 0 (visible == nullptr: all
   // keys), -inf when none is visible; NaN when any z[j] (visible or not) is

@@ -58,8 +58,14 @@ inline T exp_v(T x) {
   return Vec::select(tiny, Vec::zero(), Vec::mul(p, Vec::pow2(n)));
 }
 
-template <int MR, int NV>
-void gemm_tile(int kc, const float* a, const float* b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate) {
+// C[MR x NV W] = alpha * (A B) (+ C), A's element (i, p) at a[p * MR + i]
+// when Packed (gemm_tile), else at a[i * lda + p] (gemm_tile_rows: A read
+// where it lies, for products whose A is used by one or two of B's panels,
+// attention's weights times V, where packing A would cost about as much as
+// the product reads it).
+template <int MR, int NV, bool Packed>
+void tile(int kc, const float* a, std::ptrdiff_t lda, const float* b, float* c, std::ptrdiff_t ldc, float alpha,
+          bool accumulate) {
   // C's tile is read (when accumulating) and written after the loop: ask for
   // its lines now, so they arrive while the loop runs instead of after it.
 #pragma GCC unroll 16
@@ -82,11 +88,11 @@ void gemm_tile(int kc, const float* a, const float* b, float* c, std::ptrdiff_t 
     for (int v = 0; v < NV; ++v) bv[v] = Vec::load(b + v * W);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const T ai = Vec::set1(a[i]);
+      const T ai = Vec::set1(Packed ? a[i] : a[i * lda]);
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v) acc[i][v] = Vec::fma(ai, bv[v], acc[i][v]);
     }
-    a += MR;
+    a += Packed ? MR : 1;
     b += NV * W;
   }
   const T al = Vec::set1(alpha);
@@ -99,6 +105,17 @@ void gemm_tile(int kc, const float* a, const float* b, float* c, std::ptrdiff_t 
       if (accumulate) r = Vec::add(r, Vec::load(ci));
       Vec::store(ci, r);
     }
+}
+
+template <int MR, int NV>
+void gemm_tile(int kc, const float* a, const float* b, float* c, std::ptrdiff_t ldc, float alpha, bool accumulate) {
+  tile<MR, NV, true>(kc, a, 0, b, c, ldc, alpha, accumulate);
+}
+
+template <int MR, int NV>
+void gemm_tile_rows(int kc, const float* a, std::ptrdiff_t lda, const float* b, float* c, std::ptrdiff_t ldc,
+                    float alpha, bool accumulate) {
+  tile<MR, NV, false>(kc, a, lda, b, c, ldc, alpha, accumulate);
 }
 
 float row_max(const float* z, const std::uint8_t* visible, int n) {
@@ -264,9 +281,10 @@ void from_half(const std::uint16_t* h, float* x, std::size_t n) {
 }  // namespace
 
 const Kernels& table() {
-  static constexpr Kernels kTable{kIsa,      kName,    kMR,        kNV * W,   &gemm_tile<kMR, kNV>,
-                                  &row_max,  &exp_row, &scale_row, &dot_rows, &weighted_rows,
-                                  &gelu_row, &to_half, &from_half};
+  static constexpr Kernels kTable{
+      kIsa,     kName,     kMR,        kNV * W,   &gemm_tile<kMR, kNV>, &gemm_tile_rows<kMR, kNV>,
+      &row_max, &exp_row,  &scale_row, &dot_rows, &weighted_rows,       &gelu_row,
+      &to_half, &from_half};
   return kTable;
 }
 

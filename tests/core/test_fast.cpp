@@ -124,6 +124,59 @@ TEST(FastPaths, GemmSplitsRowsColumnsAndDepthIntoEveryKindOfBlock) {
   });
 }
 
+TEST(FastPaths, GemmPackedReadsARowsInPlaceForOneOrTwoPanels) {
+  // gemm_packed multiplies A's rows where they lie when B's column range
+  // has at most two panels (attention's weights times V), and packs A for
+  // more; a last run of fewer than MR rows is packed either way, so no row
+  // past A's last is read (A is allocated to the byte: ASan would see it).
+  // Both sides of two panels, ragged columns, depth and column ranges, A
+  // with a longer row stride than its columns, accumulate.
+  const unsigned seed = ref::fresh_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  for_each_isa([&] {
+    const int nr = simd::kernels().nr, mr = simd::kernels().mr;
+    for (int panels : {1, 2, 3}) {
+      for (int trial = 0; trial < 4; ++trial) {
+        const int n = panels * nr - (trial % 2 ? 0 : 1 + static_cast<int>(rng() % (nr - 1)));
+        const int m = trial < 2 ? 3 * mr : 3 * mr + 1 + static_cast<int>(rng() % (mr - 1));
+        const int k = 1 + static_cast<int>(rng() % 700);
+        // The depth and columns of B the product covers; A's columns pair with them.
+        const int d0 = k > attn::PackedB::kDepthBlock && trial % 2 ? attn::PackedB::kDepthBlock : 0;
+        const int c0 = panels > 1 && trial == 3 ? nr : 0;
+        const int lda = (k - d0) + static_cast<int>(rng() % 5);
+        const bool accumulate = trial >= 2;
+        SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + " from depth " +
+                     std::to_string(d0) + ", column " + std::to_string(c0) + ", lda " + std::to_string(lda));
+        const std::vector<float> a = [&] {
+          const Matrix r = ref::random(m, lda, seed + static_cast<unsigned>(7 * trial + panels));
+          return std::vector<float>(r.data(), r.data() + r.size());
+        }();
+        const Matrix b = ref::random(k, n, seed + static_cast<unsigned>(11 * trial + panels));
+        const attn::PackedB packed({b.data(), n, 1}, k, n);
+        const int cols = n - c0;
+        Matrix c = accumulate ? ref::random(m, cols, seed + 99) : Matrix::Constant(m, cols, NAN);
+        const Matrix c_in = c;
+        attn::gemm_packed(m, {a.data(), lda, 1}, packed, c.data(), cols, 0.5f, accumulate, c0, -1, d0, -1);
+        double worst = 0;
+        for (int i = 0; i < m; ++i)
+          for (int j = 0; j < cols; ++j) {
+            double want = 0, size = 0;
+            for (int p = 0; p < k - d0; ++p) {
+              const double t = static_cast<double>(a[static_cast<size_t>(i) * lda + p]) * b(d0 + p, c0 + j);
+              want += t, size += std::abs(t);
+            }
+            want = 0.5 * want + (accumulate ? c_in(i, j) : 0.0);
+            size = 0.5 * size + (accumulate ? std::abs(c_in(i, j)) : 0.0);
+            ASSERT_TRUE(std::isfinite(c(i, j))) << i << "," << j << " not written";
+            worst = std::max(worst, std::abs(c(i, j) - want) / std::max(size, 1e-30));
+          }
+        EXPECT_LT(worst, kTolerance);
+      }
+    }
+  });
+}
+
 TEST(FastPaths, GemmSplitsManyRowsEvenlyForAnyThreadCount) {
   // Past 240 rows the rows are split into runs at multiples of MR, as many
   // as a multiple of the threads (a ViT-L layer's 1374 rows), with columns
