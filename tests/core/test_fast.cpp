@@ -56,6 +56,32 @@ TEST(FastPaths, EveryIsaOfThisCpuIsTested) {
   for (const auto* k : all) std::printf("kernels available: %s (tile %d x %d)\n", k->name, k->mr, k->nr);
 }
 
+// The largest error of C against alpha A B (+ C0 when c0 is not null),
+// summed in double, each element against its sum of |terms|: a sum that
+// cancels to near zero is judged by the size of what was added, as rounding
+// is. a(i, p) and b(p, j) give A's and B's elements; an element left
+// unwritten (not finite) is a failure and gives infinity.
+template <class A, class B>
+double worst_product_error(const Matrix& c, int k, float alpha, A a, B b, const Matrix* c0) {
+  double worst = 0;
+  for (int i = 0; i < c.rows(); ++i)
+    for (int j = 0; j < c.cols(); ++j) {
+      double want = 0, size = 0;
+      for (int p = 0; p < k; ++p) {
+        const double t = static_cast<double>(a(i, p)) * b(p, j);
+        want += t, size += std::abs(t);
+      }
+      want = alpha * want + (c0 ? (*c0)(i, j) : 0.0);
+      size = alpha * size + (c0 ? std::abs((*c0)(i, j)) : 0.0);
+      if (!std::isfinite(c(i, j))) {
+        ADD_FAILURE() << i << "," << j << " not written";
+        return std::numeric_limits<double>::infinity();
+      }
+      worst = std::max(worst, std::abs(c(i, j) - want) / std::max(size, 1e-30));
+    }
+  return worst;
+}
+
 // C = alpha A B (+ C) through attn::gemm, with B as it lies and packed
 // beforehand (a model's weights), against the double reference. A and B
 // are stored as their transposes when ta / tb, so the views must undo it.
@@ -67,7 +93,7 @@ void check_gemm(int m, int n, int k, bool ta, bool tb, bool accumulate, float al
   const attn::StridedView av = ta ? attn::StridedView{as.data(), 1, m} : attn::StridedView{as.data(), k, 1};
   const attn::StridedView bv = tb ? attn::StridedView{bs.data(), 1, k} : attn::StridedView{bs.data(), n, 1};
   Matrix c = accumulate ? ref::random(m, n, seed + 3) : Matrix::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
-  const ref::Mat c0 = ref::from(c);
+  const Matrix c0 = c;
   Matrix c_packed = c;
   attn::gemm(m, n, k, alpha, av, bv, c.data(), n, accumulate);
   attn::gemm(m, av, attn::PackedB(bv, k, n), c_packed.data(), n, alpha, accumulate);
@@ -75,21 +101,9 @@ void check_gemm(int m, int n, int k, bool ta, bool tb, bool accumulate, float al
   EXPECT_TRUE(c.cwiseEqual(c_packed).all()) << "packed beforehand differs";
   const ref::Mat ad = ta ? transpose(ref::from(as)) : ref::from(as);
   const ref::Mat bd = tb ? transpose(ref::from(bs)) : ref::from(bs);
-  // Each element against its sum of |terms|: a sum that cancels to
-  // near zero is judged by the size of what was added, as rounding is.
-  double worst = 0;
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j) {
-      double want = 0, size = 0;
-      for (int p = 0; p < k; ++p) {
-        want += ad[i][p] * bd[p][j];
-        size += std::abs(ad[i][p] * bd[p][j]);
-      }
-      want = alpha * want + (accumulate ? c0[i][j] : 0.0);
-      size = alpha * size + (accumulate ? std::abs(c0[i][j]) : 0.0);
-      ASSERT_TRUE(std::isfinite(c(i, j))) << i << "," << j << " not written";
-      worst = std::max(worst, std::abs(c(i, j) - want) / std::max(size, 1e-30));
-    }
+  const double worst = worst_product_error(
+      c, k, alpha, [&](int i, int p) { return ad[i][p]; }, [&](int p, int j) { return bd[p][j]; },
+      accumulate ? &c0 : nullptr);
   EXPECT_LT(worst, kTolerance);
 }
 
@@ -158,19 +172,9 @@ TEST(FastPaths, GemmPackedReadsARowsInPlaceForOneOrTwoPanels) {
         Matrix c = accumulate ? ref::random(m, cols, seed + 99) : Matrix::Constant(m, cols, NAN);
         const Matrix c_in = c;
         attn::gemm_packed(m, {a.data(), lda, 1}, packed, c.data(), cols, 0.5f, accumulate, c0, -1, d0, -1);
-        double worst = 0;
-        for (int i = 0; i < m; ++i)
-          for (int j = 0; j < cols; ++j) {
-            double want = 0, size = 0;
-            for (int p = 0; p < k - d0; ++p) {
-              const double t = static_cast<double>(a[static_cast<size_t>(i) * lda + p]) * b(d0 + p, c0 + j);
-              want += t, size += std::abs(t);
-            }
-            want = 0.5 * want + (accumulate ? c_in(i, j) : 0.0);
-            size = 0.5 * size + (accumulate ? std::abs(c_in(i, j)) : 0.0);
-            ASSERT_TRUE(std::isfinite(c(i, j))) << i << "," << j << " not written";
-            worst = std::max(worst, std::abs(c(i, j) - want) / std::max(size, 1e-30));
-          }
+        const double worst = worst_product_error(
+            c, k - d0, 0.5f, [&](int i, int p) { return a[static_cast<size_t>(i) * lda + p]; },
+            [&](int p, int j) { return b(d0 + p, c0 + j); }, accumulate ? &c_in : nullptr);
         EXPECT_LT(worst, kTolerance);
       }
     }
