@@ -110,48 +110,51 @@ void prefetch_b_panel(StridedView b, int p0, int kc, int j0, int w) {
   }
 }
 
-// C's rows [0, rows) and columns [0, cols) (+)= alpha * A B, from A packed
-// by pack_a and one B panel of depth kc (cols <= NR).
-void panel_times_block(const simd::Kernels& kern, int rows, int kc, const float* apack, const float* bp, int cols,
-                       float* c, std::ptrdiff_t ldc, float alpha, bool accumulate) {
+// C's rows [0, rows) and columns [0, cols) (cols <= NR) (+)= the tiles
+// that tile(ir, out, ldo, accumulate) writes: MR rows from row ir, into out
+// with row stride ldo. A tile that hangs over C's edge (fewer rows or
+// columns) is written to a buffer and the part inside C added from there.
+template <class Tile>
+void tiles_down(const simd::Kernels& kern, int rows, int cols, float* c, std::ptrdiff_t ldc, bool accumulate,
+                const Tile& tile) {
   const int mr = kern.mr, nr = kern.nr;
-  alignas(64) float edge[16 * 64];  // one tile when it hangs over C's edge
+  alignas(64) float edge[16 * 64];
   assert(mr * nr <= 16 * 64);
   for (int ir = 0; ir < rows; ir += mr) {
-    const float* ap = apack + static_cast<std::ptrdiff_t>(ir) * kc;
     float* ct = c + ir * ldc;
     const int n = std::min(mr, rows - ir);
     if (n == mr && cols == nr) {
-      kern.gemm_tile(kc, ap, bp, ct, ldc, alpha, accumulate);
+      tile(ir, ct, ldc, accumulate);
     } else {
-      kern.gemm_tile(kc, ap, bp, edge, nr, alpha, false);
+      tile(ir, edge, nr, false);
       for (int i = 0; i < n; ++i)
         for (int j = 0; j < cols; ++j) ct[i * ldc + j] = (accumulate ? ct[i * ldc + j] : 0.0f) + edge[i * nr + j];
     }
   }
 }
 
+// C's rows [0, rows) and columns [0, cols) (+)= alpha * A B, from A packed
+// by pack_a and one B panel of depth kc (cols <= NR).
+void panel_times_block(const simd::Kernels& kern, int rows, int kc, const float* apack, const float* bp, int cols,
+                       float* c, std::ptrdiff_t ldc, float alpha, bool accumulate) {
+  tiles_down(kern, rows, cols, c, ldc, accumulate, [&](int ir, float* out, std::ptrdiff_t ldo, bool acc) {
+    kern.gemm_tile(kc, apack + static_cast<std::ptrdiff_t>(ir) * kc, bp, out, ldo, alpha, acc);
+  });
+}
+
 // The same with A's rows read where they lie (a.cs == 1): columns
-// [col0, col0 + kc) of rows [0, rows). A last panel of fewer than MR rows
-// is packed into `apack` (zero rows below), so no row past A is read.
+// [col0, col0 + kc) of rows [0, rows). A last run of fewer than MR rows is
+// packed into `apack` (zero rows below), so no row past A is read.
 void rows_times_block(const simd::Kernels& kern, int rows, int kc, StridedView a, int col0, const float* bp, int cols,
                       float* c, std::ptrdiff_t ldc, float alpha, bool accumulate, float* apack) {
-  const int mr = kern.mr, nr = kern.nr;
-  alignas(64) float edge[16 * 64];
-  for (int ir = 0; ir < rows; ir += mr) {
-    float* ct = c + ir * ldc;
-    const int n = std::min(mr, rows - ir);
-    if (n < mr) {
-      pack_a({a.data + ir * a.rs, a.rs, 1}, n, col0, kc, mr, apack);
-      panel_times_block(kern, n, kc, apack, bp, cols, ct, ldc, alpha, accumulate);
-    } else if (cols == nr) {
-      kern.gemm_tile_rows(kc, a.data + ir * a.rs + col0, a.rs, bp, ct, ldc, alpha, accumulate);
+  tiles_down(kern, rows, cols, c, ldc, accumulate, [&](int ir, float* out, std::ptrdiff_t ldo, bool acc) {
+    if (rows - ir < kern.mr) {
+      pack_a({a.data + ir * a.rs, a.rs, 1}, rows - ir, col0, kc, kern.mr, apack);
+      kern.gemm_tile(kc, apack, bp, out, ldo, alpha, acc);
     } else {
-      kern.gemm_tile_rows(kc, a.data + ir * a.rs + col0, a.rs, bp, edge, nr, alpha, false);
-      for (int i = 0; i < n; ++i)
-        for (int j = 0; j < cols; ++j) ct[i * ldc + j] = (accumulate ? ct[i * ldc + j] : 0.0f) + edge[i * nr + j];
+      kern.gemm_tile_rows(kc, a.data + ir * a.rs + col0, a.rs, bp, out, ldo, alpha, acc);
     }
-  }
+  });
 }
 
 // C [m, n] (+)= 0: the product over an empty depth.
